@@ -1,0 +1,8 @@
+import { defineConfig } from 'drizzle-kit';
+
+/** The demo application's schema -> migrations/app. */
+export default defineConfig({
+  dialect: 'sqlite',
+  schema: './src/hot/schema.ts',
+  out: './migrations/app',
+});

@@ -1,0 +1,41 @@
+/**
+ * What every CLI command shares: the config (bad env fails here, naming the
+ * variable), a pino logger, and the store.
+ */
+import { loadConfig, readEnv, type TierConfig } from '../config.js';
+import { createCliLogger, type Logger } from '../logger.js';
+import { openTierStore, type TierStore } from '../store/openTierStore.js';
+
+/** Options every command accepts (see main.ts). */
+export interface GlobalOptions {
+  dataDir?: string;
+  hotPath?: string;
+  registry?: string;
+  /** false with `--no-migrations`: adopt an existing app database, leaving its tables alone. */
+  migrations?: boolean;
+}
+
+export interface CliContext {
+  config: TierConfig;
+  logger: Logger;
+}
+
+export function cliContext(opts: GlobalOptions): CliContext {
+  const env = readEnv();
+  if (opts.registry) env.TIERDB_REGISTRY = opts.registry;
+  const config = loadConfig({
+    env,
+    ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+    ...(opts.hotPath ? { hotPath: opts.hotPath } : {}),
+  });
+  return { config, logger: createCliLogger(config.logLevel) };
+}
+
+/** Opens the store for a command. */
+export async function openCliStore(opts: GlobalOptions, ctx: CliContext = cliContext(opts)): Promise<TierStore> {
+  return openTierStore({
+    config: ctx.config,
+    logger: ctx.logger,
+    ...(opts.migrations === false ? { migrations: false as const } : {}),
+  });
+}

@@ -1,0 +1,176 @@
+/**
+ * All of tierdb's settings: one table of environment variables with their
+ * defaults, and one function that turns env + options into a frozen config.
+ * `.env.example` documents the same table (a test keeps the two in step).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import cron from 'node-cron';
+import dotenv from 'dotenv';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, `a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `a whole number from ${min} to ${max}`);
+
+const nonNegativeNumber = z
+  .string()
+  .trim()
+  .regex(/^\d+(\.\d+)?$/, 'a number >= 0')
+  .transform(Number);
+
+const bool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((s) => ['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'].includes(s), 'true or false')
+  .transform((s) => ['true', '1', 'yes', 'on'].includes(s));
+
+/** DuckDB memory sizes: `512MB`, `1.5GiB`, `80%`. */
+const memorySize = z
+  .string()
+  .trim()
+  .regex(/^(\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)|\d{1,2}(\.\d+)?%|100%)$/i, 'a size such as 512MB, 2GB, 1.5GiB or 80%');
+
+const cronExpression = z
+  .string()
+  .trim()
+  .refine((s) => cron.validate(s), 'a cron expression such as "30 3 * * *"');
+
+const text = z.string().trim().min(1, 'a non-empty value');
+
+interface EnvVar<T> {
+  readonly schema: z.ZodType<T, string>;
+  readonly default: string;
+  readonly doc: string;
+}
+const v = <T>(schema: z.ZodType<T, string>, def: string, doc: string): EnvVar<T> => ({ schema, default: def, doc });
+
+/** Every environment variable tierdb reads, with its default and meaning. */
+export const ENV_VARS = {
+  TIERDB_DATA_DIR: v(text, 'data', 'Folder for the hot SQLite file and the cold Parquet tree'),
+  TIERDB_HOT_PATH: v(text, '', 'The hot SQLite file (default: <TIERDB_DATA_DIR>/hot.db); point it at an existing app database to adopt it'),
+  TIERDB_REGISTRY: v(text, 'archive-registry.ts', 'The registry module that lists the tiered tables'),
+  AUTO_ARCHIVE_ENABLED: v(bool, 'true', '`tierdb serve` runs the archiver on ARCHIVE_CRON when true'),
+  HOT_DAYS_TASK: v(wholeNumber(0, 36500), '7', 'Days task_queue rows stay hot'),
+  HOT_DAYS_LOG: v(wholeNumber(0, 36500), '30', 'Days rule_logs and audit_logs rows stay hot'),
+  HOT_DAYS_SIGN: v(wholeNumber(0, 36500), '60', 'Days media_signatures rows stay hot'),
+  HOT_DAYS_MESSAGES: v(wholeNumber(0, 36500), '7', 'Days messages rows stay hot'),
+  ARCHIVE_BATCH_SIZE: v(wholeNumber(1, 10_000_000), '200000', 'Most rows moved in one chunk (one Parquet file, one commit)'),
+  ARCHIVE_MAX_WORKERS: v(wholeNumber(1, 64), '2', 'Threads DuckDB uses to write and read Parquet'),
+  ARCHIVE_ZSTD_LEVEL: v(wholeNumber(1, 22), '6', 'zstd level of the cold Parquet files'),
+  ARCHIVE_CRON: v(cronExpression, '30 3 * * *', 'When `tierdb serve` runs the archiver (node-cron syntax, local time)'),
+  ARCHIVE_GRACE_HOURS: v(nonNegativeNumber, '0', 'Hours a written file stays invisible (rows kept hot) before a later run commits it'),
+  ARCHIVE_BACKUP_ENABLED: v(bool, 'false', 'Take an online backup of the hot file before each archive run'),
+  ARCHIVE_BACKUP_KEEP: v(wholeNumber(1, 1000), '3', 'How many hot-file backups to keep'),
+  DUCKDB_MEMORY_LIMIT: v(memorySize, '1GB', 'Memory limit of the DuckDB instance used for writing and querying'),
+  ARCHIVE_QUERY_CACHE_ENABLED: v(bool, 'true', 'Cache cold query results, keyed by the manifest version'),
+  ARCHIVE_QUERY_CACHE_TTL: v(wholeNumber(0, 86_400 * 365), '300', 'Seconds a cached cold result lives'),
+  TIERDB_SQLITE_SCAN: v(z.enum(['off', 'isolated'], 'off or isolated'), 'off', 'Let DuckDB read SQLite itself (isolated processes only; needs the sqlite extension)'),
+  LOG_LEVEL: v(
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'one of fatal, error, warn, info, debug, trace, silent'),
+    'info',
+    'pino log level',
+  ),
+} as const;
+
+export type EnvName = keyof typeof ENV_VARS;
+type Parsed = { -readonly [K in EnvName]: (typeof ENV_VARS)[K] extends EnvVar<infer T> ? T : never };
+
+/** The frozen, typed configuration of one store. */
+export interface TierConfig {
+  readonly dataDir: string;
+  readonly hotPath: string;
+  readonly coldDir: string;
+  readonly registryPath: string;
+  readonly autoArchiveEnabled: boolean;
+  readonly hotDays: { readonly task: number; readonly log: number; readonly sign: number; readonly messages: number };
+  readonly archiveBatchSize: number;
+  readonly archiveMaxWorkers: number;
+  readonly archiveZstdLevel: number;
+  readonly archiveCron: string;
+  readonly archiveGraceHours: number;
+  readonly archiveBackupEnabled: boolean;
+  readonly archiveBackupKeep: number;
+  readonly duckdbMemoryLimit: string;
+  readonly queryCacheEnabled: boolean;
+  readonly queryCacheTtlSeconds: number;
+  readonly sqliteScan: 'off' | 'isolated';
+  readonly logLevel: string;
+}
+
+export interface LoadConfigOptions {
+  /** The environment to read (default: process.env merged over `.env` in the cwd). */
+  env?: Record<string, string | undefined>;
+  /** Read `.env` from this folder when present (default: process.cwd(); false: do not). */
+  envFile?: string | false;
+  dataDir?: string;
+  hotPath?: string;
+}
+
+/** Reads `.env` (when present) under the real environment: real variables win. */
+export function readEnv(envFile: string | false = process.cwd()): Record<string, string | undefined> {
+  if (envFile === false) return { ...process.env };
+  const file = path.join(envFile, '.env');
+  const fromFile = existsSync(file) ? dotenv.parse(readFileSync(file)) : {};
+  return { ...fromFile, ...process.env };
+}
+
+/**
+ * Parses env + options once into a frozen config. A bad value throws a
+ * ConfigError naming the variable, the value and what was expected.
+ *
+ * @example
+ * const config = loadConfig({ env: { HOT_DAYS_TASK: '14' }, envFile: false });
+ */
+export function loadConfig(options: LoadConfigOptions = {}): TierConfig {
+  const env = options.env ?? readEnv(options.envFile);
+  const parsed = {} as Record<string, unknown>;
+  const problems: string[] = [];
+  for (const [name, spec] of Object.entries(ENV_VARS) as [EnvName, EnvVar<unknown>][]) {
+    const raw = env[name];
+    const given = raw !== undefined && raw.trim() !== '';
+    if (!given && spec.default === '') {
+      parsed[name] = undefined;
+      continue;
+    }
+    const value = given ? raw : spec.default;
+    const result = spec.schema.safeParse(value);
+    if (result.success) parsed[name] = result.data;
+    else problems.push(`${name}=${JSON.stringify(value)} is invalid: expected ${result.error.issues[0]?.message ?? 'a valid value'}`);
+  }
+  if (problems.length > 0) throw new ConfigError(`bad configuration: ${problems.join('; ')}`);
+  const p = parsed as Parsed;
+  const dataDir = path.resolve(options.dataDir ?? p.TIERDB_DATA_DIR);
+  const hotPath = path.resolve(options.hotPath ?? (p.TIERDB_HOT_PATH || path.join(dataDir, 'hot.db')));
+  return Object.freeze({
+    dataDir,
+    hotPath,
+    coldDir: path.join(dataDir, 'cold'),
+    registryPath: path.resolve(p.TIERDB_REGISTRY),
+    autoArchiveEnabled: p.AUTO_ARCHIVE_ENABLED,
+    hotDays: Object.freeze({
+      task: p.HOT_DAYS_TASK,
+      log: p.HOT_DAYS_LOG,
+      sign: p.HOT_DAYS_SIGN,
+      messages: p.HOT_DAYS_MESSAGES,
+    }),
+    archiveBatchSize: p.ARCHIVE_BATCH_SIZE,
+    archiveMaxWorkers: p.ARCHIVE_MAX_WORKERS,
+    archiveZstdLevel: p.ARCHIVE_ZSTD_LEVEL,
+    archiveCron: p.ARCHIVE_CRON,
+    archiveGraceHours: p.ARCHIVE_GRACE_HOURS,
+    archiveBackupEnabled: p.ARCHIVE_BACKUP_ENABLED,
+    archiveBackupKeep: p.ARCHIVE_BACKUP_KEEP,
+    duckdbMemoryLimit: p.DUCKDB_MEMORY_LIMIT,
+    queryCacheEnabled: p.ARCHIVE_QUERY_CACHE_ENABLED,
+    queryCacheTtlSeconds: p.ARCHIVE_QUERY_CACHE_TTL,
+    sqliteScan: p.TIERDB_SQLITE_SCAN,
+    logLevel: p.LOG_LEVEL,
+  });
+}

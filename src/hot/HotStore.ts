@@ -1,0 +1,118 @@
+/**
+ * The hot store: one SQLite file in WAL mode, the demo schema applied by
+ * drizzle-kit migrations, tierdb's own `_tierdb_` tables always present.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { TierError } from '../errors.js';
+import { noopLogger, type Logger } from '../logger.js';
+import * as appSchema from './schema.js';
+import { appendMessages, type AppendResult } from './appendMessages.js';
+
+const MIGRATIONS_ROOT = fileURLToPath(new URL('../../migrations/', import.meta.url));
+/** The folder of the demo application's drizzle-kit migrations. */
+export const APP_MIGRATIONS = path.join(MIGRATIONS_ROOT, 'app');
+/** The folder of tierdb's own migrations (the `_tierdb_` tables). */
+export const TIERDB_MIGRATIONS = path.join(MIGRATIONS_ROOT, 'tierdb');
+/** Busy timeout for every connection: writers wait this long for a lock. */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
+export interface HotStoreOptions {
+  /** The SQLite file; its folder is created. */
+  path: string;
+  /**
+   * The application schema's migrations folder, or `false` to leave the
+   * application's tables alone (adopting an existing database). Default: the demo schema.
+   */
+  migrations?: string | false;
+  readonly?: boolean;
+  logger?: Logger;
+}
+
+/** Applies the pragmas every tierdb connection uses. */
+export function configureConnection(raw: Database.Database, readonly = false): void {
+  raw.pragma(`busy_timeout = ${DEFAULT_BUSY_TIMEOUT_MS}`);
+  if (readonly) return;
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('synchronous = NORMAL');
+  raw.pragma('foreign_keys = ON');
+}
+
+export class HotStore {
+  /** The raw better-sqlite3 handle. */
+  readonly raw: Database.Database;
+  /** A drizzle database over the same handle, with the demo schema. */
+  readonly db: BetterSQLite3Database<typeof appSchema>;
+  readonly path: string;
+  readonly #logger: Logger;
+
+  private constructor(raw: Database.Database, filePath: string, logger: Logger) {
+    this.raw = raw;
+    this.path = filePath;
+    this.#logger = logger;
+    this.db = drizzle({ client: raw, schema: appSchema });
+  }
+
+  /**
+   * Opens (creating when needed) the hot SQLite file and brings its schema up
+   * to date. Idempotent: a second open applies nothing.
+   *
+   * @example
+   * const hot = HotStore.open({ path: 'data/hot.db' });
+   */
+  static open(options: HotStoreOptions): HotStore {
+    const logger = options.logger ?? noopLogger;
+    const filePath = path.resolve(options.path);
+    if (!options.readonly) mkdirSync(path.dirname(filePath), { recursive: true });
+    let raw: Database.Database;
+    try {
+      raw = new Database(filePath, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+    } catch (cause) {
+      throw new TierError('TIERDB_HOT_OPEN', `cannot open the hot SQLite file ${filePath}: ${(cause as Error).message}`, { cause });
+    }
+    try {
+      const fresh = !options.readonly && (raw.pragma('page_count', { simple: true }) as number) === 0;
+      // Incremental auto-vacuum lets the archiver give pages back without a full VACUUM;
+      // it can only be chosen before the first table exists.
+      if (fresh) raw.pragma('auto_vacuum = INCREMENTAL');
+      configureConnection(raw, options.readonly);
+      const store = new HotStore(raw, filePath, logger);
+      if (!options.readonly) store.#migrate(options.migrations === undefined ? APP_MIGRATIONS : options.migrations);
+      return store;
+    } catch (error) {
+      raw.close();
+      throw error;
+    }
+  }
+
+  #migrate(appMigrations: string | false): void {
+    const db = drizzle({ client: this.raw });
+    migrate(db, { migrationsFolder: TIERDB_MIGRATIONS, migrationsTable: '_tierdb_migrations' });
+    if (appMigrations !== false) migrate(db, { migrationsFolder: appMigrations });
+    this.#logger.debug({ path: this.path }, 'hot store migrated');
+  }
+
+  /**
+   * Validates and inserts WeChat-style message rows in one transaction,
+   * skipping rows whose `msg_id` is already stored. Invalid rows are
+   * reported with their index, never dropped silently.
+   */
+  async appendMessages(rows: readonly unknown[]): Promise<AppendResult> {
+    return appendMessages(this.raw, rows);
+  }
+
+  /** Size in bytes of the database file plus its WAL. */
+  fileBytes(): number {
+    const pageSize = this.raw.pragma('page_size', { simple: true }) as number;
+    const pageCount = this.raw.pragma('page_count', { simple: true }) as number;
+    return pageSize * pageCount;
+  }
+
+  close(): void {
+    if (this.raw.open) this.raw.close();
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * tierdb's own tables, all prefixed `_tierdb_`. They live in the hot SQLite
+ * file and are created by tierdb itself (migrations/tierdb), also inside an
+ * adopted application database whose own tables tierdb never touches.
+ */
+import { customType, index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+
+/** A column with BLOB affinity: SQLite keeps the value as given (INTEGER or TEXT key). */
+const anyValue = customType<{ data: unknown }>({ dataType: () => 'blob' });
+
+/** The manifest: a cold file exists for readers only while it has a `live` row here. */
+export const tierdbFiles = sqliteTable(
+  '_tierdb_files',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    tableName: text('table_name').notNull(),
+    /** Relative to the cold folder, `/`-separated. */
+    path: text('path').notNull().unique(),
+    /** `YYYY-MM-DD` (day partition) or `YYYY-MM` (month partition). */
+    partition: text('partition').notNull(),
+    rows: integer('rows').notNull(),
+    /** Time range in unix milliseconds, whatever the column's own unit. */
+    minTimeMs: integer('min_time_ms').notNull(),
+    maxTimeMs: integer('max_time_ms').notNull(),
+    /** Key range, as stored in SQLite (INTEGER or TEXT). */
+    minKey: anyValue('min_key'),
+    maxKey: anyValue('max_key'),
+    bytes: integer('bytes').notNull(),
+    checksum: text('checksum').notNull(),
+    schemaJson: text('schema_json').notNull(),
+    /** `pending` (grace period), `live`, `retired` (unlinked later). */
+    state: text('state').notNull(),
+    runId: integer('run_id'),
+    createdAtMs: integer('created_at_ms').notNull(),
+    visibleAfterMs: integer('visible_after_ms'),
+    retiredAtMs: integer('retired_at_ms'),
+  },
+  (t) => [index('_tierdb_files_table_idx').on(t.tableName, t.state, t.minTimeMs)],
+);
+
+/** One row per archive run. */
+export const tierdbRuns = sqliteTable('_tierdb_runs', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  startedAtMs: integer('started_at_ms').notNull(),
+  endedAtMs: integer('ended_at_ms'),
+  status: text('status').notNull(),
+  pid: integer('pid').notNull(),
+  dryRun: integer('dry_run').notNull().default(0),
+  reportJson: text('report_json'),
+  error: text('error'),
+});
+
+/** Named checkpoints (JSONL ingest byte offsets...). */
+export const tierdbCheckpoints = sqliteTable('_tierdb_checkpoints', {
+  name: text('name').primaryKey(),
+  value: text('value').notNull(),
+  updatedAtMs: integer('updated_at_ms').notNull(),
+});
+
+/** Leases: one archiver at a time. */
+export const tierdbLeases = sqliteTable('_tierdb_leases', {
+  name: text('name').primaryKey(),
+  ownerPid: integer('owner_pid').notNull(),
+  host: text('host').notNull(),
+  startedAtMs: integer('started_at_ms').notNull(),
+});
+
+/** Small key/value facts, e.g. `manifest_version`, bumped on every manifest change. */
+export const tierdbMeta = sqliteTable('_tierdb_meta', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+});

@@ -1,0 +1,107 @@
+/**
+ * The registry says which tables tier, by which time column, after how many
+ * days. `archive-registry.ts` at the repository root is the one place that
+ * lists them.
+ */
+import { getTableName, is } from 'drizzle-orm';
+import { SQLiteTable } from 'drizzle-orm/sqlite-core';
+import type { TierConfig } from '../config.js';
+import { RegistryError } from '../errors.js';
+
+export const TIME_UNITS = ['unix_s', 'unix_ms', 'iso'] as const;
+export type TimeUnit = (typeof TIME_UNITS)[number];
+export type Partition = 'day' | 'month';
+
+export interface RegistryEntryInput {
+  /** A drizzle table or a plain table name. */
+  table: SQLiteTable | string;
+  timeColumn: string;
+  timeUnit: TimeUnit;
+  hotDays: number;
+  /** Read from SQLite when absent. */
+  primaryKey?: string;
+  enabled?: boolean;
+  /** Lower runs first. Default 100. */
+  priority?: number;
+  /** `month` for low-volume tables: fewer, larger files. Default `day`. */
+  partition?: Partition;
+}
+
+export interface RegistryEntry {
+  readonly table: string;
+  readonly timeColumn: string;
+  readonly timeUnit: TimeUnit;
+  readonly hotDays: number;
+  readonly primaryKey: string | undefined;
+  readonly enabled: boolean;
+  readonly priority: number;
+  readonly partition: Partition;
+}
+
+export type Registry = readonly RegistryEntry[];
+/** A registry, or a function of the config (so `hotDays` can come from env). */
+export type RegistryDefinition = Registry | ((config: TierConfig) => Registry);
+
+function validateEntry(input: RegistryEntryInput, position: number): RegistryEntry {
+  const where = `registry entry #${position + 1}`;
+  if (input === null || typeof input !== 'object') throw new RegistryError(`${where}: expected an object`);
+  const table = is(input.table, SQLiteTable) ? getTableName(input.table) : input.table;
+  if (typeof table !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(table)) {
+    throw new RegistryError(`${where}: table ${JSON.stringify(table)} is not a table name or drizzle table`);
+  }
+  if (table.startsWith('_tierdb_')) throw new RegistryError(`${where}: ${table} is one of tierdb's own tables`);
+  const at = `${where} (${table})`;
+  if (typeof input.timeColumn !== 'string' || input.timeColumn === '') throw new RegistryError(`${at}: timeColumn must be a column name`);
+  if (!TIME_UNITS.includes(input.timeUnit)) {
+    throw new RegistryError(`${at}: timeUnit ${JSON.stringify(input.timeUnit)} is invalid; expected one of ${TIME_UNITS.join(', ')}`);
+  }
+  if (!Number.isInteger(input.hotDays) || input.hotDays < 0) {
+    throw new RegistryError(`${at}: hotDays ${JSON.stringify(input.hotDays)} is invalid; expected a whole number >= 0`);
+  }
+  const partition = input.partition ?? 'day';
+  if (partition !== 'day' && partition !== 'month') {
+    throw new RegistryError(`${at}: partition ${JSON.stringify(partition)} is invalid; expected day or month`);
+  }
+  const priority = input.priority ?? 100;
+  if (!Number.isFinite(priority)) throw new RegistryError(`${at}: priority must be a number`);
+  return Object.freeze({
+    table,
+    timeColumn: input.timeColumn,
+    timeUnit: input.timeUnit,
+    hotDays: input.hotDays,
+    primaryKey: input.primaryKey,
+    enabled: input.enabled ?? true,
+    priority,
+    partition,
+  });
+}
+
+/**
+ * Declares the tiered tables. Accepts the entries, or a function of the
+ * config that returns them.
+ *
+ * @example
+ * export default defineRegistry(({ hotDays }) => [
+ *   { table: taskQueue, timeColumn: 'created_at', timeUnit: 'unix_s', hotDays: hotDays.task, priority: 1 },
+ * ]);
+ */
+export function defineRegistry(entries: readonly RegistryEntryInput[] | ((config: TierConfig) => readonly RegistryEntryInput[])): RegistryDefinition {
+  if (typeof entries === 'function') return (config: TierConfig) => buildRegistry(entries(config));
+  return buildRegistry(entries);
+}
+
+function buildRegistry(entries: readonly RegistryEntryInput[]): Registry {
+  if (!Array.isArray(entries)) throw new RegistryError('the registry must be an array of entries');
+  const built = entries.map(validateEntry);
+  const seen = new Set<string>();
+  for (const e of built) {
+    if (seen.has(e.table)) throw new RegistryError(`table ${e.table} is registered twice`);
+    seen.add(e.table);
+  }
+  return Object.freeze([...built].sort((a, b) => a.priority - b.priority));
+}
+
+/** Turns a definition into entries for one config. */
+export function materializeRegistry(definition: RegistryDefinition, config: TierConfig): Registry {
+  return typeof definition === 'function' ? definition(config) : definition;
+}

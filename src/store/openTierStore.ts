@@ -1,0 +1,98 @@
+/**
+ * The entry point: one call opens the hot store, binds the registry to it and
+ * gives the archiver and the query bridge.
+ */
+import { existsSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { loadConfig, type TierConfig } from '../config.js';
+import { RegistryError, NotBuiltError } from '../errors.js';
+import { HotStore } from '../hot/HotStore.js';
+import { noopLogger, type Logger } from '../logger.js';
+import { materializeRegistry, type RegistryDefinition } from '../registry/defineRegistry.js';
+import { resolveRegistry, type ResolvedTable } from '../registry/resolveRegistry.js';
+
+export interface OpenTierStoreOptions {
+  dataDir?: string;
+  hotPath?: string;
+  /** The registry; default: the module at TIERDB_REGISTRY (`archive-registry.ts`). */
+  registry?: RegistryDefinition;
+  logger?: Logger;
+  /** Application migrations folder, or false to leave the app's tables alone. Default: the demo schema. */
+  migrations?: string | false;
+  /** A config already loaded; otherwise read from env (and `.env`). */
+  config?: TierConfig;
+  /** The environment to read instead of process.env. */
+  env?: Record<string, string | undefined>;
+}
+
+export interface TierStore extends AsyncDisposable {
+  readonly config: TierConfig;
+  readonly hot: HotStore;
+  readonly tables: readonly ResolvedTable[];
+  readonly logger: Logger;
+  /** Finds a registered table; throws naming it when it is not registered. */
+  table(name: string): ResolvedTable;
+  close(): Promise<void>;
+}
+
+/** Imports the registry module named by the config. */
+export async function loadRegistryModule(registryPath: string): Promise<RegistryDefinition> {
+  if (!existsSync(registryPath)) {
+    throw new RegistryError(`registry module ${registryPath} does not exist (set TIERDB_REGISTRY or pass options.registry)`);
+  }
+  const mod = (await import(pathToFileURL(registryPath).href)) as { default?: RegistryDefinition };
+  if (mod.default === undefined) throw new RegistryError(`registry module ${registryPath} has no default export (use export default defineRegistry([...]))`);
+  return mod.default;
+}
+
+/**
+ * Opens a tier store. Anything not given comes from env (see .env.example).
+ *
+ * @example
+ * await using store = await openTierStore({ dataDir: 'data' });
+ * await store.hot.appendMessages(rows);
+ */
+export async function openTierStore(options: OpenTierStoreOptions = {}): Promise<TierStore> {
+  const config =
+    options.config ??
+    loadConfig({ ...(options.env ? { env: options.env } : {}), ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.hotPath ? { hotPath: options.hotPath } : {}) });
+  const logger = options.logger ?? noopLogger;
+  const definition = options.registry ?? (await loadRegistryModule(config.registryPath));
+  const registry = materializeRegistry(definition, config);
+  const hot = HotStore.open({
+    path: config.hotPath,
+    ...(options.migrations !== undefined ? { migrations: options.migrations } : {}),
+    logger: logger.child({ subsystem: 'hot' }),
+  });
+  let tables: readonly ResolvedTable[];
+  try {
+    tables = resolveRegistry(hot.raw, registry);
+  } catch (error) {
+    hot.close();
+    throw error;
+  }
+  const byName = new Map(tables.map((t) => [t.table, t]));
+  let closed = false;
+  const store: TierStore = {
+    config,
+    hot,
+    tables,
+    logger,
+    table(name) {
+      const t = byName.get(name);
+      if (!t) throw new RegistryError(`table ${JSON.stringify(name)} is not registered (registered: ${[...byName.keys()].join(', ')})`);
+      return t;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      hot.close();
+    },
+    async [Symbol.asyncDispose]() {
+      await store.close();
+    },
+  };
+  return store;
+}
+
+export { NotBuiltError };
