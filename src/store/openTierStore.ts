@@ -10,6 +10,7 @@ import { HotStore } from '../hot/HotStore.js';
 import { noopLogger, type Logger } from '../logger.js';
 import { materializeRegistry, type RegistryDefinition } from '../registry/defineRegistry.js';
 import { resolveRegistry, type ResolvedTable } from '../registry/resolveRegistry.js';
+import { UniversalArchiver } from '../archive/UniversalArchiver.js';
 
 export interface OpenTierStoreOptions {
   dataDir?: string;
@@ -30,6 +31,10 @@ export interface TierStore extends AsyncDisposable {
   readonly hot: HotStore;
   readonly tables: readonly ResolvedTable[];
   readonly logger: Logger;
+  /** Moves old rows to cold Parquet (see UniversalArchiver.run). */
+  readonly archiver: UniversalArchiver;
+  /** The query bridge over hot and cold. Not built yet: every call throws NotBuiltError. */
+  readonly bridge: UnbuiltBridge;
   /** Finds a registered table; throws naming it when it is not registered. */
   table(name: string): ResolvedTable;
   close(): Promise<void>;
@@ -72,12 +77,16 @@ export async function openTierStore(options: OpenTierStoreOptions = {}): Promise
     throw error;
   }
   const byName = new Map(tables.map((t) => [t.table, t]));
+  const archiver = new UniversalArchiver({ raw: hot.raw, config, tables, logger: logger.child({ subsystem: 'archiver' }) });
+  archiver.recoverIfIdle();
   let closed = false;
   const store: TierStore = {
     config,
     hot,
     tables,
     logger,
+    archiver,
+    bridge: unbuiltBridge,
     table(name) {
       const t = byName.get(name);
       if (!t) throw new RegistryError(`table ${JSON.stringify(name)} is not registered (registered: ${[...byName.keys()].join(', ')})`);
@@ -95,4 +104,17 @@ export async function openTierStore(options: OpenTierStoreOptions = {}): Promise
   return store;
 }
 
-export { NotBuiltError };
+/** Placeholder until the UnifiedQueryBridge lands: it never pretends to work. */
+export interface UnbuiltBridge {
+  query(table: string, options?: unknown): Promise<never>;
+  sql(sql: string, params?: unknown): Promise<never>;
+}
+
+const unbuiltBridge: UnbuiltBridge = {
+  async query() {
+    throw new NotBuiltError('the UnifiedQueryBridge (store.bridge.query)');
+  },
+  async sql() {
+    throw new NotBuiltError('the UnifiedQueryBridge (store.bridge.sql)');
+  },
+};

@@ -1,0 +1,68 @@
+import type { RecoveryReport } from './recovery.js';
+
+export interface ArchiveProgress {
+  table: string;
+  partition: string;
+  rowsDone: number;
+  rowsTotal: number;
+}
+
+export interface ArchiveRunOptions {
+  /** Only these registered tables (default: every enabled one). */
+  tables?: readonly string[];
+  /** Report what would move; write nothing. */
+  dryRun?: boolean;
+  /** The clock (default: now). */
+  now?: Date | number;
+  /** Stops the run between chunks; a half-moved chunk is never left behind. */
+  signal?: AbortSignal;
+  onProgress?: (progress: ArchiveProgress) => void;
+}
+
+export interface PartitionPlan {
+  partition: string;
+  rows: number;
+  estimatedBytes: number;
+}
+
+export interface TableReport {
+  table: string;
+  /** Rows whose time is before this instant were due to move (whole partitions). */
+  cutoff: string;
+  rowsMoved: number;
+  files: number;
+  partitions: number;
+  /** Estimated SQLite bytes (table + indexes) of the moved rows. */
+  bytesIn: number;
+  /** Parquet bytes written. */
+  bytesOut: number;
+  ratio: number;
+  durationMs: number;
+  /** Files written under the grace period (rows kept hot, file invisible). */
+  pendingWritten: number;
+  /** Grace files whose time came and were committed now. */
+  pendingCommitted: number;
+  /** Chunks dropped because rows changed between read and commit (retried next run). */
+  abandoned: number;
+  /** Chunks refused (mixed types...), with the reason; their rows stay hot. */
+  refused: { partition: string; reason: string }[];
+  /** Set when the table failed as a whole; other tables still ran. */
+  error?: string;
+  /** Dry run only: what would move. */
+  plan?: PartitionPlan[];
+}
+
+export interface ArchiveReport {
+  runId: number | null;
+  dryRun: boolean;
+  startedAt: string;
+  endedAt: string;
+  durationMs: number;
+  aborted: boolean;
+  tables: TableReport[];
+  hotBytesBefore: number;
+  hotBytesAfter: number;
+  reclaim: { mode: string; freedPages: number } | null;
+  recovery: RecoveryReport | null;
+  backup: string | null;
+}

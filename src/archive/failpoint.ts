@@ -1,0 +1,18 @@
+/**
+ * Failpoints for crash tests: `TIERDB_FAILPOINT=<name>` makes the process kill
+ * itself with SIGKILL when it reaches that step of the move protocol.
+ * `TIERDB_FAILPOINT_HIT=<n>` fires at the n-th time the step is reached (default 1).
+ * Off unless set.
+ */
+export const FAILPOINTS = ['after-write', 'after-verify', 'after-rename', 'inside-commit', 'after-commit', 'during-vacuum'] as const;
+export type Failpoint = (typeof FAILPOINTS)[number];
+
+const hits = new Map<string, number>();
+
+export function failpoint(name: Failpoint): void {
+  if (process.env.TIERDB_FAILPOINT !== name) return;
+  const n = (hits.get(name) ?? 0) + 1;
+  hits.set(name, n);
+  const at = Number(process.env.TIERDB_FAILPOINT_HIT ?? '1');
+  if (n === at) process.kill(process.pid, 'SIGKILL');
+}

@@ -1,0 +1,110 @@
+/**
+ * Writes one chunk of SQLite rows to a zstd Parquet file through DuckDB (data
+ * chunks into a scratch table, then COPY), and reads a file back to verify it.
+ */
+import { DuckDBBlobValue, DuckDBDataChunk, type DuckDBValue } from '@duckdb/node-api';
+import { createHash } from 'node:crypto';
+import { ColdFileError } from '../errors.js';
+import { DUCKDB_TYPES, type ColdType } from './columnTypes.js';
+import { sqlIdent, sqlString, type DuckDbEngine } from './DuckDbEngine.js';
+
+const VECTOR_SIZE = 2048;
+const SCRATCH = '_tierdb_chunk';
+
+export interface ChunkToWrite {
+  columns: readonly string[];
+  types: readonly ColdType[];
+  rows: readonly unknown[][];
+  zstdLevel: number;
+  /** Key/value footer metadata (table, partition, rows, key range, schema...). */
+  metadata: Record<string, string>;
+}
+
+/** Order-sensitive checksum over the key column, as text. */
+export function keyChecksum(keys: Iterable<unknown>): string {
+  const hash = createHash('sha256');
+  for (const k of keys) hash.update(`${String(k)}\n`);
+  return hash.digest('hex');
+}
+
+function toDuckValue(v: unknown): DuckDBValue {
+  if (v === null || v === undefined) return null;
+  if (Buffer.isBuffer(v) || v instanceof Uint8Array) return new DuckDBBlobValue(v);
+  return v as DuckDBValue;
+}
+
+export async function writeParquetChunk(engine: DuckDbEngine, file: string, chunk: ChunkToWrite): Promise<void> {
+  const con = engine.connection;
+  const cols = chunk.columns.map((c, i) => `${sqlIdent(c)} ${chunk.types[i]}`).join(', ');
+  await con.run(`CREATE OR REPLACE TABLE ${SCRATCH} (${cols})`);
+  try {
+    const appender = await con.createAppender(SCRATCH);
+    try {
+      const duckTypes = chunk.types.map((t) => DUCKDB_TYPES[t]);
+      const width = chunk.columns.length;
+      for (let offset = 0; offset < chunk.rows.length; offset += VECTOR_SIZE) {
+        const count = Math.min(VECTOR_SIZE, chunk.rows.length - offset);
+        const dataChunk = DuckDBDataChunk.create(duckTypes, count);
+        for (let c = 0; c < width; c++) {
+          const values = new Array<DuckDBValue>(count);
+          const blob = chunk.types[c] === 'BLOB';
+          for (let r = 0; r < count; r++) {
+            const v = chunk.rows[offset + r]![c];
+            values[r] = blob ? toDuckValue(v) : ((v ?? null) as DuckDBValue);
+          }
+          dataChunk.setColumnValues(c, values);
+        }
+        appender.appendDataChunk(dataChunk);
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+    const kv = Object.entries(chunk.metadata)
+      .map(([k, v]) => `${sqlIdent(k)}: ${sqlString(v)}`)
+      .join(', ');
+    await con.run(
+      `COPY ${SCRATCH} TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${chunk.zstdLevel}, ROW_GROUP_SIZE 122880, KV_METADATA {${kv}})`,
+    );
+  } finally {
+    await con.run(`DROP TABLE IF EXISTS ${SCRATCH}`);
+  }
+}
+
+/** Reads a file's row count and key checksum back; throws ColdFileError naming the file when unreadable. */
+export async function readBackKeys(engine: DuckDbEngine, file: string, keyColumn: string): Promise<{ rows: number; checksum: string }> {
+  try {
+    const reader = await engine.connection.runAndReadAll(`SELECT ${sqlIdent(keyColumn)} FROM read_parquet(${sqlString(file)})`);
+    const keys = reader.getColumns()[0] ?? [];
+    return { rows: keys.length, checksum: keyChecksum(keys) };
+  } catch (cause) {
+    throw new ColdFileError(file, `cannot read cold file ${file}: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/** Reads a file's footer key/value metadata. */
+export async function readFooterMetadata(engine: DuckDbEngine, file: string): Promise<Record<string, string>> {
+  try {
+    const reader = await engine.connection.runAndReadAll(
+      `SELECT decode(key) AS k, decode(value) AS v FROM parquet_kv_metadata(${sqlString(file)})`,
+    );
+    return Object.fromEntries(reader.getRows().map(([k, v]) => [String(k), String(v)]));
+  } catch (cause) {
+    throw new ColdFileError(file, `cannot read the footer of cold file ${file}: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/**
+ * Reads every row of a cold file as better-sqlite3 would return it
+ * (bigint, number, string, Buffer, null), in file order.
+ */
+export async function readParquetRows(engine: DuckDbEngine, file: string, columns: readonly string[]): Promise<unknown[][]> {
+  try {
+    const reader = await engine.connection.runAndReadAll(
+      `SELECT ${columns.map(sqlIdent).join(', ')} FROM read_parquet(${sqlString(file)})`,
+    );
+    return reader.getRows().map((row) => row.map((v) => (v instanceof DuckDBBlobValue ? Buffer.from(v.bytes) : v)));
+  } catch (cause) {
+    throw new ColdFileError(file, `cannot read cold file ${file}: ${(cause as Error).message}`, { cause });
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Where cold files live: `<cold>/<table>/year=YYYY/month=MM[/day=DD]/part-<id>.parquet`
+ * (Hive-style), temp files in `<cold>/_tmp/`, all paths in the manifest relative to `<cold>`.
+ */
+import path from 'node:path';
+import type { Partition } from '../registry/defineRegistry.js';
+
+export const TMP_DIR = '_tmp';
+const DAY_MS = 86_400_000;
+
+export interface PartitionSpan {
+  /** `YYYY-MM-DD` or `YYYY-MM`. */
+  readonly key: string;
+  /** Hive folder relative to the table folder. */
+  readonly dir: string;
+  /** Inclusive start and exclusive end, unix ms, UTC. */
+  readonly startMs: number;
+  readonly endMs: number;
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** The partition (UTC day or month) holding the instant `ms`. */
+export function partitionOf(ms: number, partition: Partition): PartitionSpan {
+  const d = new Date(ms);
+  const y = d.getUTCFullYear();
+  const m = d.getUTCMonth();
+  if (partition === 'month') {
+    const startMs = Date.UTC(y, m, 1);
+    return { key: `${y}-${pad(m + 1)}`, dir: `year=${y}/month=${pad(m + 1)}`, startMs, endMs: Date.UTC(y, m + 1, 1) };
+  }
+  const day = d.getUTCDate();
+  const startMs = Date.UTC(y, m, day);
+  return { key: `${y}-${pad(m + 1)}-${pad(day)}`, dir: `year=${y}/month=${pad(m + 1)}/day=${pad(day)}`, startMs, endMs: startMs + DAY_MS };
+}
+
+/** Manifest path of a cold file, relative to the cold folder, `/`-separated. */
+export function coldFilePath(table: string, span: PartitionSpan, id: string): string {
+  return `${table}/${span.dir}/part-${id}.parquet`;
+}
+
+export function absoluteColdPath(coldDir: string, relative: string): string {
+  return path.join(coldDir, ...relative.split('/'));
+}
+
+export function tmpFilePath(coldDir: string, table: string, id: string): string {
+  return path.join(coldDir, TMP_DIR, `${table}-${id}.parquet.tmp`);
+}
