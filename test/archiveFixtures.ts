@@ -1,0 +1,124 @@
+/**
+ * Fixtures for archiver tests: a data folder with old task_queue rows, and the
+ * invariants every archive state must satisfy (no row lost, none duplicated,
+ * none hidden, no orphan file).
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import Database from 'better-sqlite3';
+import { expect } from 'vitest';
+import { DuckDbEngine } from '../src/cold/DuckDbEngine.js';
+import { readParquetRows } from '../src/cold/ParquetChunkWriter.js';
+import { absoluteColdPath } from '../src/cold/coldLayout.js';
+import { openTierStore } from '../src/store/openTierStore.js';
+import { REPO_ROOT, testConfig } from './helpers.js';
+
+export const DAY_S = 86_400;
+/** The clock of the archiver tests: 2026-06-15T00:00:00Z. */
+export const NOW_MS = Date.UTC(2026, 5, 15);
+export const NOW_S = NOW_MS / 1000;
+
+/** Fills task_queue with `rows` rows spread over the `days` before NOW; returns the row count. */
+export async function seedTaskQueue(dataDir: string, rows: number, days: number, env: Record<string, string> = {}): Promise<number> {
+  const store = await openTierStore({ config: testConfig(dataDir, env) });
+  try {
+    const ins = store.hot.raw.prepare(
+      'INSERT INTO task_queue (task_type, status, priority, msg_id, payload, attempts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    store.hot.raw.transaction(() => {
+      for (let i = 0; i < rows; i++) {
+        const t = NOW_S - 1 - Math.floor((i * days * DAY_S) / rows);
+        ins.run('forward', i % 4 === 0 ? 'failed' : 'done', i % 5, 7_000_000_000_000_000_000n + BigInt(i), JSON.stringify({ i, text: `任务 ${i} 🚀` }), i % 3, t);
+      }
+    })();
+  } finally {
+    await store.close();
+  }
+  return rows;
+}
+
+export interface TierState {
+  hotKeys: bigint[];
+  coldKeys: bigint[];
+  liveFiles: string[];
+  treeFiles: string[];
+  tmpFiles: string[];
+}
+
+/** Reads keys of one table from the hot file and from every live manifest file. */
+export async function readTierState(dataDir: string, table = 'task_queue', key = 'id'): Promise<TierState> {
+  const db = new Database(path.join(dataDir, 'hot.db'), { readonly: true });
+  db.defaultSafeIntegers(true);
+  let hotKeys: bigint[];
+  let liveFiles: string[];
+  try {
+    hotKeys = db.prepare(`SELECT "${key}" FROM "${table}"`).pluck().all() as bigint[];
+    liveFiles = db.prepare(`SELECT path FROM _tierdb_files WHERE table_name = ? AND state = 'live'`).pluck().all(table) as string[];
+  } finally {
+    db.close();
+  }
+  const coldDir = path.join(dataDir, 'cold');
+  const coldKeys: bigint[] = [];
+  if (liveFiles.length > 0) {
+    const engine = await DuckDbEngine.create({ memoryLimit: '512MB', threads: 1 });
+    try {
+      for (const f of liveFiles) {
+        for (const row of await readParquetRows(engine, absoluteColdPath(coldDir, f), [key])) coldKeys.push(row[0] as bigint);
+      }
+    } finally {
+      engine.close();
+    }
+  }
+  const treeFiles: string[] = [];
+  const walk = (dir: string, rel: string) => {
+    if (!existsSync(dir)) return;
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(path.join(dir, e.name), r);
+      else if (e.name.endsWith('.parquet') && !r.startsWith('_tmp/')) treeFiles.push(r);
+    }
+  };
+  walk(coldDir, '');
+  const tmpDir = path.join(coldDir, '_tmp');
+  const tmpFiles = existsSync(tmpDir) ? readdirSync(tmpDir) : [];
+  return { hotKeys, coldKeys, liveFiles, treeFiles, tmpFiles };
+}
+
+/** No row lost, none duplicated, none both hot and cold. */
+export function expectExactlyOnce(state: TierState, totalRows: number): void {
+  const hot = new Set(state.hotKeys);
+  const cold = new Set(state.coldKeys);
+  expect(cold.size, 'a key appears twice in cold files').toBe(state.coldKeys.length);
+  const both = state.coldKeys.filter((k) => hot.has(k));
+  expect(both, 'keys both hot and cold').toEqual([]);
+  expect(hot.size + cold.size, 'rows lost or added').toBe(totalRows);
+}
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the tierdb CLI in a child process. */
+export function runCli(args: string[], env: Record<string, string> = {}, killAfterMs?: number): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/tierdb.mjs'), ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
