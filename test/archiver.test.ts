@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DuckDbEngine } from '../src/cold/DuckDbEngine.js';
@@ -263,6 +263,40 @@ describe('UniversalArchiver', () => {
       await store.archiver.run({ now: NOW_MS, tables: ['task_queue'] });
       await store.archiver.run({ now: NOW_MS, tables: ['task_queue'] });
       expect(readdirSync(path.join(dir, 'backups')).filter((f) => f.endsWith('.db'))).toHaveLength(2);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('recovery at open removes temp files and orphans, and unlinks retired files once old enough', async () => {
+    const dir = tempDir();
+    await seedTaskQueue(dir, 2000, 20, ENV);
+    const config = testConfig(dir, ENV);
+    let store = await openTierStore({ config });
+    let retiredPath: string;
+    let freshRetiredPath: string;
+    try {
+      await store.archiver.run({ now: NOW_MS, tables: ['task_queue'] });
+      const [a, b] = store.hot.raw.prepare(`SELECT path FROM _tierdb_files WHERE state = 'live' ORDER BY id LIMIT 2`).pluck().all() as string[];
+      retiredPath = a!;
+      freshRetiredPath = b!;
+      store.hot.raw.prepare(`UPDATE _tierdb_files SET state = 'retired', retired_at_ms = ? WHERE path = ?`).run(Date.now() - 3_600_000, retiredPath);
+      store.hot.raw.prepare(`UPDATE _tierdb_files SET state = 'retired', retired_at_ms = ? WHERE path = ?`).run(Date.now(), freshRetiredPath);
+    } finally {
+      await store.close();
+    }
+    const orphan = path.join(config.coldDir, 'task_queue', 'year=2026', 'month=01', 'day=01', 'part-999-1.parquet');
+    mkdirSync(path.dirname(orphan), { recursive: true });
+    writeFileSync(orphan, 'not parquet');
+    writeFileSync(path.join(config.coldDir, '_tmp', 'task_queue-999-2.parquet.tmp'), 'half written');
+    store = await openTierStore({ config });
+    try {
+      expect(existsSync(orphan)).toBe(false);
+      expect(readdirSync(path.join(config.coldDir, '_tmp'))).toEqual([]);
+      expect(existsSync(absoluteColdPath(config.coldDir, retiredPath))).toBe(false);
+      expect(store.hot.raw.prepare('SELECT count(*) FROM _tierdb_files WHERE path = ?').pluck().get(retiredPath)).toBe(0);
+      // Retired only a moment ago: a running query may still read it.
+      expect(existsSync(absoluteColdPath(config.coldDir, freshRetiredPath))).toBe(true);
     } finally {
       await store.close();
     }
