@@ -306,6 +306,13 @@ export class UniversalArchiver {
     }
   }
 
+  #timeColumnIndexed(t: ResolvedTable): boolean {
+    const indexes = this.#raw.prepare(`SELECT name FROM pragma_index_list(?)`).pluck().all(t.table) as string[];
+    return indexes.some(
+      (index) => (this.#raw.prepare(`SELECT name FROM pragma_index_info(?) WHERE seqno = 0`).pluck().get(index) as string | undefined) === t.timeColumn,
+    );
+  }
+
   #planTable(t: ResolvedTable, now: number): TableReport {
     const report = this.#emptyTableReport(t, now);
     const s = this.#shape(t);
@@ -332,6 +339,12 @@ export class UniversalArchiver {
     const rowsTotal = this.#raw.prepare(`SELECT count(*) FROM ${s.from} WHERE ${s.time} < ?`).pluck().get(boundForColumn(boundaryMs, unit)) as number;
     if (rowsTotal === 0) return;
     const perRow = this.#hotBytesPerRow(t.table);
+    if (!this.#timeColumnIndexed(t)) {
+      this.#logger.warn(
+        { table: t.table, column: t.timeColumn },
+        `no index starts with ${t.table}.${t.timeColumn}: every partition is a full table scan; add one (CREATE INDEX ... ON ${t.table}(${t.timeColumn}))`,
+      );
+    }
     const pending = new Set(listFiles(this.#raw, t.table, ['pending']).map((f) => f.partition));
     const first = this.#raw
       .prepare(`SELECT ${s.selectList} FROM ${s.from} WHERE ${s.time} >= ? AND ${s.time} < ? ORDER BY ${s.time}, ${s.key} LIMIT ?`)

@@ -1,5 +1,10 @@
 import type { Command } from 'commander';
 import { registerMigrate } from './migrate.js';
+import { registerIngest } from './ingest.js';
+import { registerDemo } from './demo.js';
+import { registerStats } from './stats.js';
+import { registerArchive } from './archive.js';
+import { registerServe } from './serve.js';
 
 /** Every subcommand; each file registers one. */
-export const commands: ((program: Command) => void)[] = [registerMigrate];
+export const commands: ((program: Command) => void)[] = [registerMigrate, registerIngest, registerDemo, registerStats, registerArchive, registerServe];

@@ -1,0 +1,175 @@
+/**
+ * The demo as a list of steps over one context: prepare a fresh data folder,
+ * open the store, fill it with generated data, collect stats. Later steps
+ * (archive, query) slot into DEMO_STEPS.
+ */
+import { existsSync } from 'node:fs';
+import type { TierConfig } from '../config.js';
+import { TierError } from '../errors.js';
+import { noopLogger, type Logger } from '../logger.js';
+import type { RegistryDefinition } from '../registry/defineRegistry.js';
+import { collectStats, type TierStats } from '../stats/collectStats.js';
+import { openTierStore, type TierStore } from '../store/openTierStore.js';
+import { DEMO_TABLES, demoRowCounts, resolveDemoOptions, writeDemoData, type DemoDataOptions, type DemoTable, type ResolvedDemoOptions } from './generateDemoData.js';
+import { assertDemoHotFile, prepareDemoDataDir } from './prepareDemoDataDir.js';
+
+/** What the demo reports on its progress; the CLI passes a cli-progress bar. */
+export interface DemoProgressSink {
+  start(total: number, label: string): void;
+  update(done: number, label?: string): void;
+  stop(): void;
+}
+
+export interface RunDemoOptions extends DemoDataOptions {
+  config: TierConfig;
+  /** Keep the data already in the folder: nothing is removed, and nothing is generated when a demo table already holds rows. */
+  keep?: boolean;
+  /** Default: the module at config.registryPath. */
+  registry?: RegistryDefinition;
+  logger?: Logger;
+  progress?: DemoProgressSink;
+}
+
+export interface DemoStepReport {
+  readonly name: string;
+  readonly ms: number;
+}
+
+export interface DemoReport {
+  readonly dataDir: string;
+  readonly hotPath: string;
+  readonly options: ResolvedDemoOptions;
+  /** Files and folders the prepare step removed. */
+  removed: string[];
+  /** Rows generated per table; null when `keep` found the tables already filled. */
+  generated: Record<DemoTable, number> | null;
+  steps: DemoStepReport[];
+  stats?: TierStats;
+  ms: number;
+}
+
+export interface DemoContext {
+  readonly config: TierConfig;
+  readonly options: ResolvedDemoOptions;
+  readonly keep: boolean;
+  readonly registry: RegistryDefinition | undefined;
+  readonly logger: Logger;
+  readonly progress: DemoProgressSink;
+  /** Opened by the `open` step, closed by runDemo. */
+  store?: TierStore;
+  readonly report: DemoReport;
+}
+
+export interface DemoStep {
+  readonly name: string;
+  run(ctx: DemoContext): Promise<void>;
+}
+
+function requireStore(ctx: DemoContext): TierStore {
+  if (!ctx.store) throw new TierError('TIERDB_DEMO', 'the demo store is not open (the open step must run first)');
+  return ctx.store;
+}
+
+const silentProgress: DemoProgressSink = { start() {}, update() {}, stop() {} };
+
+export const prepareStep: DemoStep = {
+  name: 'prepare',
+  async run(ctx) {
+    if (!ctx.keep) ctx.report.removed = prepareDemoDataDir(ctx.config);
+    // Even when keeping, never write the demo schema into someone else's database.
+    else if (existsSync(ctx.config.hotPath)) assertDemoHotFile(ctx.config.hotPath);
+  },
+};
+
+export const openStep: DemoStep = {
+  name: 'open',
+  async run(ctx) {
+    ctx.store = await openTierStore({
+      config: ctx.config,
+      logger: ctx.logger,
+      ...(ctx.registry ? { registry: ctx.registry } : {}),
+    });
+  },
+};
+
+export const generateStep: DemoStep = {
+  name: 'generate',
+  async run(ctx) {
+    const raw = requireStore(ctx).hot.raw;
+    if (ctx.keep) {
+      const filled = DEMO_TABLES.filter((t) => raw.prepare(`SELECT 1 FROM "${t}" LIMIT 1`).get() !== undefined);
+      if (filled.length > 0) {
+        ctx.logger.info({ tables: filled }, 'demo tables already hold rows; kept them, generated nothing');
+        ctx.report.generated = null;
+        return;
+      }
+    }
+    const counts = demoRowCounts(ctx.options.rows);
+    ctx.progress.start(DEMO_TABLES.reduce((sum, t) => sum + counts[t], 0), DEMO_TABLES[0]);
+    try {
+      const summary = writeDemoData(raw, {
+        ...ctx.options,
+        now: ctx.options.nowMs,
+        onProgress: ({ table, done }) => ctx.progress.update(done, table),
+      });
+      ctx.report.generated = summary.rows;
+    } finally {
+      ctx.progress.stop();
+    }
+    raw.pragma('wal_checkpoint(TRUNCATE)');
+    raw.pragma('optimize');
+  },
+};
+
+export const statsStep: DemoStep = {
+  name: 'stats',
+  async run(ctx) {
+    ctx.report.stats = await collectStats(requireStore(ctx));
+  },
+};
+
+/** The demo's steps, in order. */
+export const DEMO_STEPS: readonly DemoStep[] = [prepareStep, openStep, generateStep, statsStep];
+
+/**
+ * Runs the demo: a fresh data folder (see prepareDemoDataDir), the five demo
+ * tables filled with seeded data, then stats.
+ *
+ * @example
+ * const report = await runDemo({ config: loadConfig(), rows: 100_000, days: 90 });
+ * console.log(report.stats?.tables);
+ */
+export async function runDemo(options: RunDemoOptions, steps: readonly DemoStep[] = DEMO_STEPS): Promise<DemoReport> {
+  const started = performance.now();
+  const resolved = resolveDemoOptions(options);
+  const ctx: DemoContext = {
+    config: options.config,
+    options: resolved,
+    keep: options.keep ?? false,
+    registry: options.registry,
+    logger: options.logger ?? noopLogger,
+    progress: options.progress ?? silentProgress,
+    report: {
+      dataDir: options.config.dataDir,
+      hotPath: options.config.hotPath,
+      options: resolved,
+      removed: [],
+      generated: null,
+      steps: [],
+      ms: 0,
+    },
+  };
+  try {
+    for (const step of steps) {
+      const t0 = performance.now();
+      await step.run(ctx);
+      const ms = performance.now() - t0;
+      ctx.report.steps.push({ name: step.name, ms });
+      ctx.logger.debug({ step: step.name, ms: Math.round(ms) }, 'demo step done');
+    }
+  } finally {
+    await ctx.store?.close();
+  }
+  ctx.report.ms = performance.now() - started;
+  return ctx.report;
+}

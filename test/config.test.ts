@@ -1,0 +1,176 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import dotenv from 'dotenv';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ENV_VARS, loadConfig } from '../src/config.js';
+import { ConfigError } from '../src/errors.js';
+import { REPO_ROOT, tempDir } from './helpers.js';
+
+/** loadConfig on exactly these variables, no `.env`, no process env. */
+const configFrom = (env: Record<string, string>) => loadConfig({ env, envFile: false });
+
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    configFrom(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+describe('.env.example', () => {
+  const example = readFileSync(path.join(REPO_ROOT, '.env.example'), 'utf8');
+  const parsed = dotenv.parse(example);
+
+  it('lists exactly the variables of ENV_VARS', () => {
+    expect(Object.keys(parsed).sort()).toEqual(Object.keys(ENV_VARS).sort());
+  });
+
+  it('gives each variable its default', () => {
+    for (const [name, spec] of Object.entries(ENV_VARS)) expect({ name, value: parsed[name] }).toEqual({ name, value: spec.default });
+  });
+
+  it('documents each variable with a comment above it', () => {
+    const lines = example.split('\n');
+    for (const name of Object.keys(ENV_VARS)) {
+      const at = lines.findIndex((l) => l.startsWith(`${name}=`));
+      expect(lines[at - 1], name).toMatch(/^# \S/);
+    }
+  });
+
+  it('loads as a valid configuration', () => {
+    expect(() => configFrom(parsed)).not.toThrow();
+  });
+});
+
+describe('loadConfig', () => {
+  it.each([
+    ['HOT_DAYS_TASK', 'abc'],
+    ['HOT_DAYS_TASK', '-1'],
+    ['HOT_DAYS_TASK', '1.5'],
+    ['DUCKDB_MEMORY_LIMIT', 'lots'],
+    ['ARCHIVE_CRON', 'every night'],
+    ['ARCHIVE_CRON', '61 3 * * *'],
+    ['AUTO_ARCHIVE_ENABLED', 'maybe'],
+    ['ARCHIVE_QUERY_CACHE_ENABLED', '2'],
+    ['TIERDB_SQLITE_SCAN', 'always'],
+    ['ARCHIVE_BATCH_SIZE', '0'],
+    ['ARCHIVE_ZSTD_LEVEL', '23'],
+    ['ARCHIVE_GRACE_HOURS', '-2'],
+    ['LOG_LEVEL', 'loud'],
+  ])('stops on %s=%s with a ConfigError naming the variable and the value', (name, value) => {
+    const error = configError({ [name]: value });
+    expect(error.code).toBe('TIERDB_CONFIG');
+    expect(error.message).toContain(name);
+    expect(error.message).toContain(JSON.stringify(value));
+  });
+
+  it('names every bad variable at once', () => {
+    const error = configError({ HOT_DAYS_TASK: 'abc', TIERDB_SQLITE_SCAN: 'always' });
+    expect(error.message).toContain('HOT_DAYS_TASK');
+    expect(error.message).toContain('TIERDB_SQLITE_SCAN');
+  });
+
+  it('returns a frozen config', () => {
+    const config = configFrom({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.hotDays)).toBe(true);
+    expect(() => {
+      (config as { archiveBatchSize: number }).archiveBatchSize = 1;
+    }).toThrow(TypeError);
+    expect(() => {
+      (config.hotDays as { task: number }).task = 1;
+    }).toThrow(TypeError);
+  });
+
+  it('has the documented defaults', () => {
+    const config = configFrom({});
+    expect(config).toEqual({
+      dataDir: path.resolve('data'),
+      hotPath: path.resolve('data', 'hot.db'),
+      coldDir: path.resolve('data', 'cold'),
+      registryPath: path.resolve('archive-registry.ts'),
+      autoArchiveEnabled: true,
+      hotDays: { task: 7, log: 30, sign: 60, messages: 7 },
+      archiveBatchSize: 200_000,
+      archiveMaxWorkers: 2,
+      archiveZstdLevel: 6,
+      archiveCron: '30 3 * * *',
+      archiveGraceHours: 0,
+      archiveBackupEnabled: false,
+      archiveBackupKeep: 3,
+      duckdbMemoryLimit: '1GB',
+      queryCacheEnabled: true,
+      queryCacheTtlSeconds: 300,
+      sqliteScan: 'off',
+      logLevel: 'info',
+    });
+  });
+
+  it('parses good values', () => {
+    const config = configFrom({
+      HOT_DAYS_TASK: ' 14 ',
+      AUTO_ARCHIVE_ENABLED: 'off',
+      ARCHIVE_BACKUP_ENABLED: 'YES',
+      DUCKDB_MEMORY_LIMIT: '1.5GiB',
+      ARCHIVE_GRACE_HOURS: '2.5',
+      TIERDB_SQLITE_SCAN: 'isolated',
+    });
+    expect(config.hotDays.task).toBe(14);
+    expect(config.autoArchiveEnabled).toBe(false);
+    expect(config.archiveBackupEnabled).toBe(true);
+    expect(config.duckdbMemoryLimit).toBe('1.5GiB');
+    expect(config.archiveGraceHours).toBe(2.5);
+    expect(config.sqliteScan).toBe('isolated');
+  });
+
+  it('puts the hot file in the data folder unless TIERDB_HOT_PATH or an option says otherwise', () => {
+    expect(configFrom({ TIERDB_DATA_DIR: '/srv/tier' }).hotPath).toBe(path.resolve('/srv/tier/hot.db'));
+    expect(configFrom({ TIERDB_DATA_DIR: '/srv/tier', TIERDB_HOT_PATH: '/srv/app/forward.db' }).hotPath).toBe(path.resolve('/srv/app/forward.db'));
+    const fromOptions = loadConfig({ env: {}, envFile: false, dataDir: '/opt/d', hotPath: '/opt/h.db' });
+    expect([fromOptions.dataDir, fromOptions.hotPath, fromOptions.coldDir]).toEqual([path.resolve('/opt/d'), path.resolve('/opt/h.db'), path.resolve('/opt/d/cold')]);
+  });
+
+  it('reads .env from the given folder, with the real environment winning', () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, '.env'), 'HOT_DAYS_TASK=14\nARCHIVE_BATCH_SIZE=500\n');
+    vi.stubEnv('HOT_DAYS_TASK', undefined);
+    vi.stubEnv('ARCHIVE_BATCH_SIZE', undefined);
+    const fromFile = loadConfig({ envFile: dir });
+    expect(fromFile.hotDays.task).toBe(14);
+    expect(fromFile.archiveBatchSize).toBe(500);
+
+    vi.stubEnv('HOT_DAYS_TASK', '21');
+    const realWins = loadConfig({ envFile: dir });
+    expect(realWins.hotDays.task).toBe(21);
+    expect(realWins.archiveBatchSize).toBe(500);
+  });
+
+  it('ignores .env when envFile is false', () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, '.env'), 'HOT_DAYS_TASK=14\n');
+    vi.stubEnv('HOT_DAYS_TASK', undefined);
+    expect(loadConfig({ envFile: false }).hotDays.task).toBe(7);
+  });
+});
+
+describe('the CLI', () => {
+  it('exits non-zero and names the variable when the environment is bad', () => {
+    const dataDir = tempDir();
+    const result = spawnSync(process.execPath, ['bin/tierdb.mjs', '--data-dir', dataDir, 'migrate'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, HOT_DAYS_TASK: 'abc', LOG_LEVEL: 'silent' },
+      encoding: 'utf8',
+    });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain('HOT_DAYS_TASK');
+    expect(result.stderr).toContain('"abc"');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
