@@ -14,7 +14,7 @@ import {
   type DemoDataOptions,
   type DemoTable,
 } from '../src/demo/generateDemoData.js';
-import { runDemo } from '../src/demo/runDemo.js';
+import { generateStep, openStep, prepareStep, runDemo } from '../src/demo/runDemo.js';
 import { ArgumentError, TierError } from '../src/errors.js';
 import { HotStore } from '../src/hot/HotStore.js';
 import { defineRegistry } from '../src/registry/defineRegistry.js';
@@ -161,7 +161,7 @@ describe('runDemo', () => {
     const dataDir = path.join(tempDir(), 'fresh', 'data');
     const config = testConfig(dataDir);
     const report = await runDemo({ config, rows: 1000, days: 10, seed: 3, now: NOW });
-    expect(report.steps.map((s) => s.name)).toEqual(['prepare', 'open', 'generate', 'stats']);
+    expect(report.steps.map((s) => s.name)).toEqual(['prepare', 'open', 'generate', 'stats', 'archive']);
     expect(report.generated).toEqual(demoRowCounts(1000));
     expect(existsSync(config.hotPath)).toBe(true);
     const db = new Database(config.hotPath, { readonly: true });
@@ -170,7 +170,15 @@ describe('runDemo', () => {
     });
     for (const t of report.stats!.tables) {
       expect(t.hot.rows, t.table).toBe((db.prepare(`SELECT count(*) AS n FROM ${t.table}`).get() as { n: number }).n);
+      expect(t.cold.rows, t.table).toBe(
+        (db.prepare(`SELECT coalesce(sum(rows), 0) AS n FROM _tierdb_files WHERE table_name = ? AND state = 'live'`).get(t.table) as { n: number }).n,
+      );
+      // The archive step moved rows but lost none.
+      expect(t.hot.rows + t.cold.rows, t.table).toBe(demoRowCounts(1000)[t.table as DemoTable]);
     }
+    const before = report.statsBeforeArchive!.tables.find((t) => t.table === 'messages')!;
+    expect(before.hot.rows).toBe(1000);
+    expect(report.archive!.tables.find((t) => t.table === 'messages')!.rowsMoved).toBeGreaterThan(0);
   });
 
   it('starts fresh on a second run, and --keep keeps the rows', async () => {
@@ -178,17 +186,19 @@ describe('runDemo', () => {
     const config = testConfig(dataDir);
     writeFileSync(path.join(dataDir, 'notes.txt'), 'mine');
     await runDemo({ config, rows: 500, days: 5, seed: 1, now: NOW });
-    mkdirSync(path.join(config.coldDir, 'messages', 'year=2026'), { recursive: true });
+    mkdirSync(path.join(config.coldDir, 'messages', 'stray'), { recursive: true });
 
     const again = await runDemo({ config, rows: 300, days: 5, seed: 2, now: NOW });
     expect(again.removed).toEqual(expect.arrayContaining([config.hotPath, config.coldDir]));
-    expect(existsSync(config.coldDir)).toBe(false);
-    expect(again.stats!.tables.find((t) => t.table === 'messages')!.hot.rows).toBe(300);
+    expect(existsSync(path.join(config.coldDir, 'messages', 'stray'))).toBe(false);
+    const messages = () => again.stats!.tables.find((t) => t.table === 'messages')!;
+    expect(messages().hot.rows + messages().cold.rows).toBe(300);
 
     const kept = await runDemo({ config, rows: 800, days: 5, keep: true, now: NOW });
     expect(kept.removed).toEqual([]);
     expect(kept.generated).toBeNull();
-    expect(kept.stats!.tables.find((t) => t.table === 'messages')!.hot.rows).toBe(300);
+    const keptMessages = kept.stats!.tables.find((t) => t.table === 'messages')!;
+    expect(keptMessages.hot.rows + keptMessages.cold.rows).toBe(300);
     expect(readFileSync(path.join(dataDir, 'notes.txt'), 'utf8')).toBe('mine');
   });
 
@@ -220,7 +230,7 @@ describe('runDemo', () => {
 describe('collectStats', () => {
   it('reports rows, time range as ISO and bytes per table, exact or estimated', async () => {
     const config = testConfig(tempDir());
-    await runDemo({ config, rows: 2000, days: 20, seed: 5, now: NOW });
+    await runDemo({ config, rows: 2000, days: 20, seed: 5, now: NOW }, [prepareStep, openStep, generateStep]);
     const store = await openTierStore({ config, registry: demoRegistry });
     onTestFinished(() => store.close());
     const exact = await collectStats(store);
@@ -237,7 +247,7 @@ describe('collectStats', () => {
       expect(t.hot.tableBytes, t.table).toBeGreaterThan(0);
       expect(t.hot.indexBytes, t.table).toBeGreaterThan(0);
       expect(t.hot.bytes).toBe(t.hot.tableBytes + t.hot.indexBytes);
-      expect(t.cold).toBeUndefined();
+      expect(t.cold).toMatchObject({ files: 0, rows: 0, bytes: 0 });
       const guess = estimated.tables[i]!.hot;
       expect(guess.rows).toBe(t.hot.rows);
       expect(guess.bytes / t.hot.bytes, t.table).toBeGreaterThan(0.3);
@@ -297,7 +307,7 @@ describe('tierdb demo and tierdb stats', () => {
     expect(parsed.tables.map((t) => t.table).sort()).toEqual([...DEMO_TABLES].sort());
     for (const t of parsed.tables) {
       expect(t.hot.rows, t.table).toBe((db.prepare(`SELECT count(*) AS n FROM ${t.table}`).get() as { n: number }).n);
-      expect(t.hot.rows, t.table).toBe(counts[t.table as DemoTable]);
+      expect(t.hot.rows + t.cold.rows, t.table).toBe(counts[t.table as DemoTable]);
     }
 
     const text = tierdb(['--data-dir', dataDir, 'stats']);

@@ -179,7 +179,7 @@ export class UniversalArchiver {
         tableReport.durationMs = Date.now() - t0;
         tableReport.ratio = tableReport.bytesOut > 0 ? tableReport.bytesIn / tableReport.bytesOut : 0;
         if (options.signal?.aborted) report.aborted = true;
-        this.#logger.info(
+        this.#logger.debug(
           { table: t.table, rows: tableReport.rowsMoved, files: tableReport.files, bytesOut: tableReport.bytesOut, ms: tableReport.durationMs },
           'table archived',
         );
@@ -377,7 +377,7 @@ export class UniversalArchiver {
         cursor = [last[s.timeIndex], last[s.keyIndex]];
         const id = `${runId}-${++seq}`;
         try {
-          const moved = await this.#moveChunk(engine, s, span, id, rows, runId, now);
+          const moved = await this.#moveChunk(engine, s, span, id, rows, runId, now, perRow);
           report.files++;
           report.bytesOut += moved.bytes;
           if (moved.pending) report.pendingWritten++;
@@ -421,6 +421,7 @@ export class UniversalArchiver {
     rows: unknown[][],
     runId: number,
     now: number,
+    hotBytesPerRow: number,
   ): Promise<{ bytes: number; pending: boolean }> {
     const { t } = s;
     const { types } = this.#mixedTypeMessage(s, rows);
@@ -484,6 +485,7 @@ export class UniversalArchiver {
         min_key: keyForManifest(minKey),
         max_key: keyForManifest(maxKey),
         bytes,
+        hot_bytes: Math.round(rows.length * hotBytesPerRow),
         checksum,
         schema_json: JSON.stringify(schema),
         state: grace ? ('pending' as const) : ('live' as const),

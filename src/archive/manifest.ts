@@ -18,6 +18,7 @@ export interface ManifestFile {
   min_key: unknown;
   max_key: unknown;
   bytes: number;
+  hot_bytes: number | null;
   checksum: string;
   schema_json: string;
   state: FileState;
@@ -46,9 +47,9 @@ export function manifestVersion(raw: Database.Database): number {
 export function insertManifestFile(raw: Database.Database, f: NewManifestFile): number {
   const result = raw
     .prepare(
-      `INSERT INTO _tierdb_files (table_name, path, partition, rows, min_time_ms, max_time_ms, min_key, max_key, bytes,
+      `INSERT INTO _tierdb_files (table_name, path, partition, rows, min_time_ms, max_time_ms, min_key, max_key, bytes, hot_bytes,
          checksum, schema_json, state, run_id, created_at_ms, visible_after_ms)
-       VALUES (@table_name, @path, @partition, @rows, @min_time_ms, @max_time_ms, @min_key, @max_key, @bytes,
+       VALUES (@table_name, @path, @partition, @rows, @min_time_ms, @max_time_ms, @min_key, @max_key, @bytes, @hot_bytes,
          @checksum, @schema_json, @state, @run_id, @created_at_ms, @visible_after_ms)`,
     )
     .run(f);

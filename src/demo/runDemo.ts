@@ -1,13 +1,14 @@
 /**
  * The demo as a list of steps over one context: prepare a fresh data folder,
- * open the store, fill it with generated data, collect stats. Later steps
- * (archive, query) slot into DEMO_STEPS.
+ * open the store, fill it with generated data, collect stats, archive old rows
+ * and collect stats again. Later steps (query) slot into DEMO_STEPS.
  */
 import { existsSync } from 'node:fs';
 import type { TierConfig } from '../config.js';
 import { TierError } from '../errors.js';
 import { noopLogger, type Logger } from '../logger.js';
 import type { RegistryDefinition } from '../registry/defineRegistry.js';
+import type { ArchiveReport } from '../archive/ArchiveReport.js';
 import { collectStats, type TierStats } from '../stats/collectStats.js';
 import { openTierStore, type TierStore } from '../store/openTierStore.js';
 import { DEMO_TABLES, demoRowCounts, resolveDemoOptions, writeDemoData, type DemoDataOptions, type DemoTable, type ResolvedDemoOptions } from './generateDemoData.js';
@@ -44,6 +45,11 @@ export interface DemoReport {
   /** Rows generated per table; null when `keep` found the tables already filled. */
   generated: Record<DemoTable, number> | null;
   steps: DemoStepReport[];
+  /** Stats right after generating, before the archive step. */
+  statsBeforeArchive?: TierStats;
+  /** The archive step's report. */
+  archive?: ArchiveReport;
+  /** The latest stats (after archiving when that step ran). */
   stats?: TierStats;
   ms: number;
 }
@@ -128,8 +134,32 @@ export const statsStep: DemoStep = {
   },
 };
 
+/** Moves everything older than each table's hot_days to cold Parquet, with stats before and after. */
+export const archiveStep: DemoStep = {
+  name: 'archive',
+  async run(ctx) {
+    const store = requireStore(ctx);
+    ctx.report.statsBeforeArchive = ctx.report.stats ?? (await collectStats(store));
+    let current = '';
+    try {
+      ctx.report.archive = await store.archiver.run({
+        onProgress: (p) => {
+          if (p.table !== current) {
+            current = p.table;
+            ctx.progress.start(p.rowsTotal, `archive ${p.table}`);
+          }
+          ctx.progress.update(p.rowsDone, `archive ${p.table} ${p.partition}`);
+        },
+      });
+    } finally {
+      ctx.progress.stop();
+    }
+    ctx.report.stats = await collectStats(store);
+  },
+};
+
 /** The demo's steps, in order. */
-export const DEMO_STEPS: readonly DemoStep[] = [prepareStep, openStep, generateStep, statsStep];
+export const DEMO_STEPS: readonly DemoStep[] = [prepareStep, openStep, generateStep, statsStep, archiveStep];
 
 /**
  * Runs the demo: a fresh data folder (see prepareDemoDataDir), the five demo

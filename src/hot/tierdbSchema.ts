@@ -26,6 +26,8 @@ export const tierdbFiles = sqliteTable(
     minKey: anyValue('min_key'),
     maxKey: anyValue('max_key'),
     bytes: integer('bytes').notNull(),
+    /** Estimated SQLite bytes (table + indexes) the rows took while hot. */
+    hotBytes: integer('hot_bytes'),
     checksum: text('checksum').notNull(),
     schemaJson: text('schema_json').notNull(),
     /** `pending` (grace period), `live`, `retired` (unlinked later). */

@@ -22,13 +22,27 @@ export interface HotTableStats {
   readonly bytes: number;
 }
 
-/** The table's cold tier: Parquet files live in the manifest. Filled by the archiver. */
+/** The table's cold tier: the Parquet files live in the manifest. */
 export interface ColdTableStats {
   readonly files: number;
   readonly rows: number;
   readonly bytes: number;
+  /** Oldest and newest partition (`YYYY-MM-DD` or `YYYY-MM`), null when none. */
   readonly oldest: string | null;
   readonly newest: string | null;
+  /** Estimated hot bytes those rows took in SQLite, divided by their cold bytes. */
+  readonly compressionRatio: number | null;
+  /** Files written under the grace period, not yet visible. */
+  readonly pendingFiles: number;
+}
+
+/** The newest archive run. */
+export interface LastRunStats {
+  readonly id: number;
+  readonly status: string;
+  readonly startedAt: string;
+  readonly durationMs: number | null;
+  readonly error: string | null;
 }
 
 export interface TableStats {
@@ -38,8 +52,7 @@ export interface TableStats {
   readonly hotDays: number;
   readonly enabled: boolean;
   readonly hot: HotTableStats;
-  /** Absent until the archiver reports the cold tier. */
-  readonly cold?: ColdTableStats;
+  readonly cold: ColdTableStats;
 }
 
 export interface TierStats {
@@ -57,8 +70,9 @@ export interface TierStats {
     readonly bytesMethod: 'dbstat' | 'estimate';
   };
   readonly tables: readonly TableStats[];
-  /** The cold tier's totals; absent until the archiver reports it. */
-  readonly cold?: { readonly dir: string; readonly files: number; readonly bytes: number };
+  /** The cold tier's totals (live files). */
+  readonly cold: { readonly files: number; readonly bytes: number };
+  readonly lastRun: LastRunStats | null;
 }
 
 export interface CollectStatsOptions {
@@ -125,6 +139,40 @@ function hotTableStats(raw: Database.Database, t: ResolvedTable, useDbstat: bool
   return { rows, oldest: toIso(oldest, t.timeUnit), newest: toIso(newest, t.timeUnit), tableBytes, indexBytes, bytes: tableBytes + indexBytes };
 }
 
+function coldTableStats(raw: Database.Database, table: string): ColdTableStats {
+  const row = raw
+    .prepare(
+      `SELECT count(*) AS files, coalesce(sum(rows), 0) AS rows, coalesce(sum(bytes), 0) AS bytes,
+              min(partition) AS oldest, max(partition) AS newest, sum(hot_bytes) AS hotBytes
+         FROM _tierdb_files WHERE table_name = ? AND state = 'live'`,
+    )
+    .get(table) as { files: number; rows: number; bytes: number; oldest: string | null; newest: string | null; hotBytes: number | null };
+  const pendingFiles = raw.prepare(`SELECT count(*) FROM _tierdb_files WHERE table_name = ? AND state = 'pending'`).pluck().get(table) as number;
+  return {
+    files: row.files,
+    rows: row.rows,
+    bytes: row.bytes,
+    oldest: row.oldest,
+    newest: row.newest,
+    compressionRatio: row.bytes > 0 && row.hotBytes ? row.hotBytes / row.bytes : null,
+    pendingFiles,
+  };
+}
+
+function lastRun(raw: Database.Database): LastRunStats | null {
+  const row = raw.prepare(`SELECT id, status, started_at_ms, ended_at_ms, error FROM _tierdb_runs ORDER BY id DESC LIMIT 1`).get() as
+    | { id: number; status: string; started_at_ms: number; ended_at_ms: number | null; error: string | null }
+    | undefined;
+  if (!row) return null;
+  return {
+    id: row.id,
+    status: row.status,
+    startedAt: new Date(row.started_at_ms).toISOString(),
+    durationMs: row.ended_at_ms === null ? null : row.ended_at_ms - row.started_at_ms,
+    error: row.error,
+  };
+}
+
 function fileSize(file: string): number {
   return existsSync(file) ? statSync(file).size : 0;
 }
@@ -152,13 +200,14 @@ export async function collectStats(
         hotDays: t.hotDays,
         enabled: t.enabled,
         hot: hotTableStats(raw, t, useDbstat),
+        cold: coldTableStats(raw, t.table),
       }),
     );
     const pageSize = raw.pragma('page_size', { simple: true }) as number;
     const freePages = raw.pragma('freelist_count', { simple: true }) as number;
-    return { tables, freeBytes: pageSize * freePages };
+    return { tables, freeBytes: pageSize * freePages, run: lastRun(raw) };
   });
-  const { tables, freeBytes } = read();
+  const { tables, freeBytes, run } = read();
   return {
     at: new Date().toISOString(),
     hot: {
@@ -169,5 +218,10 @@ export async function collectStats(
       bytesMethod: useDbstat ? 'dbstat' : 'estimate',
     },
     tables,
+    cold: {
+      files: tables.reduce((a, t) => a + t.cold.files, 0),
+      bytes: tables.reduce((a, t) => a + t.cold.bytes, 0),
+    },
+    lastRun: run,
   };
 }

@@ -42,9 +42,9 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
  * appear once the archiver reports them.
  */
 export function formatStats(stats: TierStats): string {
-  const withCold = stats.tables.some((t) => t.cold !== undefined);
+  const withCold = stats.tables.some((t) => t.cold.files > 0 || t.cold.pendingFiles > 0);
   const header = ['table', 'hot rows', 'oldest (UTC)', 'newest (UTC)', 'hot bytes', 'data', 'indexes'];
-  if (withCold) header.push('cold rows', 'cold files', 'cold bytes');
+  if (withCold) header.push('cold rows', 'files', 'cold bytes', 'ratio', 'oldest day', 'newest day');
   const rows = stats.tables.map((t) => {
     const cells = [
       t.enabled ? t.table : `${t.table} (disabled)`,
@@ -56,17 +56,33 @@ export function formatStats(stats: TierStats): string {
       formatBytes(t.hot.indexBytes),
     ];
     if (withCold) {
-      cells.push(t.cold ? formatCount(t.cold.rows) : '-', t.cold ? formatCount(t.cold.files) : '-', t.cold ? formatBytes(t.cold.bytes) : '-');
+      const c = t.cold;
+      cells.push(
+        formatCount(c.rows),
+        formatCount(c.files) + (c.pendingFiles > 0 ? ` (+${c.pendingFiles} pending)` : ''),
+        formatBytes(c.bytes),
+        c.compressionRatio === null ? '-' : `${c.compressionRatio.toFixed(1)}x`,
+        c.oldest ?? '-',
+        c.newest ?? '-',
+      );
     }
     return cells;
   });
-  const right = new Set([1, 4, 5, 6, 7, 8, 9]);
+  const right = new Set([1, 4, 5, 6, 7, 8, 9, 10]);
   const { hot } = stats;
   const lines = [
     `hot file ${hot.path}: ${formatBytes(hot.fileBytes)} (WAL ${formatBytes(hot.walBytes)}, free pages ${formatBytes(hot.freeBytes)})` +
       (hot.bytesMethod === 'estimate' ? ' — table sizes estimated (no dbstat)' : ''),
   ];
-  if (stats.cold) lines.push(`cold tree ${stats.cold.dir}: ${formatCount(stats.cold.files)} files, ${formatBytes(stats.cold.bytes)}`);
+  if (stats.cold.files > 0) lines.push(`cold: ${formatCount(stats.cold.files)} files, ${formatBytes(stats.cold.bytes)}`);
+  if (stats.lastRun) {
+    const r = stats.lastRun;
+    lines.push(
+      `last archive run #${r.id}: ${r.status}, started ${formatTime(r.startedAt)}` +
+        (r.durationMs === null ? '' : `, ${(r.durationMs / 1000).toFixed(1)}s`) +
+        (r.error ? ` — ${r.error}` : ''),
+    );
+  }
   lines.push('', formatTable(header, rows, right));
   return lines.join('\n');
 }

@@ -5,6 +5,7 @@ import { runDemo } from '../../demo/runDemo.js';
 import { formatBytes, formatCount, formatStats } from '../../stats/formatStats.js';
 import { cliContext, type GlobalOptions } from '../context.js';
 import { createProgress } from '../progress.js';
+import { formatArchiveReport } from './archive.js';
 
 interface DemoOptions {
   rows: number;
@@ -24,7 +25,7 @@ function wholeNumber(value: string): number {
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('fill a fresh data folder with seeded WeChat-like demo data in five tables, then print stats')
+    .description('fill a fresh data folder with seeded WeChat-like demo data in five tables, archive old rows, print stats before and after')
     .option('--rows <n>', 'messages to generate (task_queue gets rows/4, rule_logs rows/2, audit_logs rows/20, media_signatures rows/10)', wholeNumber, DEMO_DEFAULTS.rows)
     .option('--days <n>', 'days the data spans, ending now', wholeNumber, DEMO_DEFAULTS.days)
     .option('--seed <n>', 'random seed: the same seed gives the same data', wholeNumber, DEMO_DEFAULTS.seed)
@@ -53,9 +54,16 @@ export function registerDemo(program: Command): void {
           ? `demo data: ${formatCount(Object.values(report.generated).reduce((a, b) => a + b, 0))} rows ` +
             `(${formatCount(report.options.rows)} messages over ${report.options.days} days, seed ${report.options.seed}) in ${seconds}s`
           : `demo data: kept the rows already in ${report.hotPath} (${seconds}s)`,
-        `data folder ${report.dataDir}` + (report.stats ? `, hot file ${formatBytes(report.stats.hot.fileBytes)}` : ''),
+        `data folder ${report.dataDir}` +
+          (report.archive
+            ? `, hot file ${formatBytes(report.archive.hotBytesBefore)} -> ${formatBytes(report.archive.hotBytesAfter)} after archiving`
+            : report.stats
+              ? `, hot file ${formatBytes(report.stats.hot.fileBytes)}`
+              : ''),
       ];
-      if (report.stats) lines.push('', formatStats(report.stats));
+      if (report.statsBeforeArchive) lines.push('', 'before archiving:', formatStats(report.statsBeforeArchive));
+      if (report.archive) lines.push('', 'archive:', formatArchiveReport(report.archive));
+      if (report.stats) lines.push('', report.archive ? 'after archiving:' : '', formatStats(report.stats));
       process.stdout.write(`${lines.join('\n')}\n`);
     });
 }
