@@ -103,7 +103,11 @@ export const generateStep: DemoStep = {
   async run(ctx) {
     const raw = requireStore(ctx).hot.raw;
     if (ctx.keep) {
-      const filled = DEMO_TABLES.filter((t) => raw.prepare(`SELECT 1 FROM "${t}" LIMIT 1`).get() !== undefined);
+      const filled = DEMO_TABLES.filter(
+        (t) =>
+          raw.prepare(`SELECT 1 FROM "${t}" LIMIT 1`).get() !== undefined ||
+          raw.prepare(`SELECT 1 FROM _tierdb_files WHERE table_name = ? LIMIT 1`).get(t) !== undefined,
+      );
       if (filled.length > 0) {
         ctx.logger.info({ tables: filled }, 'demo tables already hold rows; kept them, generated nothing');
         ctx.report.generated = null;
@@ -143,6 +147,8 @@ export const archiveStep: DemoStep = {
     let current = '';
     try {
       ctx.report.archive = await store.archiver.run({
+        // The data was generated relative to this clock; archive by the same one.
+        now: ctx.options.nowMs,
         onProgress: (p) => {
           if (p.table !== current) {
             current = p.table;
