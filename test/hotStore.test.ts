@@ -1,5 +1,6 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { HotStore } from '../src/hot/HotStore.js';
 import { messages } from '../src/hot/schema.js';
@@ -114,13 +115,19 @@ describe('64-bit msg_id', () => {
     expect(result.rejected[0]?.reason).toMatch(/msg_id.*2\^53/);
   });
 
-  // Known bug, kept visible: drizzle reads through better-sqlite3 without safeIntegers, so the
-  // int64 column gets a lossy JS number before fromDriver turns it into a bigint. When the hot
-  // store reads bigints (safeIntegers) for drizzle, this test fails: make it a plain `it`.
-  it.fails('round-trips through a drizzle select (fails: drizzle reads msg_id as a lossy number)', async () => {
+  // drizzle reads without safeIntegers: a msg_id beyond 2^53 would arrive rounded. The int64
+  // column refuses such a read instead of returning a wrong id, and CAST AS TEXT reads it exactly.
+  it('drizzle reads: exact below 2^53, a clear error beyond it, exact through CAST AS TEXT', async () => {
     const hot = openHot(path.join(tempDir(), 'hot.db'));
-    await hot.appendMessages([{ msg_id: ids[0], from_username: 'a', to_username: 'b', create_time: 1_700_000_000, msg_type: 1 }]);
-    const [row] = hot.db.select({ msgId: messages.msgId }).from(messages).all();
-    expect(row?.msgId).toBe(ids[0]);
+    const small = 9_007_199_254_740_991n;
+    await hot.appendMessages([
+      { msg_id: small, from_username: 'a', to_username: 'b', create_time: 1_700_000_000, msg_type: 1 },
+      { msg_id: ids[0], from_username: 'a', to_username: 'b', create_time: 1_700_000_001, msg_type: 1 },
+    ]);
+    const [row] = hot.db.select({ msgId: messages.msgId }).from(messages).where(eq(messages.createTime, 1_700_000_000)).all();
+    expect(row?.msgId).toBe(small);
+    expect(() => hot.db.select({ msgId: messages.msgId }).from(messages).all()).toThrow(/already rounded.*safeIntegers/);
+    const exact = hot.db.select({ msgId: sql<string>`CAST(${messages.msgId} AS TEXT)` }).from(messages).where(eq(messages.createTime, 1_700_000_001)).all();
+    expect(BigInt(exact[0]!.msgId)).toBe(ids[0]);
   });
 });
