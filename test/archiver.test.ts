@@ -72,7 +72,7 @@ describe('UniversalArchiver', () => {
     const config = testConfig(dir, { ARCHIVE_BATCH_SIZE: '97' });
     const registry = defineRegistry([{ table: 'props', timeColumn: 'ts', timeUnit: 'unix_s', hotDays: 1 }]);
     const store = await openTierStore({ config, registry: [], migrations: false });
-    store.hot.raw.exec(`CREATE TABLE props (id INTEGER PRIMARY KEY, i INTEGER, r REAL, t TEXT, b BLOB, ts INTEGER NOT NULL)`);
+    store.hot.raw.exec(`CREATE TABLE props (id INTEGER PRIMARY KEY AUTOINCREMENT, i INTEGER, r REAL, t TEXT, b BLOB, ts INTEGER NOT NULL)`);
     await store.close();
     let seed = 12345;
     const rand = () => {
@@ -299,6 +299,27 @@ describe('UniversalArchiver', () => {
       expect(existsSync(absoluteColdPath(config.coldDir, freshRetiredPath))).toBe(true);
     } finally {
       await store.close();
+    }
+  });
+
+  it('keeps the newest key hot when SQLite could hand it out again (INTEGER PRIMARY KEY without AUTOINCREMENT)', async () => {
+    const dir = tempDir();
+    const config = testConfig(dir);
+    const registry = defineRegistry([{ table: 'events', timeColumn: 'ts', timeUnit: 'unix_s', hotDays: 1 }]);
+    const store = await openTierStore({ config, registry: [], migrations: false });
+    store.hot.raw.exec('CREATE TABLE events (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL); CREATE INDEX events_ts ON events (ts)');
+    const ins = store.hot.raw.prepare('INSERT INTO events (ts) VALUES (?)');
+    for (let i = 0; i < 50; i++) ins.run(NOW_S - 10 * DAY_S + i);
+    await store.close();
+    const s2 = await openTierStore({ config, registry, migrations: false });
+    try {
+      const report = await s2.archiver.run({ now: NOW_MS });
+      expect(report.tables[0]!.rowsMoved).toBe(49);
+      expect(s2.hot.raw.prepare('SELECT id FROM events').pluck().all()).toEqual([50]);
+      // The next row gets a new key, never one that is already cold.
+      expect(Number(s2.hot.raw.prepare('INSERT INTO events (ts) VALUES (?)').run(NOW_S).lastInsertRowid)).toBe(51);
+    } finally {
+      await s2.close();
     }
   });
 

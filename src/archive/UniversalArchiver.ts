@@ -306,6 +306,15 @@ export class UniversalArchiver {
     }
   }
 
+  /** The max key when the key is a rowid alias without AUTOINCREMENT (SQLite may hand it out again). */
+  #reusableRowidMax(s: TableShape): unknown {
+    const keyCol = s.columns[s.keyIndex]!;
+    if (keyCol.declaredType.toUpperCase() !== 'INTEGER' || keyCol.pk !== 1 || s.columns.filter((c) => c.pk > 0).length !== 1) return undefined;
+    const ddl = (this.#raw.prepare(`SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?`).pluck().get(s.t.table) as string | undefined) ?? '';
+    if (/AUTOINCREMENT/i.test(ddl) || /WITHOUT\s+ROWID/i.test(ddl)) return undefined;
+    return this.#raw.prepare(`SELECT max(${s.key}) FROM ${s.from}`).pluck().safeIntegers(true).get();
+  }
+
   #timeColumnIndexed(t: ResolvedTable): boolean {
     const indexes = this.#raw.prepare(`SELECT name FROM pragma_index_list(?)`).pluck().all(t.table) as string[];
     return indexes.some(
@@ -346,13 +355,18 @@ export class UniversalArchiver {
       );
     }
     const pending = new Set(listFiles(this.#raw, t.table, ['pending']).map((f) => f.partition));
+    // Without AUTOINCREMENT SQLite gives a new row max(rowid)+1: moving the newest key would let
+    // the next insert reuse a key that is already cold. That one row stays hot.
+    const guardKey = this.#reusableRowidMax(s);
+    const guard = guardKey === undefined ? '' : ` AND ${s.key} <> ?`;
+    const guardParams = guardKey === undefined ? [] : [guardKey];
     const first = this.#raw
-      .prepare(`SELECT ${s.selectList} FROM ${s.from} WHERE ${s.time} >= ? AND ${s.time} < ? ORDER BY ${s.time}, ${s.key} LIMIT ?`)
+      .prepare(`SELECT ${s.selectList} FROM ${s.from} WHERE ${s.time} >= ? AND ${s.time} < ?${guard} ORDER BY ${s.time}, ${s.key} LIMIT ?`)
       .raw(true)
       .safeIntegers(true);
     const next = this.#raw
       .prepare(
-        `SELECT ${s.selectList} FROM ${s.from} WHERE ${s.time} >= ? AND ${s.time} < ? AND (${s.time}, ${s.key}) > (?, ?) ORDER BY ${s.time}, ${s.key} LIMIT ?`,
+        `SELECT ${s.selectList} FROM ${s.from} WHERE ${s.time} >= ? AND ${s.time} < ?${guard} AND (${s.time}, ${s.key}) > (?, ?) ORDER BY ${s.time}, ${s.key} LIMIT ?`,
       )
       .raw(true)
       .safeIntegers(true);
@@ -369,8 +383,8 @@ export class UniversalArchiver {
         if (options.signal?.aborted) return;
         const rows = (
           cursor === undefined
-            ? first.all(lo, hi, this.#config.archiveBatchSize)
-            : next.all(lo, hi, cursor[0], cursor[1], this.#config.archiveBatchSize)
+            ? first.all(lo, hi, ...guardParams, this.#config.archiveBatchSize)
+            : next.all(lo, hi, ...guardParams, cursor[0], cursor[1], this.#config.archiveBatchSize)
         ) as unknown[][];
         if (rows.length === 0) break;
         const last = rows[rows.length - 1]!;
