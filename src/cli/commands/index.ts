@@ -5,6 +5,7 @@ import { registerDemo } from './demo.js';
 import { registerStats } from './stats.js';
 import { registerArchive } from './archive.js';
 import { registerServe } from './serve.js';
+import { registerValidate } from './validate.js';
 
 /** Every subcommand; each file registers one. */
-export const commands: ((program: Command) => void)[] = [registerMigrate, registerIngest, registerDemo, registerStats, registerArchive, registerServe];
+export const commands: ((program: Command) => void)[] = [registerMigrate, registerIngest, registerDemo, registerStats, registerArchive, registerServe, registerValidate];

@@ -1,0 +1,40 @@
+import type { Command } from 'commander';
+import { validateColdFiles } from '../../archive/validateColdFiles.js';
+import { DuckDbEngine } from '../../cold/DuckDbEngine.js';
+import { openCliStore, type GlobalOptions } from '../context.js';
+import { createProgress } from '../progress.js';
+
+export function registerValidate(program: Command): void {
+  program
+    .command('validate')
+    .description('check every cold file against the manifest: present, same size, readable, same rows and key checksum')
+    .option('--table <name>', 'only this table')
+    .option('--json', 'print the report as JSON')
+    .action(async (opts: { table?: string; json?: boolean }, cmd: Command) => {
+      const store = await openCliStore(cmd.optsWithGlobals<GlobalOptions>());
+      const engine = await DuckDbEngine.create({ memoryLimit: store.config.duckdbMemoryLimit, threads: store.config.archiveMaxWorkers });
+      const progress = createProgress();
+      try {
+        if (opts.table !== undefined) store.table(opts.table);
+        progress.start(0, 'validate');
+        const report = await validateColdFiles(store.hot.raw, engine, store.config.coldDir, {
+          ...(opts.table !== undefined ? { table: opts.table } : {}),
+          onFile: (done, total) => {
+            if (done === 1) progress.start(total, 'validate');
+            progress.update(done);
+          },
+        });
+        progress.stop();
+        if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        else {
+          process.stdout.write(`checked ${report.filesChecked} files, ${report.rowsChecked} rows: ${report.problems.length === 0 ? 'all good' : `${report.problems.length} problems`}\n`);
+          for (const p of report.problems) process.stdout.write(`  ${p.table} ${p.path}: ${p.problem}\n`);
+        }
+        if (report.problems.length > 0) process.exitCode = 1;
+      } finally {
+        progress.stop();
+        engine.close();
+        await store.close();
+      }
+    });
+}
