@@ -6,3 +6,5 @@ export { HotStore } from './hot/HotStore.js';
 export type { AppendResult, RejectedRow } from './hot/appendMessages.js';
 export * from './errors.js';
 export { noopLogger, type Logger } from './logger.js';
+export { UnifiedQueryBridge } from './query/UnifiedQueryBridge.js';
+export type { QueryOptions, Where, WhereOperators, WhereScalar, OrderBy, SortDirection, Row, ExplainResult } from './query/QueryOptions.js';

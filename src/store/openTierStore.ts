@@ -5,12 +5,13 @@
 import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { loadConfig, type TierConfig } from '../config.js';
-import { RegistryError, NotBuiltError } from '../errors.js';
+import { RegistryError } from '../errors.js';
 import { HotStore } from '../hot/HotStore.js';
 import { noopLogger, type Logger } from '../logger.js';
 import { materializeRegistry, type RegistryDefinition } from '../registry/defineRegistry.js';
 import { resolveRegistry, type ResolvedTable } from '../registry/resolveRegistry.js';
 import { UniversalArchiver } from '../archive/UniversalArchiver.js';
+import { UnifiedQueryBridge } from '../query/UnifiedQueryBridge.js';
 
 export interface OpenTierStoreOptions {
   dataDir?: string;
@@ -33,8 +34,8 @@ export interface TierStore extends AsyncDisposable {
   readonly logger: Logger;
   /** Moves old rows to cold Parquet (see UniversalArchiver.run). */
   readonly archiver: UniversalArchiver;
-  /** The query bridge over hot and cold. Not built yet: every call throws NotBuiltError. */
-  readonly bridge: UnbuiltBridge;
+  /** The read-only query bridge over hot and cold (see UnifiedQueryBridge). */
+  readonly bridge: UnifiedQueryBridge;
   /** Finds a registered table; throws naming it when it is not registered. */
   table(name: string): ResolvedTable;
   close(): Promise<void>;
@@ -79,6 +80,7 @@ export async function openTierStore(options: OpenTierStoreOptions = {}): Promise
   const byName = new Map(tables.map((t) => [t.table, t]));
   const archiver = new UniversalArchiver({ raw: hot.raw, config, tables, logger: logger.child({ subsystem: 'archiver' }) });
   archiver.recoverIfIdle();
+  const bridge = new UnifiedQueryBridge({ config, tables, logger: logger.child({ subsystem: 'bridge' }) });
   let closed = false;
   const store: TierStore = {
     config,
@@ -86,7 +88,7 @@ export async function openTierStore(options: OpenTierStoreOptions = {}): Promise
     tables,
     logger,
     archiver,
-    bridge: unbuiltBridge,
+    bridge,
     table(name) {
       const t = byName.get(name);
       if (!t) throw new RegistryError(`table ${JSON.stringify(name)} is not registered (registered: ${[...byName.keys()].join(', ')})`);
@@ -95,7 +97,11 @@ export async function openTierStore(options: OpenTierStoreOptions = {}): Promise
     async close() {
       if (closed) return;
       closed = true;
-      hot.close();
+      try {
+        await bridge.close();
+      } finally {
+        hot.close();
+      }
     },
     async [Symbol.asyncDispose]() {
       await store.close();
@@ -103,18 +109,3 @@ export async function openTierStore(options: OpenTierStoreOptions = {}): Promise
   };
   return store;
 }
-
-/** Placeholder until the UnifiedQueryBridge lands: it never pretends to work. */
-export interface UnbuiltBridge {
-  query(table: string, options?: unknown): Promise<never>;
-  sql(sql: string, params?: unknown): Promise<never>;
-}
-
-const unbuiltBridge: UnbuiltBridge = {
-  async query() {
-    throw new NotBuiltError('the UnifiedQueryBridge (store.bridge.query)');
-  },
-  async sql() {
-    throw new NotBuiltError('the UnifiedQueryBridge (store.bridge.sql)');
-  },
-};

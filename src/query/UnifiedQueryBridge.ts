@@ -1,0 +1,240 @@
+/**
+ * One query surface over hot SQLite rows and the manifest-listed cold Parquet
+ * files (DESIGN.md, "The query plan"):
+ *
+ * - the manifest and the hot rows are read under one SQLite read snapshot, on
+ *   the bridge's own read-only connection (the bridge never writes);
+ * - files are pruned by time and key range before DuckDB sees them, and only
+ *   listed files are read (never a glob);
+ * - hot rows reach DuckDB through better-sqlite3 and the appender (never
+ *   sqlite_scan); on a key both hot and cold, the hot row wins;
+ * - answers that need no cold file come straight from SQLite.
+ *
+ * See QueryOptions.ts for the value contract (INTEGER → bigint, …).
+ */
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { TierConfig } from '../config.js';
+import { sqlIdent } from '../cold/DuckDbEngine.js';
+import { ArgumentError, TierError } from '../errors.js';
+import { configureConnection } from '../hot/HotStore.js';
+import { noopLogger, type Logger } from '../logger.js';
+import type { ResolvedTable } from '../registry/resolveRegistry.js';
+import { appendRows, createTempTable } from './appendRows.js';
+import { assertReadOnlyText, assertReadOnlyType } from './assertReadOnlySql.js';
+import { ColdResultCache } from './ColdResultCache.js';
+import { coldRelation } from './coldRelation.js';
+import { createBridgeDuckDb } from './createBridgeDuckDb.js';
+import { decideColumnTypes } from './decideColumnTypes.js';
+import { planQuery, readShape } from './planQuery.js';
+import type { ExplainResult, QueryOptions, Row } from './QueryOptions.js';
+import { readOverlapKeys } from './readOverlapKeys.js';
+import { referencedTables } from './referencedTables.js';
+import { coldCacheKey, runUnifiedQuery } from './runUnifiedQuery.js';
+import { toColdFileError } from './toColdFileError.js';
+import { toDuckParams } from './toDuckParams.js';
+import { arraysToObjects, readerToObjects } from './toRowObjects.js';
+import { withReadSnapshot } from './withReadSnapshot.js';
+
+/** A DuckDB error from user SQL as a TierError (code TIERDB_SQL); tierdb's own errors pass through. */
+function sqlError(error: unknown): unknown {
+  if (error instanceof TierError || !(error instanceof Error)) return error;
+  const first = error.message.split('\n')[0] ?? error.message;
+  if (/^Permission Error/.test(first)) {
+    return new TierError('TIERDB_SQL', `bridge.sql may read only the cold files the manifest lists: ${first}`, { cause: error });
+  }
+  return new TierError('TIERDB_SQL', `bridge.sql failed: ${error.message}`, { cause: error });
+}
+
+export interface UnifiedQueryBridgeDeps {
+  config: TierConfig;
+  tables: readonly ResolvedTable[];
+  logger?: Logger;
+}
+
+export class UnifiedQueryBridge {
+  readonly #config: TierConfig;
+  readonly #tables: ReadonlyMap<string, ResolvedTable>;
+  readonly #logger: Logger;
+  readonly #cache: ColdResultCache;
+  #db: Database.Database | undefined;
+  #duck: Promise<DuckDBInstance> | undefined;
+  #closed = false;
+
+  constructor(deps: UnifiedQueryBridgeDeps) {
+    this.#config = deps.config;
+    this.#tables = new Map(deps.tables.map((t) => [t.table, t]));
+    this.#logger = deps.logger ?? noopLogger;
+    this.#cache = new ColdResultCache({ enabled: deps.config.queryCacheEnabled, ttlSeconds: deps.config.queryCacheTtlSeconds });
+  }
+
+  /**
+   * Rows of one registered table, hot and cold alike.
+   *
+   * @example
+   * await store.bridge.query('messages', {
+   *   where: { chatroom: 'room-1', create_time: { gte: 1767225600 } },
+   *   orderBy: [{ create_time: 'desc' }], limit: 50,
+   * });
+   */
+  async query(table: string, options: QueryOptions = {}): Promise<Row[]> {
+    const t = this.#table(table);
+    const plan = planQuery(this.#read(), t, options);
+    if (plan.coldFiles.length === 0) {
+      decideColumnTypes(plan.shape, plan.hotRows, false);
+      const { offset, limit } = plan.query;
+      const rows = plan.hotRows.slice(offset, limit === undefined ? undefined : offset + limit);
+      return arraysToObjects(plan.shape.names, rows, plan.query.columns);
+    }
+    const types = decideColumnTypes(plan.shape, plan.hotRows);
+    return this.#withConnection((con) => runUnifiedQuery(con, plan, types, this.#config.coldDir, this.#cache));
+  }
+
+  /**
+   * What `query` would read: whether hot rows are part of the answer, the cold
+   * files left after pruning, and whether the cold part is cached.
+   */
+  async explain(table: string, options: QueryOptions = {}): Promise<ExplainResult> {
+    const t = this.#table(table);
+    const plan = planQuery(this.#read(), t, options);
+    const cache = plan.coldFiles.length > 0 && this.#cache.has(coldCacheKey(plan, decideColumnTypes(plan.shape, plan.hotRows, false)));
+    return { hot: plan.hotRows.length > 0, coldFiles: plan.coldFiles.map((f) => f.path), cache };
+  }
+
+  /**
+   * One read-only SQL statement in DuckDB, where every registered table name
+   * means the unified table. Parameters (`?` or `$1`) are bound, never spliced.
+   *
+   * @example
+   * await store.bridge.sql('SELECT status, count(*) AS n FROM task_queue WHERE created_at >= ? GROUP BY 1', [1767225600]);
+   */
+  async sql(text: string, params: readonly unknown[] = []): Promise<Row[]> {
+    assertReadOnlyText(text);
+    if (!Array.isArray(params)) throw new ArgumentError('bridge.sql: params must be an array (bound to ? or $1, $2, …)');
+    const bound = toDuckParams(params, true);
+    const names = referencedTables(text, [...this.#tables.keys()]);
+    const db = this.#read();
+    const snapshot = withReadSnapshot(db, () =>
+      names.map((name) => {
+        const { shape, files } = readShape(db, this.#tables.get(name)!);
+        const hotRows = db
+          .prepare(`SELECT ${shape.names.map(sqlIdent).join(', ')} FROM ${sqlIdent(shape.table)}`)
+          .raw(true)
+          .safeIntegers(true)
+          .all() as unknown[][];
+        return { shape, files, hotRows, overlapKeys: readOverlapKeys(db, shape, files) };
+      }),
+    );
+    return this.#withConnection(async (con) => {
+      const allFiles = snapshot.flatMap((s) => s.files);
+      for (const [i, s] of snapshot.entries()) {
+        const types = decideColumnTypes(s.shape, s.hotRows);
+        const hot = `__hot_${i}`;
+        await createTempTable(con, hot, s.shape.names, types);
+        await appendRows(con, hot, types, s.hotRows);
+        let view = `SELECT * FROM ${hot}`;
+        if (s.files.length > 0) {
+          let shadow = '';
+          if (s.overlapKeys.length > 0) {
+            const keyType = types[s.shape.keyIndex]!;
+            await createTempTable(con, `__shadow_${i}`, ['k'], [keyType]);
+            await appendRows(con, `__shadow_${i}`, [keyType], s.overlapKeys.map((k) => [k]));
+            shadow = ` WHERE ${sqlIdent(s.shape.keyColumn)} NOT IN (SELECT k FROM __shadow_${i})`;
+          }
+          view += ` UNION ALL SELECT * FROM ${coldRelation(this.#config.coldDir, s.files, s.shape.names, types)} AS c${shadow}`;
+        }
+        try {
+          await con.run(`CREATE TEMP VIEW ${sqlIdent(s.shape.table)} AS ${view}`);
+        } catch (error) {
+          throw sqlError(toColdFileError(error, this.#config.coldDir, s.files));
+        }
+      }
+      const extracted = await con.extractStatements(text).catch((error: unknown) => {
+        throw sqlError(error);
+      });
+      if (extracted.count !== 1) throw new ArgumentError(`bridge.sql runs one statement at a time; got ${extracted.count}`);
+      const statement = await extracted.prepare(0).catch((error: unknown) => {
+        throw sqlError(error);
+      });
+      try {
+        assertReadOnlyType(statement.statementType);
+        if (statement.parameterCount !== bound.values.length) {
+          throw new ArgumentError(`bridge.sql: the statement has ${statement.parameterCount} parameters; ${bound.values.length} given`);
+        }
+        if (bound.values.length > 0) statement.bind(bound.values, bound.types);
+        try {
+          return readerToObjects(await statement.runAndReadAll());
+        } catch (error) {
+          throw sqlError(toColdFileError(error, this.#config.coldDir, allFiles));
+        }
+      } finally {
+        statement.destroySync();
+      }
+    });
+  }
+
+  /** Closes the read connection and the DuckDB instance. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#cache.clear();
+    const duck = this.#duck;
+    this.#duck = undefined;
+    try {
+      if (duck) (await duck.catch(() => undefined))?.closeSync();
+    } finally {
+      if (this.#db?.open) this.#db.close();
+      this.#db = undefined;
+    }
+  }
+
+  #table(name: string): ResolvedTable {
+    this.#assertOpen();
+    const t = typeof name === 'string' ? this.#tables.get(name) : undefined;
+    if (!t) {
+      throw new ArgumentError(`table ${JSON.stringify(name)} is not registered (registered: ${[...this.#tables.keys()].join(', ')})`);
+    }
+    return t;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new TierError('TIERDB_CLOSED', 'the store is closed');
+  }
+
+  /** The bridge's own read-only connection to the hot file. */
+  #read(): Database.Database {
+    this.#assertOpen();
+    if (!this.#db) {
+      const db = new Database(this.#config.hotPath, { readonly: true, fileMustExist: true });
+      configureConnection(db, true);
+      db.defaultSafeIntegers(true);
+      this.#db = db;
+    }
+    return this.#db;
+  }
+
+  async #withConnection<T>(fn: (con: DuckDBConnection) => Promise<T>): Promise<T> {
+    this.#assertOpen();
+    if (!this.#duck) {
+      this.#duck = createBridgeDuckDb({
+        coldDir: this.#config.coldDir,
+        spillDir: path.join(this.#config.dataDir, '.bridge-spill'),
+        memoryLimit: this.#config.duckdbMemoryLimit,
+        threads: this.#config.archiveMaxWorkers,
+      });
+      this.#duck.catch(() => {
+        this.#duck = undefined;
+      });
+    }
+    const instance = await this.#duck;
+    const con = await instance.connect();
+    const started = Date.now();
+    try {
+      return await fn(con);
+    } finally {
+      con.closeSync();
+      this.#logger.debug({ ms: Date.now() - started }, 'bridge query ran in DuckDB');
+    }
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Turns one `where` value into the value both SQLite and DuckDB compare the
+ * column with, so hot and cold agree: integers for INTEGER columns become
+ * bigint (exact beyond 2^53), a Date on the time column becomes the column's unit.
+ * A value of the wrong kind is an ArgumentError naming the column.
+ */
+import { ArgumentError } from '../errors.js';
+import type { ShapeColumn, TableShape } from './tableShape.js';
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  if (typeof value === 'bigint') return `bigint ${value}`;
+  if (value instanceof Uint8Array) return `a ${value.length}-byte Buffer`;
+  if (value instanceof Date) return `Date ${value.toISOString()}`;
+  if (Array.isArray(value)) return 'an array';
+  if (value !== null && typeof value === 'object') return 'an object';
+  return `${typeof value} ${String(value)}`;
+}
+
+function dateForTimeColumn(shape: TableShape, date: Date, label: string): bigint | number | string {
+  const ms = date.getTime();
+  if (!Number.isFinite(ms)) throw new ArgumentError(`${label}: invalid Date`);
+  if (shape.timeUnit === 'unix_ms') return BigInt(Math.trunc(ms));
+  if (shape.timeUnit === 'unix_s') return ms % 1000 === 0 ? BigInt(ms / 1000) : ms / 1000;
+  return date.toISOString();
+}
+
+/** `label` names the place in the query, e.g. `where.create_time.gt`. */
+export function coerceWhereValue(shape: TableShape, column: ShapeColumn, value: unknown, label: string): unknown {
+  if (value instanceof Date) {
+    if (column.name !== shape.timeColumn) {
+      throw new ArgumentError(`${label}: a Date is only accepted on the time column ${shape.timeColumn}, not on ${column.name}`);
+    }
+    return dateForTimeColumn(shape, value, label);
+  }
+  const bad = (expected: string) =>
+    new ArgumentError(`${label}: column ${column.name} holds ${expected}; got ${describe(value)}`);
+  switch (column.type) {
+    case 'BIGINT':
+      if (typeof value === 'bigint') {
+        if (value < INT64_MIN || value > INT64_MAX) throw bad('64-bit INTEGER values');
+        return value;
+      }
+      if (typeof value === 'number') {
+        if (!Number.isFinite(value)) throw bad('INTEGER values (a finite number or a bigint)');
+        if (Number.isInteger(value)) {
+          if (!Number.isSafeInteger(value)) throw new ArgumentError(`${label}: ${value} is beyond 2^53 and not exact; pass a bigint`);
+          return BigInt(value);
+        }
+        return value;
+      }
+      throw bad('INTEGER values (pass a number or a bigint)');
+    case 'DOUBLE':
+      if (typeof value === 'number' || typeof value === 'bigint') return value;
+      throw bad('REAL values (pass a number)');
+    case 'VARCHAR':
+      if (typeof value === 'string') return value;
+      throw bad('TEXT values (pass a string)');
+    case 'BLOB':
+      if (value instanceof Uint8Array) return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+      throw bad('BLOB values (pass a Buffer)');
+    case undefined:
+      if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
+      if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'string') return value;
+      if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+      throw bad('scalar values');
+  }
+}

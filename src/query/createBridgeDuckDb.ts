@@ -1,0 +1,46 @@
+/**
+ * The bridge's own DuckDB instance, locked down: it may read files only under
+ * the cold folder (`allowed_directories`, then `enable_external_access=false`),
+ * and `lock_configuration=true` keeps any query from undoing that. Bounded by
+ * DUCKDB_MEMORY_LIMIT; NULLs sort as in SQLite (first ascending, last descending).
+ */
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { sqlString } from '../cold/DuckDbEngine.js';
+
+export interface BridgeDuckDbOptions {
+  coldDir: string;
+  /**
+   * Where DuckDB spills when a query outgrows the memory limit (created only
+   * then). Not under the cold folder: archiver recovery empties `cold/_tmp`.
+   */
+  spillDir: string;
+  memoryLimit: string;
+  threads: number;
+}
+
+export async function createBridgeDuckDb(options: BridgeDuckDbOptions): Promise<DuckDBInstance> {
+  const coldDir = path.resolve(options.coldDir);
+  const instance = await DuckDBInstance.create(':memory:', {
+    memory_limit: options.memoryLimit,
+    threads: String(options.threads),
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'false',
+    default_null_order: 'nulls_first_on_asc_last_on_desc',
+    temp_directory: path.resolve(options.spillDir),
+  });
+  try {
+    const con = await instance.connect();
+    try {
+      await con.run(`SET allowed_directories = [${sqlString(`${coldDir}${path.sep}`)}]`);
+      await con.run('SET enable_external_access = false');
+      await con.run('SET lock_configuration = true');
+    } finally {
+      con.closeSync();
+    }
+    return instance;
+  } catch (error) {
+    instance.closeSync();
+    throw error;
+  }
+}

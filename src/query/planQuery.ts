@@ -1,0 +1,79 @@
+/**
+ * Plans one `bridge.query` under one SQLite read snapshot: the table's
+ * columns, the manifest's live files (pruned by time and key range), the hot
+ * rows the pushed-down filter selects (through SQLite's indexes), and the hot
+ * keys that shadow cold rows.
+ *
+ * `ORDER BY <time> … LIMIT n`: the hot top n is read first; cold files that
+ * cannot beat its n-th row are dropped, so a recent query touches no file.
+ */
+import type Database from 'better-sqlite3';
+import { DAY_MS, valueToMs } from '../archive/timeColumn.js';
+import { sqlIdent } from '../cold/DuckDbEngine.js';
+import { ArgumentError } from '../errors.js';
+import { readColumns, type ResolvedTable } from '../registry/resolveRegistry.js';
+import { normalizeQuery, type NormalizedQuery } from './normalizeQuery.js';
+import { pruneFiles } from './pruneFiles.js';
+import type { QueryOptions } from './QueryOptions.js';
+import { readLiveFiles, readManifestVersion, type LiveFile } from './readLiveFiles.js';
+import { readOverlapKeys } from './readOverlapKeys.js';
+import { renderOrder, renderWhere } from './renderFilter.js';
+import { tableShape, type TableShape } from './tableShape.js';
+import { withReadSnapshot } from './withReadSnapshot.js';
+
+export interface QueryPlan {
+  readonly shape: TableShape;
+  readonly query: NormalizedQuery;
+  readonly manifestVersion: number;
+  /** Hot rows (every column, table order) matching the filter, in the query's order, at most offset+limit. */
+  readonly hotRows: unknown[][];
+  /** The live files DuckDB must read, after pruning. */
+  readonly coldFiles: readonly LiveFile[];
+  /** Hot keys inside the listed files' key ranges: cold rows with these keys are shadowed. */
+  readonly overlapKeys: readonly unknown[];
+}
+
+/** Reads a table's shape (columns + live files) inside a snapshot. */
+export function readShape(db: Database.Database, t: ResolvedTable): { shape: TableShape; files: LiveFile[] } {
+  const columns = readColumns(db, t.table);
+  if (!columns) throw new ArgumentError(`table ${t.table} does not exist in the hot database`);
+  const files = readLiveFiles(db, t.table);
+  return { shape: tableShape(t, columns, files), files };
+}
+
+/** Drops files that cannot reach the top `n` once hot already has `n` rows ordered by time. */
+function pruneByHotTop(shape: TableShape, query: NormalizedQuery, hotRows: unknown[][], hotLimit: number | undefined, files: LiveFile[]): LiveFile[] {
+  const first = query.order[0];
+  if (hotLimit === undefined || hotRows.length < hotLimit || hotLimit === 0 || !first || first.column !== shape.timeColumn) {
+    return hotLimit === 0 ? [] : files;
+  }
+  const boundary = valueToMs(hotRows[hotLimit - 1]![shape.timeIndex], shape.timeUnit);
+  if (!Number.isFinite(boundary)) return files;
+  const margin = shape.timeUnit === 'iso' ? DAY_MS : 0;
+  // Ties on the time column are kept: the key decides between them.
+  return first.desc ? files.filter((f) => f.maxTimeMs >= boundary - margin) : files.filter((f) => f.minTimeMs <= boundary + margin);
+}
+
+export function planQuery(db: Database.Database, t: ResolvedTable, options: QueryOptions): QueryPlan {
+  return withReadSnapshot(db, () => {
+    const manifestVersion = readManifestVersion(db);
+    const { shape, files } = readShape(db, t);
+    const query = normalizeQuery(shape, options);
+    const hotLimit = query.limit === undefined ? undefined : query.offset + query.limit;
+    const where = renderWhere(query.conditions, 'sqlite');
+    const sql =
+      `SELECT ${shape.names.map(sqlIdent).join(', ')} FROM ${sqlIdent(shape.table)}${where.sql}${renderOrder(query.order)}` +
+      (hotLimit === undefined ? '' : ' LIMIT ?');
+    const hotRows =
+      hotLimit === 0
+        ? []
+        : (db
+            .prepare(sql)
+            .raw(true)
+            .safeIntegers(true)
+            .all(...where.params, ...(hotLimit === undefined ? [] : [hotLimit])) as unknown[][]);
+    const coldFiles = pruneByHotTop(shape, query, hotRows, hotLimit, pruneFiles(files, query.conditions, shape));
+    const overlapKeys = readOverlapKeys(db, shape, coldFiles);
+    return { shape, query, manifestVersion, hotRows, coldFiles, overlapKeys };
+  });
+}

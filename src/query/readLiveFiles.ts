@@ -1,0 +1,66 @@
+/**
+ * Reads a table's live cold files from the manifest, with exact (bigint)
+ * keys, and the manifest version. Call it inside the read snapshot.
+ */
+import type Database from 'better-sqlite3';
+import type { ColdType } from '../cold/columnTypes.js';
+
+export interface LiveFile {
+  /** Manifest path, relative to the cold folder. */
+  readonly path: string;
+  readonly rows: number;
+  readonly minTimeMs: number;
+  readonly maxTimeMs: number;
+  /** bigint (INTEGER keys), string (TEXT keys) or null. */
+  readonly minKey: unknown;
+  readonly maxKey: unknown;
+  /** The file's columns and their Parquet (DuckDB) types. */
+  readonly columns: ReadonlyMap<string, ColdType>;
+}
+
+interface FileRow {
+  path: string;
+  rows: bigint;
+  min_time_ms: bigint | number;
+  max_time_ms: bigint | number;
+  min_key: unknown;
+  max_key: unknown;
+  schema_json: string;
+}
+
+const schemaCache = new Map<string, ReadonlyMap<string, ColdType>>();
+
+function parseSchema(json: string): ReadonlyMap<string, ColdType> {
+  let parsed = schemaCache.get(json);
+  if (!parsed) {
+    parsed = new Map((JSON.parse(json) as { name: string; type: ColdType }[]).map((c) => [c.name, c.type]));
+    if (schemaCache.size > 1000) schemaCache.clear();
+    schemaCache.set(json, parsed);
+  }
+  return parsed;
+}
+
+export function readLiveFiles(db: Database.Database, table: string): LiveFile[] {
+  const rows = db
+    .prepare(
+      `SELECT path, rows, min_time_ms, max_time_ms, min_key, max_key, schema_json
+       FROM _tierdb_files WHERE table_name = ? AND state = 'live' ORDER BY min_time_ms, id`,
+    )
+    .safeIntegers(true)
+    .all(table) as FileRow[];
+  return rows.map((r) => ({
+    path: r.path,
+    rows: Number(r.rows),
+    minTimeMs: Number(r.min_time_ms),
+    maxTimeMs: Number(r.max_time_ms),
+    minKey: r.min_key,
+    maxKey: r.max_key,
+    columns: parseSchema(r.schema_json),
+  }));
+}
+
+/** `manifest_version` from `_tierdb_meta` (0 before the first manifest change). */
+export function readManifestVersion(db: Database.Database): number {
+  const value = db.prepare(`SELECT value FROM _tierdb_meta WHERE key = 'manifest_version'`).pluck().get() as string | undefined;
+  return value === undefined ? 0 : Number(value);
+}

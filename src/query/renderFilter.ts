@@ -1,0 +1,49 @@
+/**
+ * Renders normalized conditions and sort keys as SQL for SQLite (hot) or
+ * DuckDB (cold), with `?` placeholders: values are always bound, never spliced.
+ * Both dialects give the same answer: `like` is SQLite's (ASCII
+ * case-insensitive), so DuckDB uses ILIKE; NULLs sort first ascending and last
+ * descending, as in SQLite.
+ */
+import { sqlIdent } from '../cold/DuckDbEngine.js';
+import type { Condition, SortKey } from './normalizeQuery.js';
+
+export type Dialect = 'sqlite' | 'duckdb';
+
+const COMPARISON: Record<string, string> = { eq: '=', ne: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=' };
+
+export function renderWhere(conditions: readonly Condition[], dialect: Dialect): { sql: string; params: unknown[] } {
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  for (const c of conditions) {
+    const col = sqlIdent(c.column);
+    switch (c.op) {
+      case 'isNull':
+        parts.push(`${col} IS NULL`);
+        break;
+      case 'notNull':
+        parts.push(`${col} IS NOT NULL`);
+        break;
+      case 'in':
+        if (c.values.length === 0) parts.push('1 = 0');
+        else {
+          parts.push(`${col} IN (${c.values.map(() => '?').join(', ')})`);
+          params.push(...c.values);
+        }
+        break;
+      case 'like':
+        parts.push(`${col} ${dialect === 'sqlite' ? 'LIKE' : 'ILIKE'} ?`);
+        params.push(c.values[0]);
+        break;
+      default:
+        parts.push(`${col} ${COMPARISON[c.op]} ?`);
+        params.push(c.values[0]);
+    }
+  }
+  return { sql: parts.length === 0 ? '' : ` WHERE ${parts.join(' AND ')}`, params };
+}
+
+export function renderOrder(order: readonly SortKey[]): string {
+  if (order.length === 0) return '';
+  return ` ORDER BY ${order.map((k) => `${sqlIdent(k.column)} ${k.desc ? 'DESC NULLS LAST' : 'ASC NULLS FIRST'}`).join(', ')}`;
+}

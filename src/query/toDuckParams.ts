@@ -1,0 +1,52 @@
+/**
+ * Binds JS values to DuckDB parameters with explicit types, so a bigint stays a
+ * 64-bit integer and a Buffer a BLOB: values are bound, never spliced into SQL.
+ */
+import { BIGINT, BLOB, BOOLEAN, DOUBLE, DuckDBBlobValue, HUGEINT, SQLNULL, VARCHAR, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import { ArgumentError } from '../errors.js';
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+export interface DuckParams {
+  values: DuckDBValue[];
+  types: DuckDBType[];
+}
+
+/**
+ * `integersAsBigint`: whole JS numbers bind as BIGINT (for user SQL, like
+ * SQLite binds them); otherwise numbers bind as DOUBLE.
+ */
+export function toDuckParams(params: readonly unknown[], integersAsBigint: boolean): DuckParams {
+  const values: DuckDBValue[] = [];
+  const types: DuckDBType[] = [];
+  params.forEach((v, i) => {
+    if (v === null || v === undefined) {
+      values.push(null);
+      types.push(SQLNULL);
+    } else if (typeof v === 'bigint') {
+      values.push(v);
+      types.push(v >= INT64_MIN && v <= INT64_MAX ? BIGINT : HUGEINT);
+    } else if (typeof v === 'number') {
+      if (integersAsBigint && Number.isSafeInteger(v)) {
+        values.push(BigInt(v));
+        types.push(BIGINT);
+      } else {
+        values.push(v);
+        types.push(DOUBLE);
+      }
+    } else if (typeof v === 'string') {
+      values.push(v);
+      types.push(VARCHAR);
+    } else if (typeof v === 'boolean') {
+      values.push(v);
+      types.push(BOOLEAN);
+    } else if (v instanceof Uint8Array) {
+      values.push(new DuckDBBlobValue(v));
+      types.push(BLOB);
+    } else {
+      throw new ArgumentError(`parameter ${i + 1}: cannot bind ${Object.prototype.toString.call(v)}; use bigint, number, string, boolean, Buffer or null`);
+    }
+  });
+  return { values, types };
+}
