@@ -5,8 +5,9 @@
 import { closeSync, fsyncSync, openSync, renameSync } from 'node:fs';
 import path from 'node:path';
 
-export function fsyncFile(file: string): void {
-  const fd = openSync(file, 'r');
+/** fsync a file or a folder (a folder's fsync makes its entries durable). */
+export function fsyncPath(target: string): void {
+  const fd = openSync(target, 'r');
   try {
     fsyncSync(fd);
   } finally {
@@ -14,14 +15,8 @@ export function fsyncFile(file: string): void {
   }
 }
 
-export function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
+export const fsyncFile = fsyncPath;
+export const fsyncDir = fsyncPath;
 
 /** Renames `from` to `to` and makes both folder entries durable. */
 export function durableRename(from: string, to: string): void {

@@ -10,6 +10,7 @@ import type Database from 'better-sqlite3';
 import { ArgumentError } from '../errors.js';
 import * as words from './demoVocabulary.js';
 import { Rng, hash32, weighted } from './random.js';
+import { MESSAGE_COLUMNS } from '../hot/messageRow.js';
 
 export const DEMO_TABLES = ['messages', 'task_queue', 'rule_logs', 'audit_logs', 'media_signatures'] as const;
 export type DemoTable = (typeof DEMO_TABLES)[number];
@@ -34,22 +35,6 @@ export interface ResolvedDemoOptions {
   readonly nowMs: number;
 }
 
-const MESSAGE_COLUMNS = [
-  'msg_id',
-  'from_username',
-  'to_username',
-  'content',
-  'create_time',
-  'msg_type',
-  'is_chatroom_msg',
-  'chatroom',
-  'chatroom_sender',
-  'desc',
-  'source',
-  'guid',
-  'notify_type',
-  'extra_fields',
-] as const;
 
 /** Columns each generated row fills, in order (ids are left to SQLite). */
 export const DEMO_COLUMNS: Readonly<Record<DemoTable, readonly string[]>> = Object.freeze({
