@@ -15,6 +15,7 @@ import { readColumns, type ResolvedTable } from '../registry/resolveRegistry.js'
 import { normalizeQuery, type NormalizedQuery } from './normalizeQuery.js';
 import { pruneFiles } from './pruneFiles.js';
 import type { QueryOptions } from './QueryOptions.js';
+import { prepareCached } from './prepareCached.js';
 import { readLiveFiles, readManifestVersion, type LiveFile } from './readLiveFiles.js';
 import { readOverlapKeys } from './readOverlapKeys.js';
 import { renderOrder, renderWhere } from './renderFilter.js';
@@ -33,12 +34,24 @@ export interface QueryPlan {
   readonly overlapKeys: readonly unknown[];
 }
 
-/** Reads a table's shape (columns + live files) inside a snapshot. */
-export function readShape(db: Database.Database, t: ResolvedTable): { shape: TableShape; files: LiveFile[] } {
+const shapeCaches = new WeakMap<Database.Database, Map<string, { schemaVersion: number; manifestVersion: number; shape: TableShape; files: LiveFile[] }>>();
+
+/**
+ * Reads a table's shape (columns + live files) inside a snapshot. Cached per
+ * connection while neither the SQLite schema nor the manifest changes.
+ */
+export function readShape(db: Database.Database, t: ResolvedTable, manifestVersion = readManifestVersion(db)): { shape: TableShape; files: LiveFile[] } {
+  const schemaVersion = prepareCached(db, 'PRAGMA schema_version').pluck().get() as number;
+  let cache = shapeCaches.get(db);
+  if (!cache) shapeCaches.set(db, (cache = new Map()));
+  const hit = cache.get(t.table);
+  if (hit && hit.schemaVersion === schemaVersion && hit.manifestVersion === manifestVersion) return hit;
   const columns = readColumns(db, t.table);
   if (!columns) throw new ArgumentError(`table ${t.table} does not exist in the hot database`);
-  const files = readLiveFiles(db, t.table);
-  return { shape: tableShape(t, columns, files), files };
+  const files = readLiveFiles(db, t.table, manifestVersion);
+  const entry = { schemaVersion, manifestVersion, shape: tableShape(t, columns, files), files };
+  cache.set(t.table, entry);
+  return entry;
 }
 
 /** Drops files that cannot reach the top `n` once hot already has `n` rows ordered by time. */
@@ -57,7 +70,7 @@ function pruneByHotTop(shape: TableShape, query: NormalizedQuery, hotRows: unkno
 export function planQuery(db: Database.Database, t: ResolvedTable, options: QueryOptions): QueryPlan {
   return withReadSnapshot(db, () => {
     const manifestVersion = readManifestVersion(db);
-    const { shape, files } = readShape(db, t);
+    const { shape, files } = readShape(db, t, manifestVersion);
     const query = normalizeQuery(shape, options);
     const hotLimit = query.limit === undefined ? undefined : query.offset + query.limit;
     const where = renderWhere(query.conditions, 'sqlite');
@@ -67,8 +80,7 @@ export function planQuery(db: Database.Database, t: ResolvedTable, options: Quer
     const hotRows =
       hotLimit === 0
         ? []
-        : (db
-            .prepare(sql)
+        : (prepareCached(db, sql)
             .raw(true)
             .safeIntegers(true)
             .all(...where.params, ...(hotLimit === undefined ? [] : [hotLimit])) as unknown[][]);

@@ -4,6 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { ColdType } from '../cold/columnTypes.js';
+import { prepareCached } from './prepareCached.js';
 
 export interface LiveFile {
   /** Manifest path, relative to the cold folder. */
@@ -40,12 +41,29 @@ function parseSchema(json: string): ReadonlyMap<string, ColdType> {
   return parsed;
 }
 
-export function readLiveFiles(db: Database.Database, table: string): LiveFile[] {
-  const rows = db
-    .prepare(
-      `SELECT path, rows, min_time_ms, max_time_ms, min_key, max_key, schema_json
-       FROM _tierdb_files WHERE table_name = ? AND state = 'live' ORDER BY min_time_ms, id`,
-    )
+/** Parsed file lists per connection and table, valid for one manifest version. */
+const fileCaches = new WeakMap<Database.Database, Map<string, { version: number; files: LiveFile[] }>>();
+
+/**
+ * The live files of a table at `version` (read inside the same snapshot):
+ * every manifest change bumps the version, so a list cached for it is exact.
+ */
+export function readLiveFiles(db: Database.Database, table: string, version: number = readManifestVersion(db)): LiveFile[] {
+  let cache = fileCaches.get(db);
+  if (!cache) fileCaches.set(db, (cache = new Map()));
+  const hit = cache.get(table);
+  if (hit && hit.version === version) return hit.files;
+  const files = readLiveFilesUncached(db, table);
+  cache.set(table, { version, files });
+  return files;
+}
+
+function readLiveFilesUncached(db: Database.Database, table: string): LiveFile[] {
+  const rows = prepareCached(
+    db,
+    `SELECT path, rows, min_time_ms, max_time_ms, min_key, max_key, schema_json
+     FROM _tierdb_files WHERE table_name = ? AND state = 'live' ORDER BY min_time_ms, id`,
+  )
     .safeIntegers(true)
     .all(table) as FileRow[];
   return rows.map((r) => ({
@@ -61,6 +79,6 @@ export function readLiveFiles(db: Database.Database, table: string): LiveFile[] 
 
 /** `manifest_version` from `_tierdb_meta` (0 before the first manifest change). */
 export function readManifestVersion(db: Database.Database): number {
-  const value = db.prepare(`SELECT value FROM _tierdb_meta WHERE key = 'manifest_version'`).pluck().get() as string | undefined;
+  const value = prepareCached(db, `SELECT value FROM _tierdb_meta WHERE key = 'manifest_version'`).pluck().get() as string | undefined;
   return value === undefined ? 0 : Number(value);
 }

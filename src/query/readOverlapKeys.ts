@@ -7,6 +7,7 @@
 import type Database from 'better-sqlite3';
 import { sqlIdent } from '../cold/DuckDbEngine.js';
 import { compareSqlValues } from './compareSqlValues.js';
+import { prepareCached } from './prepareCached.js';
 import type { LiveFile } from './readLiveFiles.js';
 import type { TableShape } from './tableShape.js';
 
@@ -48,8 +49,8 @@ export function readOverlapKeys(db: Database.Database, shape: TableShape, files:
   const key = sqlIdent(shape.keyColumn);
   const from = sqlIdent(shape.table);
   const spans = mergedSpans(files);
-  if (spans === undefined) return db.prepare(`SELECT ${key} FROM ${from}`).pluck().safeIntegers(true).all();
-  const stmt = db.prepare(`SELECT ${key} FROM ${from} WHERE ${key} >= ? AND ${key} <= ?`).pluck().safeIntegers(true);
+  if (spans === undefined) return prepareCached(db, `SELECT ${key} FROM ${from}`).pluck().safeIntegers(true).all();
+  const stmt = prepareCached(db, `SELECT ${key} FROM ${from} WHERE ${key} >= ? AND ${key} <= ?`).pluck().safeIntegers(true);
   const keys: unknown[] = [];
   for (const s of spans) for (const k of stmt.iterate(s.lo, s.hi)) keys.push(k);
   return keys;

@@ -4,16 +4,17 @@
  * other code can use the connection in between.
  */
 import type Database from 'better-sqlite3';
+import { prepareCached } from './prepareCached.js';
 
 export function withReadSnapshot<T>(db: Database.Database, fn: () => T): T {
   if (db.inTransaction) return fn();
-  db.exec('BEGIN');
+  prepareCached(db, 'BEGIN').run();
   try {
     const result = fn();
-    db.exec('COMMIT');
+    prepareCached(db, 'COMMIT').run();
     return result;
   } catch (error) {
-    if (db.inTransaction) db.exec('ROLLBACK');
+    if (db.inTransaction) prepareCached(db, 'ROLLBACK').run();
     throw error;
   }
 }
