@@ -161,7 +161,7 @@ describe('runDemo', () => {
     const dataDir = path.join(tempDir(), 'fresh', 'data');
     const config = testConfig(dataDir);
     const report = await runDemo({ config, rows: 1000, days: 10, seed: 3, now: NOW });
-    expect(report.steps.map((s) => s.name)).toEqual(['prepare', 'open', 'generate', 'stats', 'archive']);
+    expect(report.steps.map((s) => s.name)).toEqual(['prepare', 'open', 'generate', 'stats', 'archive', 'query']);
     expect(report.generated).toEqual(demoRowCounts(1000));
     expect(existsSync(config.hotPath)).toBe(true);
     const db = new Database(config.hotPath, { readonly: true });
@@ -179,6 +179,10 @@ describe('runDemo', () => {
     const before = report.statsBeforeArchive!.tables.find((t) => t.table === 'messages')!;
     expect(before.hot.rows).toBe(1000);
     expect(report.archive!.tables.find((t) => t.table === 'messages')!.rowsMoved).toBeGreaterThan(0);
+    // The query step: an archived day comes from cold, all history from both tiers, and nothing is lost.
+    expect(report.queries!.find((q) => q.name.includes('(archived)'))!.tier).toBe('cold');
+    expect(report.queries!.at(-1)!.tier).toBe('hot+cold');
+    expect(report.queries!.at(-1)!.rows.reduce((n, r) => n + (r.messages as bigint), 0n)).toBe(1000n);
   });
 
   it('starts fresh on a second run, and --keep keeps the rows', async () => {

@@ -32,6 +32,7 @@ import type { ExplainResult, QueryOptions, Row } from './QueryOptions.js';
 import { readOverlapKeys } from './readOverlapKeys.js';
 import { referencedTables } from './referencedTables.js';
 import { coldCacheKey, runUnifiedQuery } from './runUnifiedQuery.js';
+import { streamBatchSize, streamUnifiedQuery, type StreamOptions } from './streamUnifiedQuery.js';
 import { toColdFileError } from './toColdFileError.js';
 import { toDuckParams } from './toDuckParams.js';
 import { arraysToObjects, readerToObjects } from './toRowObjects.js';
@@ -89,6 +90,46 @@ export class UnifiedQueryBridge {
     }
     const types = decideColumnTypes(plan.shape, plan.hotRows);
     return this.#withConnection((con) => runUnifiedQuery(con, plan, types, this.#config.coldDir, this.#cache));
+  }
+
+  /**
+   * The rows `query` would return, with the same options and value contract,
+   * as an async iterable: for results too large to hold in memory. The plan
+   * (manifest + matching hot rows) is read under one snapshot when iteration
+   * starts; the hot rows go into DuckDB, and the union is streamed out of it in
+   * batches of `batchSize` rows, so the cold part never sits in JS memory. The
+   * cold result cache is not used. Breaking out of the loop releases the
+   * DuckDB connection. Retired cold files are unlinked 10 minutes after they
+   * leave the manifest, so consume a stream within that time.
+   *
+   * @example
+   * for await (const row of store.bridge.stream('messages', { where: { chatroom: 'room-1' } }, { batchSize: 10_000 })) {
+   *   out.write(`${row.msg_id}\n`);
+   * }
+   */
+  async *stream(table: string, options: QueryOptions = {}, streamOptions: StreamOptions = {}): AsyncGenerator<Row, void, undefined> {
+    const batchSize = streamBatchSize(streamOptions);
+    const t = this.#table(table);
+    const plan = planQuery(this.#read(), t, options);
+    if (plan.coldFiles.length === 0) {
+      decideColumnTypes(plan.shape, plan.hotRows, false);
+      const { offset, limit } = plan.query;
+      const rows = plan.hotRows.slice(offset, limit === undefined ? undefined : offset + limit);
+      streamOptions.onTotal?.(rows.length);
+      for (let i = 0; i < rows.length; i += batchSize) {
+        yield* arraysToObjects(plan.shape.names, rows.slice(i, i + batchSize), plan.query.columns);
+      }
+      return;
+    }
+    const types = decideColumnTypes(plan.shape, plan.hotRows);
+    const con = await this.#connect();
+    const started = Date.now();
+    try {
+      for await (const batch of streamUnifiedQuery(con, plan, types, this.#config.coldDir, streamOptions)) yield* batch;
+    } finally {
+      con.closeSync();
+      this.#logger.debug({ ms: Date.now() - started }, 'bridge stream ran in DuckDB');
+    }
   }
 
   /**
@@ -214,7 +255,8 @@ export class UnifiedQueryBridge {
     return this.#db;
   }
 
-  async #withConnection<T>(fn: (con: DuckDBConnection) => Promise<T>): Promise<T> {
+  /** A new connection to the bridge's DuckDB instance (created on first use); the caller closes it. */
+  async #connect(): Promise<DuckDBConnection> {
     this.#assertOpen();
     if (!this.#duck) {
       this.#duck = createBridgeDuckDb({
@@ -228,7 +270,11 @@ export class UnifiedQueryBridge {
       });
     }
     const instance = await this.#duck;
-    const con = await instance.connect();
+    return instance.connect();
+  }
+
+  async #withConnection<T>(fn: (con: DuckDBConnection) => Promise<T>): Promise<T> {
+    const con = await this.#connect();
     const started = Date.now();
     try {
       return await fn(con);

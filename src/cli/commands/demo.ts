@@ -1,7 +1,8 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { ArgumentError } from '../../errors.js';
 import { DEMO_DEFAULTS } from '../../demo/generateDemoData.js';
-import { runDemo } from '../../demo/runDemo.js';
+import { runDemo, type DemoQueryReport } from '../../demo/runDemo.js';
+import { formatRowsTable, toJson } from '../../query/formatRows.js';
 import { formatBytes, formatCount, formatStats } from '../../stats/formatStats.js';
 import { cliContext, type GlobalOptions } from '../context.js';
 import { createProgress } from '../progress.js';
@@ -45,7 +46,8 @@ export function registerDemo(program: Command): void {
         keep: opts.keep ?? false,
       });
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        // Query rows hold bigints: written as exact JSON numbers.
+        process.stdout.write(`${toJson(report, 2)}\n`);
         return;
       }
       const seconds = (report.ms / 1000).toFixed(1);
@@ -64,6 +66,15 @@ export function registerDemo(program: Command): void {
       if (report.statsBeforeArchive) lines.push('', 'before archiving:', formatStats(report.statsBeforeArchive));
       if (report.archive) lines.push('', 'archive:', formatArchiveReport(report.archive));
       if (report.stats) lines.push('', report.archive ? 'after archiving:' : '', formatStats(report.stats));
+      if (report.queries && report.queries.length > 0) lines.push('', 'queries through store.bridge:', ...report.queries.map(formatDemoQuery));
       process.stdout.write(`${lines.join('\n')}\n`);
     });
+}
+
+/** One demo query: what was asked, which tier answered and how fast, the rows. */
+export function formatDemoQuery(q: DemoQueryReport): string {
+  const files = q.coldFiles === 1 ? '1 cold file' : `${q.coldFiles} cold files`;
+  const head = `- ${q.name}: ${q.tier}${q.coldFiles > 0 ? ` (${files})` : ''}, ${q.ms.toFixed(1)} ms`;
+  const table = formatRowsTable(q.rows).split('\n').map((l) => `    ${l}`);
+  return [head, `    ${q.call}`, ...table].join('\n');
 }

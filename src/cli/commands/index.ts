@@ -6,6 +6,10 @@ import { registerStats } from './stats.js';
 import { registerArchive } from './archive.js';
 import { registerServe } from './serve.js';
 import { registerValidate } from './validate.js';
+import { registerQuery } from './query.js';
+import { registerSql } from './sql.js';
+import { registerExplain } from './explain.js';
+import { registerExport } from './export.js';
 
 /** Every subcommand; each file registers one. */
-export const commands: ((program: Command) => void)[] = [registerMigrate, registerIngest, registerDemo, registerStats, registerArchive, registerServe, registerValidate];
+export const commands: ((program: Command) => void)[] = [registerMigrate, registerIngest, registerDemo, registerStats, registerArchive, registerServe, registerValidate, registerQuery, registerSql, registerExplain, registerExport];

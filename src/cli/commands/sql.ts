@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import { parseRowFormat, RowWriter } from '../../query/formatRows.js';
+import { openCliStore, type GlobalOptions } from '../context.js';
+
+interface SqlOptions {
+  param: string[];
+  textParams?: boolean;
+  format: string;
+}
+
+/**
+ * A `--param` text as the value it binds: an integer as a 64-bit integer
+ * (bigint), a decimal as a double, anything else as text (`--text-params`: all as text).
+ */
+export function sqlParam(text: string, asText = false): bigint | number | string {
+  if (asText) return text;
+  if (/^[+-]?\d+$/.test(text)) return BigInt(text);
+  if (/^[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?$/.test(text)) return Number(text);
+  return text;
+}
+
+export function registerSql(program: Command): void {
+  program
+    .command('sql')
+    .description('one read-only SQL statement over the unified tables (store.bridge.sql); writes are refused')
+    .argument('<statement>', 'e.g. "SELECT status, count(*) FROM task_queue GROUP BY 1"')
+    .option('--param <value>', 'a value bound to ? or $1, $2, … in order; repeatable; integers bind as BIGINT, decimals as DOUBLE, the rest as text', (v: string, prev: string[]) => [...prev, v], [])
+    .option('--text-params', 'bind every --param as text')
+    .option('--format <fmt>', 'output: table, json, csv, ndjson', 'table')
+    .action(async (statement: string, opts: SqlOptions, command: Command) => {
+      const format = parseRowFormat(opts.format, ['table', 'json', 'csv', 'ndjson']);
+      const store = await openCliStore(command.optsWithGlobals<GlobalOptions>());
+      try {
+        const rows = await store.bridge.sql(statement, opts.param.map((p) => sqlParam(p, opts.textParams)));
+        const writer = new RowWriter(process.stdout, format);
+        for (const row of rows) await writer.write(row);
+        await writer.end();
+      } finally {
+        await store.close();
+      }
+    });
+}
