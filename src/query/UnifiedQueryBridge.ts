@@ -30,6 +30,8 @@ import { decideColumnTypes } from './decideColumnTypes.js';
 import { planQuery, readShape } from './planQuery.js';
 import type { ExplainResult, QueryOptions, Row } from './QueryOptions.js';
 import { readOverlapKeys } from './readOverlapKeys.js';
+import { prepareCached } from './prepareCached.js';
+import { referencedColumns } from './referencedColumns.js';
 import { referencedTables } from './referencedTables.js';
 import { coldCacheKey, runUnifiedQuery } from './runUnifiedQuery.js';
 import { streamBatchSize, streamUnifiedQuery, type StreamOptions } from './streamUnifiedQuery.js';
@@ -158,9 +160,10 @@ export class UnifiedQueryBridge {
     const db = this.#read();
     const snapshot = withReadSnapshot(db, () =>
       names.map((name) => {
-        const { shape, files } = readShape(db, this.#tables.get(name)!);
-        const hotRows = db
-          .prepare(`SELECT ${shape.names.map(sqlIdent).join(', ')} FROM ${sqlIdent(shape.table)}`)
+        const read = readShape(db, this.#tables.get(name)!);
+        const { files } = read;
+        const shape = referencedColumns(text, read.shape);
+        const hotRows = prepareCached(db, `SELECT ${shape.names.map(sqlIdent).join(', ')} FROM ${sqlIdent(shape.table)}`)
           .raw(true)
           .safeIntegers(true)
           .all() as unknown[][];
