@@ -61,7 +61,7 @@ export const ENV_VARS = {
   HOT_DAYS_LOG: v(wholeNumber(0, 36500), '30', 'Days rule_logs and audit_logs rows stay hot'),
   HOT_DAYS_SIGN: v(wholeNumber(0, 36500), '60', 'Days media_signatures rows stay hot'),
   HOT_DAYS_MESSAGES: v(wholeNumber(0, 36500), '7', 'Days messages rows stay hot'),
-  ARCHIVE_BATCH_SIZE: v(wholeNumber(1, 10_000_000), '200000', 'Most rows moved in one chunk (one Parquet file, one commit)'),
+  ARCHIVE_BATCH_SIZE: v(wholeNumber(1, 10_000_000), '20000', 'Most rows moved in one chunk (one Parquet file, one commit: app writers wait for that commit)'),
   ARCHIVE_MAX_WORKERS: v(wholeNumber(1, 64), '2', 'Threads DuckDB uses to write and read Parquet'),
   ARCHIVE_ZSTD_LEVEL: v(wholeNumber(1, 22), '6', 'zstd level of the cold Parquet files'),
   ARCHIVE_CRON: v(cronExpression, '30 3 * * *', 'When `tierdb serve` runs the archiver (node-cron syntax, local time)'),

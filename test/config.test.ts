@@ -98,7 +98,7 @@ describe('loadConfig', () => {
       registryPath: path.resolve('archive-registry.ts'),
       autoArchiveEnabled: true,
       hotDays: { task: 7, log: 30, sign: 60, messages: 7 },
-      archiveBatchSize: 200_000,
+      archiveBatchSize: 20_000,
       archiveMaxWorkers: 2,
       archiveZstdLevel: 6,
       archiveCron: '30 3 * * *',

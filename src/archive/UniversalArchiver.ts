@@ -17,7 +17,7 @@ import type { TierConfig } from '../config.js';
 import { absoluteColdPath, coldFilePath, partitionOf, tmpFilePath, TMP_DIR, type PartitionSpan } from '../cold/coldLayout.js';
 import { decideColdTypes, sqliteClassName, type ColdType } from '../cold/columnTypes.js';
 import { DuckDbEngine, sqlIdent } from '../cold/DuckDbEngine.js';
-import { durableRename, fsyncFile } from '../cold/fsyncFile.js';
+import { durableRename, fsyncFile, mkdirDurable } from '../cold/fsyncFile.js';
 import { keyChecksum, readBackKeys, readParquetRows, writeParquetChunk } from '../cold/ParquetChunkWriter.js';
 import { ArgumentError, ColdFileError, MixedTypeError, TierError } from '../errors.js';
 import { noopLogger, type Logger } from '../logger.js';
@@ -381,6 +381,8 @@ export class UniversalArchiver {
       let cursor: unknown[] | undefined;
       for (;;) {
         if (options.signal?.aborted) return;
+        // Read before the chunk: if no other connection commits until our commit, the rows are unchanged.
+        const dataVersion = this.#dataVersion();
         const rows = (
           cursor === undefined
             ? first.all(lo, hi, ...guardParams, this.#config.archiveBatchSize)
@@ -391,7 +393,7 @@ export class UniversalArchiver {
         cursor = [last[s.timeIndex], last[s.keyIndex]];
         const id = `${runId}-${++seq}`;
         try {
-          const moved = await this.#moveChunk(engine, s, span, id, rows, runId, now, perRow);
+          const moved = await this.#moveChunk(engine, s, span, id, rows, runId, now, perRow, dataVersion);
           report.files++;
           report.bytesOut += moved.bytes;
           if (moved.pending) report.pendingWritten++;
@@ -436,6 +438,7 @@ export class UniversalArchiver {
     runId: number,
     now: number,
     hotBytesPerRow: number,
+    dataVersion: number,
   ): Promise<{ bytes: number; pending: boolean }> {
     const { t } = s;
     const { types } = this.#mixedTypeMessage(s, rows);
@@ -483,7 +486,7 @@ export class UniversalArchiver {
         throw new ColdFileError(tmp, `verification failed for ${tmp}: read back ${back.rows} rows (expected ${rows.length}) or a different key checksum`);
       }
       failpoint('after-verify');
-      mkdirSync(path.dirname(abs), { recursive: true });
+      mkdirDurable(path.dirname(abs));
       durableRename(tmp, abs);
       renamed = true;
       failpoint('after-rename');
@@ -509,7 +512,7 @@ export class UniversalArchiver {
       };
       this.#raw
         .transaction(() => {
-          if (!grace) this.#deleteUnchanged(s, rows, keys);
+          if (!grace) this.#deleteUnchanged(s, rows, keys, dataVersion);
           insertManifestFile(this.#raw, manifestRow);
           failpoint('inside-commit');
         })
@@ -525,9 +528,25 @@ export class UniversalArchiver {
     }
   }
 
-  /** Inside the commit transaction: the rows must be exactly as read, then they go. */
-  #deleteUnchanged(s: TableShape, expected: readonly unknown[][], keys: readonly unknown[]): void {
+  /** `PRAGMA data_version`: changes when another connection commits. */
+  #dataVersion(): number {
+    return this.#raw.pragma('data_version', { simple: true }) as number;
+  }
+
+  /**
+   * Inside the commit transaction: the rows must be exactly as read, then they go.
+   * When no other connection has committed since `readAtVersion` (taken before
+   * the rows were read), they cannot have changed and the re-read is skipped.
+   */
+  #deleteUnchanged(s: TableShape, expected: readonly unknown[][], keys: readonly unknown[], readAtVersion?: number): void {
     const json = keysJson(keys);
+    if (readAtVersion === undefined || this.#dataVersion() !== readAtVersion) this.#expectRows(s, expected, json);
+    const deleted = this.#raw.prepare(`DELETE FROM ${s.from} WHERE ${s.key} IN (SELECT value FROM json_each(?))`).run(json).changes;
+    if (deleted !== expected.length) throw new ChunkChangedError(`${s.t.table}: deleted ${deleted} rows, expected ${expected.length}`);
+  }
+
+  /** The rows with these keys, in (time, key) order, equal `expected` value for value. */
+  #expectRows(s: TableShape, expected: readonly unknown[][], json: string): void {
     const current = this.#raw
       .prepare(`SELECT ${s.selectList} FROM ${s.from} WHERE ${s.key} IN (SELECT value FROM json_each(?)) ORDER BY ${s.time}, ${s.key}`)
       .raw(true)
@@ -544,8 +563,6 @@ export class UniversalArchiver {
         if (!sameValue(a[c], b[c])) throw new ChunkChangedError(`${s.t.table}: row ${String(b[s.keyIndex])} changed meanwhile`);
       }
     }
-    const deleted = this.#raw.prepare(`DELETE FROM ${s.from} WHERE ${s.key} IN (SELECT value FROM json_each(?))`).run(json).changes;
-    if (deleted !== expected.length) throw new ChunkChangedError(`${s.t.table}: deleted ${deleted} rows, expected ${expected.length}`);
   }
 
   /** Grace files whose time has come: re-verify against the rows still hot, then commit (or drop). */

@@ -2,7 +2,7 @@
  * Durable file output. DuckDB does not fsync what it writes, so tierdb does:
  * fsync the file, rename it into place, fsync the folder.
  */
-import { closeSync, fsyncSync, openSync, renameSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync } from 'node:fs';
 import path from 'node:path';
 
 /** fsync a file or a folder (a folder's fsync makes its entries durable). */
@@ -23,4 +23,14 @@ export function durableRename(from: string, to: string): void {
   renameSync(from, to);
   fsyncDir(path.dirname(to));
   if (path.dirname(from) !== path.dirname(to)) fsyncDir(path.dirname(from));
+}
+
+/** Creates a folder and its missing parents, and makes each new entry durable. */
+export function mkdirDurable(dir: string): void {
+  if (existsSync(dir)) return;
+  const created: string[] = [];
+  for (let d = dir; !existsSync(d); d = path.dirname(d)) created.push(d);
+  mkdirSync(dir, { recursive: true });
+  // Each new folder's entry lives in its parent: fsync from the deepest parent up.
+  for (const d of created) fsyncDir(path.dirname(d));
 }
