@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { parseRowFormat, RowWriter } from '../../query/formatRows.js';
-import { openCliStore, type GlobalOptions } from '../context.js';
+import { assertSqliteScanUsable } from '../../query/assertSqliteScanUsable.js';
+import { cliContext, openCliStore, type GlobalOptions } from '../context.js';
 
 interface SqlOptions {
   param: string[];
@@ -29,7 +30,11 @@ export function registerSql(program: Command): void {
     .option('--format <fmt>', 'output: table, json, csv, ndjson', 'table')
     .action(async (statement: string, opts: SqlOptions, command: Command) => {
       const format = parseRowFormat(opts.format, ['table', 'json', 'csv', 'ndjson']);
-      const store = await openCliStore(command.optsWithGlobals<GlobalOptions>());
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const ctx = cliContext(globals);
+      // Checked before any better-sqlite3 handle on the hot file exists in this process.
+      if (ctx.config.sqliteScan === 'isolated') await assertSqliteScanUsable();
+      const store = await openCliStore(globals, ctx);
       try {
         const rows = await store.bridge.sql(statement, opts.param.map((p) => sqlParam(p, opts.textParams)));
         const writer = new RowWriter(process.stdout, format);
