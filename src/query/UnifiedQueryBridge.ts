@@ -27,7 +27,7 @@ import { ColdResultCache } from './ColdResultCache.js';
 import { coldRelation } from './coldRelation.js';
 import { createBridgeDuckDb } from './createBridgeDuckDb.js';
 import { decideColumnTypes } from './decideColumnTypes.js';
-import { planQuery, readShape } from './planQuery.js';
+import { planQuery, readShape, type QueryPlan } from './planQuery.js';
 import type { ExplainResult, QueryOptions, Row } from './QueryOptions.js';
 import { readOverlapKeys } from './readOverlapKeys.js';
 import { prepareCached } from './prepareCached.js';
@@ -48,6 +48,13 @@ function sqlError(error: unknown): unknown {
     return new TierError('TIERDB_SQL', `bridge.sql may read only the cold files the manifest lists: ${first}`, { cause: error });
   }
   return new TierError('TIERDB_SQL', `bridge.sql failed: ${error.message}`, { cause: error });
+}
+
+/** The answer when no cold file survives pruning: the hot rows, offset and limit applied. */
+function hotOnlyRows(plan: QueryPlan): unknown[][] {
+  decideColumnTypes(plan.shape, plan.hotRows, false);
+  const { offset, limit } = plan.query;
+  return plan.hotRows.slice(offset, limit === undefined ? undefined : offset + limit);
 }
 
 export interface UnifiedQueryBridgeDeps {
@@ -84,12 +91,7 @@ export class UnifiedQueryBridge {
   async query(table: string, options: QueryOptions = {}): Promise<Row[]> {
     const t = this.#table(table);
     const plan = planQuery(this.#read(), t, options);
-    if (plan.coldFiles.length === 0) {
-      decideColumnTypes(plan.shape, plan.hotRows, false);
-      const { offset, limit } = plan.query;
-      const rows = plan.hotRows.slice(offset, limit === undefined ? undefined : offset + limit);
-      return arraysToObjects(plan.shape.names, rows, plan.query.columns);
-    }
+    if (plan.coldFiles.length === 0) return arraysToObjects(plan.shape.names, hotOnlyRows(plan), plan.query.columns);
     const types = decideColumnTypes(plan.shape, plan.hotRows);
     return this.#withConnection((con) => runUnifiedQuery(con, plan, types, this.#config.coldDir, this.#cache));
   }
@@ -114,9 +116,7 @@ export class UnifiedQueryBridge {
     const t = this.#table(table);
     const plan = planQuery(this.#read(), t, options);
     if (plan.coldFiles.length === 0) {
-      decideColumnTypes(plan.shape, plan.hotRows, false);
-      const { offset, limit } = plan.query;
-      const rows = plan.hotRows.slice(offset, limit === undefined ? undefined : offset + limit);
+      const rows = hotOnlyRows(plan);
       streamOptions.onTotal?.(rows.length);
       for (let i = 0; i < rows.length; i += batchSize) {
         yield* arraysToObjects(plan.shape.names, rows.slice(i, i + batchSize), plan.query.columns);
