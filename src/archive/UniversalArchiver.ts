@@ -146,7 +146,7 @@ export class UniversalArchiver {
     const lease = acquireLease(this.#raw);
     let engine: DuckDbEngine | undefined;
     try {
-      report.recovery = recover(this.#raw, this.#config.coldDir, now);
+      report.recovery = recover(this.#raw, this.#config.coldDir);
       if (this.#config.archiveBackupEnabled) {
         report.backup = await backupHotFile(this.#raw, this.#config.dataDir, this.#config.archiveBackupKeep);
       }

@@ -29,7 +29,9 @@ function walkParquet(dir: string, rel: string, out: string[]): void {
   }
 }
 
-export function recover(raw: Database.Database, coldDir: string, now = Date.now()): RecoveryReport {
+/** Uses the wall clock, never a run's `now`: retired files must outlive real queries. */
+export function recover(raw: Database.Database, coldDir: string): RecoveryReport {
+  const now = Date.now();
   const report: RecoveryReport = { tmpRemoved: 0, orphansRemoved: [], retiredUnlinked: 0, crashedRuns: 0 };
   const tmp = path.join(coldDir, TMP_DIR);
   if (existsSync(tmp)) {

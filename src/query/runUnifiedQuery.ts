@@ -16,12 +16,17 @@ import type { Row } from './QueryOptions.js';
 import { renderOrder, renderWhere } from './renderFilter.js';
 import { toColdFileError } from './toColdFileError.js';
 import { toDuckParams } from './toDuckParams.js';
-import { readerToObjects } from './toRowObjects.js';
+import { arraysToObjects, readerToObjects } from './toRowObjects.js';
 
 /** How many cold rows the union can need: all, or offset+limit plus one per row a hot key may shadow. */
 export function coldFetchLimit(plan: QueryPlan): number | undefined {
   const { limit, offset } = plan.query;
   return limit === undefined ? undefined : offset + limit + plan.overlapKeys.length;
+}
+
+/** No hot row takes part: the answer is the cold files' alone. */
+function coldOnly(plan: QueryPlan): boolean {
+  return plan.hotRows.length === 0 && plan.overlapKeys.length === 0;
 }
 
 export function coldCacheKey(plan: QueryPlan, types: readonly ColdType[]): string {
@@ -33,7 +38,30 @@ export function coldCacheKey(plan: QueryPlan, types: readonly ColdType[]): strin
     where: plan.query.conditions,
     order: plan.query.order,
     fetch: coldFetchLimit(plan) ?? null,
+    // A cold-only answer is cached whole: projected, cut by offset and limit.
+    final: coldOnly(plan) ? { columns: plan.query.columns, offset: plan.query.offset, limit: plan.query.limit ?? null } : null,
   });
+}
+
+/** One DuckDB statement straight over the listed files: no temp tables when hot has nothing to add. */
+async function runColdOnly(con: DuckDBConnection, plan: QueryPlan, types: readonly ColdType[], coldDir: string, cache: ColdResultCache): Promise<Row[]> {
+  const { shape, query } = plan;
+  const key = coldCacheKey(plan, types);
+  const cached = cache.get(key);
+  if (cached) return arraysToObjects(query.columns, cached);
+  const where = renderWhere(query.conditions, 'duckdb');
+  const params = toDuckParams(where.params, false);
+  const sql =
+    `SELECT ${query.columns.map(sqlIdent).join(', ')} FROM ${coldRelation(coldDir, plan.coldFiles, shape.names, types)} AS c` +
+    `${where.sql}${renderOrder(query.order)}${query.limit === undefined ? '' : ` LIMIT ${query.limit}`}${query.offset > 0 ? ` OFFSET ${query.offset}` : ''}`;
+  let rows: unknown[][];
+  try {
+    rows = (await con.runAndReadAll(sql, params.values, params.types)).getRowsJS();
+  } catch (error) {
+    throw toColdFileError(error, coldDir, plan.coldFiles);
+  }
+  cache.set(key, rows);
+  return arraysToObjects(query.columns, rows);
 }
 
 export async function runUnifiedQuery(
@@ -43,6 +71,7 @@ export async function runUnifiedQuery(
   coldDir: string,
   cache: ColdResultCache,
 ): Promise<Row[]> {
+  if (coldOnly(plan)) return runColdOnly(con, plan, types, coldDir, cache);
   const { shape, query } = plan;
   const names = shape.names;
   await createTempTable(con, '__hot', names, types);
