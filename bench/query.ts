@@ -55,6 +55,7 @@ import { readColumns } from '../src/registry/resolveRegistry.js';
 import { openTierStore, type TierStore } from '../src/store/openTierStore.js';
 import { benchConfig, DATA_NOW } from './archiveData.js';
 import { BENCH_DATA_DIR, percentile, round, writeResult } from './lib.js';
+import { MESSAGE_COLUMNS } from '../src/hot/messageRow.js';
 
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 const DAY_S = 86_400;
@@ -234,22 +235,7 @@ function difference(a: readonly Row[], b: readonly Row[]): string | null {
 // ---------------------------------------------------------------------------
 // The run.
 
-const COLS = [
-  'msg_id',
-  'from_username',
-  'to_username',
-  'content',
-  'create_time',
-  'msg_type',
-  'is_chatroom_msg',
-  'chatroom',
-  'chatroom_sender',
-  'desc',
-  'source',
-  'guid',
-  'notify_type',
-  'extra_fields',
-];
+const COLS = MESSAGE_COLUMNS;
 const SELECT = COLS.map((c) => `"${c}"`).join(', ');
 
 export async function run(): Promise<void> {
