@@ -26,7 +26,7 @@ import type { ArchiveReport, ArchiveRunOptions, PartitionPlan, TableReport } fro
 import { backupHotFile } from './backupHotFile.js';
 import { failpoint } from './failpoint.js';
 import { acquireLease, leaseHolder } from './lease.js';
-import { bumpManifestVersion, insertManifestFile, listFiles, type ManifestFile } from './manifest.js';
+import { bumpManifestVersion, insertManifestFile, listFiles, type ManifestFile, type NewManifestFile } from './manifest.js';
 import { hotBytesOnDisk, reclaimSpace } from './reclaimSpace.js';
 import { recover, type RecoveryReport } from './recovery.js';
 import { boundForColumn, DAY_MS, valueToMs } from './timeColumn.js';
@@ -37,6 +37,20 @@ class ChunkChangedError extends TierError {
     super('TIERDB_CHUNK_CHANGED', message);
   }
 }
+
+/** A chunk written, verified and renamed into the tree, waiting for its commit. */
+interface WrittenChunk {
+  s: TableShape;
+  span: PartitionSpan;
+  rows: unknown[][];
+  keys: unknown[];
+  abs: string;
+  manifestRow: NewManifestFile;
+  dataVersion: number;
+  grace: boolean;
+}
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown; partition: string };
 
 export interface UniversalArchiverDeps {
   raw: Database.Database;
@@ -371,44 +385,77 @@ export class UniversalArchiver {
       .raw(true)
       .safeIntegers(true);
     let seq = 0;
-    let lower: number | undefined;
-    for (let span = this.#nextPartition(s, lower, boundaryMs); span; span = this.#nextPartition(s, lower, boundaryMs)) {
-      lower = span.endMs;
-      if (pending.has(span.key)) continue;
-      report.partitions++;
-      const lo = boundForColumn(span.startMs, unit);
-      const hi = boundForColumn(span.endMs, unit);
-      let cursor: unknown[] | undefined;
-      for (;;) {
-        if (options.signal?.aborted) return;
-        // Read before the chunk: if no other connection commits until our commit, the rows are unchanged.
-        const dataVersion = this.#dataVersion();
-        const rows = (
-          cursor === undefined
-            ? first.all(lo, hi, ...guardParams, this.#config.archiveBatchSize)
-            : next.all(lo, hi, ...guardParams, cursor[0], cursor[1], this.#config.archiveBatchSize)
-        ) as unknown[][];
-        if (rows.length === 0) break;
-        const last = rows[rows.length - 1]!;
-        cursor = [last[s.timeIndex], last[s.keyIndex]];
-        const id = `${runId}-${++seq}`;
-        try {
-          const moved = await this.#moveChunk(engine, s, span, id, rows, runId, now, perRow, dataVersion);
-          report.files++;
-          report.bytesOut += moved.bytes;
-          if (moved.pending) report.pendingWritten++;
-          else {
-            report.rowsMoved += rows.length;
-            report.bytesIn += Math.round(rows.length * perRow);
-          }
-        } catch (error) {
-          if (error instanceof MixedTypeError) report.refused.push({ partition: span.key, reason: error.message });
-          else if (error instanceof ChunkChangedError) report.abandoned++;
-          else throw error;
-          this.#logger.warn({ table: t.table, partition: span.key, reason: (error as Error).message }, 'chunk not moved; its rows stay hot');
+    let inFlight: Promise<Settled<WrittenChunk>> | undefined;
+    const commitWritten = (result: Settled<WrittenChunk> | undefined): void => {
+      if (!result) return;
+      const rowsIn = result.ok ? result.value.rows.length : 0;
+      try {
+        if (!result.ok) throw result.error;
+        this.#commitChunk(result.value);
+        report.files++;
+        report.bytesOut += result.value.manifestRow.bytes;
+        if (result.value.grace) report.pendingWritten++;
+        else {
+          report.rowsMoved += rowsIn;
+          report.bytesIn += Math.round(rowsIn * perRow);
         }
-        options.onProgress?.({ table: t.table, partition: span.key, rowsDone: report.rowsMoved, rowsTotal });
-        if (rows.length < this.#config.archiveBatchSize) break;
+      } catch (error) {
+        const partition = result.ok ? result.value.span.key : result.partition;
+        if (error instanceof MixedTypeError) report.refused.push({ partition, reason: error.message });
+        else if (error instanceof ChunkChangedError) report.abandoned++;
+        else throw error;
+        this.#logger.warn({ table: t.table, partition, reason: (error as Error).message }, 'chunk not moved; its rows stay hot');
+      }
+      options.onProgress?.({ table: t.table, partition: result.ok ? result.value.span.key : result.partition, rowsDone: report.rowsMoved, rowsTotal });
+    };
+    const settle = (p: Promise<WrittenChunk>, partition: string): Promise<Settled<WrittenChunk>> =>
+      p.then(
+        (value) => ({ ok: true as const, value }),
+        (error: unknown) => ({ ok: false as const, error, partition }),
+      );
+    try {
+      let lower: number | undefined;
+      partitions: for (let span = this.#nextPartition(s, lower, boundaryMs); span; span = this.#nextPartition(s, lower, boundaryMs)) {
+        lower = span.endMs;
+        if (pending.has(span.key)) continue;
+        report.partitions++;
+        const lo = boundForColumn(span.startMs, unit);
+        const hi = boundForColumn(span.endMs, unit);
+        let cursor: unknown[] | undefined;
+        for (;;) {
+          if (options.signal?.aborted) break partitions;
+          // Read before the chunk: if no other connection commits until our commit, the rows are unchanged.
+          const dataVersion = this.#dataVersion();
+          const rows = (
+            cursor === undefined
+              ? first.all(lo, hi, ...guardParams, this.#config.archiveBatchSize)
+              : next.all(lo, hi, ...guardParams, cursor[0], cursor[1], this.#config.archiveBatchSize)
+          ) as unknown[][];
+          if (rows.length === 0) break;
+          const last = rows[rows.length - 1]!;
+          cursor = [last[s.timeIndex], last[s.keyIndex]];
+          const id = `${runId}-${++seq}`;
+          // Pipeline, one DuckDB write at a time: this chunk was read while the previous one was
+          // being compressed; it is compressed while the previous one commits.
+          const previous = inFlight ? await inFlight : undefined;
+          let copyStarted!: () => void;
+          const started = new Promise<void>((resolve) => (copyStarted = resolve));
+          inFlight = settle(this.#writeChunk(engine, s, span, id, rows, runId, now, perRow, dataVersion, copyStarted), span.key);
+          // Commit the previous chunk (and read the next) while DuckDB compresses this one.
+          await Promise.race([started, inFlight]);
+          commitWritten(previous);
+          if (rows.length < this.#config.archiveBatchSize) break;
+        }
+      }
+      const lastWritten = inFlight ? await inFlight : undefined;
+      inFlight = undefined;
+      commitWritten(lastWritten);
+    } finally {
+      // After an unexpected error: a written chunk that was never committed is removed (its rows stay hot).
+      const left = inFlight as Promise<Settled<WrittenChunk>> | undefined;
+      if (left) {
+        const r = await left;
+        if (r.ok) rmSync(r.value.abs, { force: true });
       }
     }
   }
@@ -429,7 +476,12 @@ export class UniversalArchiver {
     return { types: decided.types };
   }
 
-  async #moveChunk(
+  /**
+   * Steps 1–3 of the protocol for one chunk: temp file, fsync, verify, rename
+   * into the tree. The file is not visible until #commitChunk; on any failure
+   * here it is removed again.
+   */
+  async #writeChunk(
     engine: DuckDbEngine,
     s: TableShape,
     span: PartitionSpan,
@@ -439,7 +491,8 @@ export class UniversalArchiver {
     now: number,
     hotBytesPerRow: number,
     dataVersion: number,
-  ): Promise<{ bytes: number; pending: boolean }> {
+    onCopyStart?: () => void,
+  ): Promise<WrittenChunk> {
     const { t } = s;
     const { types } = this.#mixedTypeMessage(s, rows);
     const coldDir = this.#config.coldDir;
@@ -476,9 +529,9 @@ export class UniversalArchiver {
       'tierdb.schema': JSON.stringify(schema),
     };
     let renamed = false;
-    let committed = false;
+    let written = false;
     try {
-      await writeParquetChunk(engine, tmp, { columns: s.names, types, rows, zstdLevel: this.#config.archiveZstdLevel, metadata });
+      await writeParquetChunk(engine, tmp, { columns: s.names, types, rows, zstdLevel: this.#config.archiveZstdLevel, metadata }, onCopyStart);
       fsyncFile(tmp);
       failpoint('after-write');
       const back = await readBackKeys(engine, tmp, t.keyColumn);
@@ -510,21 +563,31 @@ export class UniversalArchiver {
         created_at_ms: now,
         visible_after_ms: grace ? now + this.#config.archiveGraceHours * 3_600_000 : null,
       };
+      written = true;
+      return { s, span, rows, keys, abs, manifestRow, dataVersion, grace };
+    } finally {
+      if (!written) {
+        rmSync(tmp, { force: true });
+        if (renamed) rmSync(abs, { force: true });
+      }
+    }
+  }
+
+  /** Step 4, the commit point: rows unchanged, manifest row in, rows out — one transaction. */
+  #commitChunk(w: WrittenChunk): void {
+    let committed = false;
+    try {
       this.#raw
         .transaction(() => {
-          if (!grace) this.#deleteUnchanged(s, rows, keys, dataVersion);
-          insertManifestFile(this.#raw, manifestRow);
+          if (!w.grace) this.#deleteUnchanged(w.s, w.rows, w.keys, w.dataVersion);
+          insertManifestFile(this.#raw, w.manifestRow);
           failpoint('inside-commit');
         })
         .immediate();
       committed = true;
       failpoint('after-commit');
-      return { bytes, pending: grace };
     } finally {
-      if (!committed) {
-        rmSync(tmp, { force: true });
-        if (renamed) rmSync(abs, { force: true });
-      }
+      if (!committed) rmSync(w.abs, { force: true });
     }
   }
 

@@ -33,7 +33,8 @@ function toDuckValue(v: unknown): DuckDBValue {
   return v as DuckDBValue;
 }
 
-export async function writeParquetChunk(engine: DuckDbEngine, file: string, chunk: ChunkToWrite): Promise<void> {
+/** `onCopyStart` is called when the rows are in DuckDB and the COPY (compression, on DuckDB's threads) begins. */
+export async function writeParquetChunk(engine: DuckDbEngine, file: string, chunk: ChunkToWrite, onCopyStart?: () => void): Promise<void> {
   const con = engine.connection;
   const cols = chunk.columns.map((c, i) => `${sqlIdent(c)} ${chunk.types[i]}`).join(', ');
   await con.run(`CREATE OR REPLACE TABLE ${SCRATCH} (${cols})`);
@@ -63,9 +64,11 @@ export async function writeParquetChunk(engine: DuckDbEngine, file: string, chun
     const kv = Object.entries(chunk.metadata)
       .map(([k, v]) => `${sqlIdent(k)}: ${sqlString(v)}`)
       .join(', ');
-    await con.run(
+    const copy = con.run(
       `COPY ${SCRATCH} TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${chunk.zstdLevel}, ROW_GROUP_SIZE 122880, KV_METADATA {${kv}})`,
     );
+    onCopyStart?.();
+    await copy;
   } finally {
     await con.run(`DROP TABLE IF EXISTS ${SCRATCH}`);
   }
