@@ -12,7 +12,8 @@ import { readParquetRows } from '../src/cold/ParquetChunkWriter.js';
 import { absoluteColdPath } from '../src/cold/coldLayout.js';
 import type { ArchiveReport } from '../src/archive/ArchiveReport.js';
 import { NOW_MS, expectExactlyOnce, readTierState, runCli, seedTaskQueue } from './archiveFixtures.js';
-import { tempDir } from './helpers.js';
+import { tempDir, testConfig } from './helpers.js';
+import { openTierStore } from '../src/store/openTierStore.js';
 
 describe('archiving while the app updates old rows', () => {
   it('loses no update: changed chunks are abandoned and retried', async () => {
@@ -71,6 +72,53 @@ describe('archiving while the app updates old rows', () => {
     expect(lost, 'rows whose final value misses an update').toEqual([]);
     expect(updates).toBeGreaterThan(500);
     expect(abandoned, 'no chunk raced with an update; the test did not exercise the check').toBeGreaterThan(0);
+    expectExactlyOnce(await readTierState(dir), total);
+  }, 120_000);
+
+  it('in one process too: app writes through store.hot.raw while store.archiver.run awaits DuckDB', async () => {
+    const dir = tempDir();
+    const env = { ARCHIVE_BATCH_SIZE: '40', HOT_DAYS_TASK: '7', LOG_LEVEL: 'silent' };
+    const total = await seedTaskQueue(dir, 3000, 30, env);
+    const store = await openTierStore({ config: testConfig(dir, env) });
+    const raw = store.hot.raw;
+    const expected = new Map<number, number>();
+    for (const row of raw.prepare('SELECT id, attempts FROM task_queue').all() as { id: number; attempts: number }[]) expected.set(row.id, row.attempts);
+    const ids = [...expected.keys()];
+    const bump = raw.prepare('UPDATE task_queue SET attempts = attempts + 1 WHERE id = ?');
+    let running = true;
+    let seed = 5;
+    const hammer = (): void => {
+      if (!running) return;
+      for (let i = 0; i < 10; i++) {
+        seed = (seed * 48271) % 2147483647;
+        const id = ids[seed % ids.length]!;
+        if (bump.run(id).changes === 1) expected.set(id, expected.get(id)! + 1);
+      }
+      setImmediate(hammer);
+    };
+    let report: ArchiveReport;
+    try {
+      setImmediate(hammer);
+      report = await store.archiver.run({ now: NOW_MS, tables: ['task_queue'] });
+    } finally {
+      running = false;
+    }
+    const actual = new Map<number, number>();
+    for (const row of raw.prepare('SELECT id, attempts FROM task_queue').all() as { id: number; attempts: number }[]) actual.set(row.id, row.attempts);
+    const files = raw.prepare(`SELECT path FROM _tierdb_files WHERE state = 'live'`).pluck().all() as string[];
+    await store.close();
+    const engine = await DuckDbEngine.create({ memoryLimit: '256MB', threads: 1 });
+    try {
+      for (const f of files) {
+        for (const [id, value] of await readParquetRows(engine, absoluteColdPath(path.join(dir, 'cold'), f), ['id', 'attempts'])) {
+          actual.set(Number(id), Number(value));
+        }
+      }
+    } finally {
+      engine.close();
+    }
+    expect(ids.filter((id) => actual.get(id) !== expected.get(id)), 'rows whose final value misses an update').toEqual([]);
+    expect(report.tables[0]!.abandoned, 'no chunk raced with an update').toBeGreaterThan(0);
     expectExactlyOnce(await readTierState(dir), total);
   }, 120_000);
 });

@@ -105,6 +105,17 @@ export class HotStore {
     return appendMessages(this.raw, rows);
   }
 
+  /**
+   * A second read-write connection to the same file, with the same pragmas.
+   * The archiver works on its own connection, so that `PRAGMA data_version`
+   * sees the app's writes through `raw` as changes. The caller closes it.
+   */
+  openConnection(): Database.Database {
+    const raw = new Database(this.path, { fileMustExist: true });
+    configureConnection(raw);
+    return raw;
+  }
+
   /** Size in bytes of the database file plus its WAL. */
   fileBytes(): number {
     const pageSize = this.raw.pragma('page_size', { simple: true }) as number;

@@ -78,8 +78,16 @@ export async function openTierStore(options: OpenTierStoreOptions = {}): Promise
     throw error;
   }
   const byName = new Map(tables.map((t) => [t.table, t]));
-  const archiver = new UniversalArchiver({ raw: hot.raw, config, tables, logger: logger.child({ subsystem: 'archiver' }) });
-  archiver.recoverIfIdle();
+  // Its own connection: app writes through hot.raw then count as another connection's (data_version).
+  const archiverDb = hot.openConnection();
+  const archiver = new UniversalArchiver({ raw: archiverDb, config, tables, logger: logger.child({ subsystem: 'archiver' }) });
+  try {
+    archiver.recoverIfIdle();
+  } catch (error) {
+    archiverDb.close();
+    hot.close();
+    throw error;
+  }
   const bridge = new UnifiedQueryBridge({ config, tables, logger: logger.child({ subsystem: 'bridge' }) });
   let closed = false;
   const store: TierStore = {
@@ -100,7 +108,11 @@ export async function openTierStore(options: OpenTierStoreOptions = {}): Promise
       try {
         await bridge.close();
       } finally {
-        hot.close();
+        try {
+          archiverDb.close();
+        } finally {
+          hot.close();
+        }
       }
     },
     async [Symbol.asyncDispose]() {
