@@ -323,6 +323,23 @@ describe('UniversalArchiver', () => {
     }
   });
 
+  it('a registry batchSize caps one table\'s chunks below ARCHIVE_BATCH_SIZE', async () => {
+    const dir = tempDir();
+    await seedTaskQueue(dir, 3000, 20, ENV);
+    const config = testConfig(dir, { ...ENV, ARCHIVE_BATCH_SIZE: '100000' });
+    const registry = defineRegistry([{ table: 'task_queue', timeColumn: 'created_at', timeUnit: 'unix_s', hotDays: 7, batchSize: 30 }]);
+    const store = await openTierStore({ config, registry });
+    try {
+      const report = await store.archiver.run({ now: NOW_MS });
+      expect(report.tables[0]!.rowsMoved).toBeGreaterThan(0);
+      const sizes = store.hot.raw.prepare(`SELECT rows FROM _tierdb_files WHERE state = 'live'`).pluck().all() as number[];
+      expect(Math.max(...sizes)).toBe(30);
+      expect(sizes.reduce((a, b) => a + b, 0)).toBe(report.tables[0]!.rowsMoved);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('names an unregistered table', async () => {
     const dir = tempDir();
     const store = await openTierStore({ config: testConfig(dir) });

@@ -111,6 +111,8 @@ describe('defineRegistry', () => {
     [{ hotDays: -1 }, 'hotDays', '-1'],
     [{ hotDays: 1.5 }, 'hotDays', '1.5'],
     [{ partition: 'week' as never }, 'partition', '"week"'],
+    [{ batchSize: 0 }, 'batchSize', '0'],
+    [{ batchSize: 2.5 }, 'batchSize', '2.5'],
     [{ timeColumn: '' }, 'timeColumn', 'task_queue'],
     [{ table: 'drop table x' }, 'table', '"drop table x"'],
     [{ table: '_tierdb_files' }, '_tierdb_files', "tierdb's own"],
@@ -153,6 +155,7 @@ describe('defineRegistry', () => {
       enabled: true,
       priority: 100,
       partition: 'day',
+      batchSize: undefined,
     });
     expect(Object.isFrozen(e)).toBe(true);
   });

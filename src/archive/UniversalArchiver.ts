@@ -384,6 +384,7 @@ export class UniversalArchiver {
       )
       .raw(true)
       .safeIntegers(true);
+    const batchSize = t.batchSize ?? this.#config.archiveBatchSize;
     let seq = 0;
     let inFlight: Promise<Settled<WrittenChunk>> | undefined;
     const commitWritten = (result: Settled<WrittenChunk> | undefined): void => {
@@ -428,8 +429,8 @@ export class UniversalArchiver {
           const dataVersion = this.#dataVersion();
           const rows = (
             cursor === undefined
-              ? first.all(lo, hi, ...guardParams, this.#config.archiveBatchSize)
-              : next.all(lo, hi, ...guardParams, cursor[0], cursor[1], this.#config.archiveBatchSize)
+              ? first.all(lo, hi, ...guardParams, batchSize)
+              : next.all(lo, hi, ...guardParams, cursor[0], cursor[1], batchSize)
           ) as unknown[][];
           if (rows.length === 0) break;
           const last = rows[rows.length - 1]!;
@@ -444,7 +445,7 @@ export class UniversalArchiver {
           // Commit the previous chunk (and read the next) while DuckDB compresses this one.
           await Promise.race([started, inFlight]);
           commitWritten(previous);
-          if (rows.length < this.#config.archiveBatchSize) break;
+          if (rows.length < batchSize) break;
         }
       }
       const lastWritten = inFlight ? await inFlight : undefined;

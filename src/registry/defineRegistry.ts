@@ -25,6 +25,8 @@ export interface RegistryEntryInput {
   priority?: number;
   /** `month` for low-volume tables: fewer, larger files. Default `day`. */
   partition?: Partition;
+  /** Most rows per chunk (file and commit) for this table; default ARCHIVE_BATCH_SIZE. Smaller keeps app writers' waits short on dense tables. */
+  batchSize?: number;
 }
 
 export interface RegistryEntry {
@@ -36,6 +38,7 @@ export interface RegistryEntry {
   readonly enabled: boolean;
   readonly priority: number;
   readonly partition: Partition;
+  readonly batchSize: number | undefined;
 }
 
 export type Registry = readonly RegistryEntry[];
@@ -62,6 +65,9 @@ function validateEntry(input: RegistryEntryInput, position: number): RegistryEnt
   if (partition !== 'day' && partition !== 'month') {
     throw new RegistryError(`${at}: partition ${JSON.stringify(partition)} is invalid; expected day or month`);
   }
+  if (input.batchSize !== undefined && (!Number.isInteger(input.batchSize) || input.batchSize < 1)) {
+    throw new RegistryError(`${at}: batchSize ${JSON.stringify(input.batchSize)} is invalid; expected a whole number >= 1`);
+  }
   const priority = input.priority ?? 100;
   if (!Number.isFinite(priority)) throw new RegistryError(`${at}: priority must be a number`);
   return Object.freeze({
@@ -73,6 +79,7 @@ function validateEntry(input: RegistryEntryInput, position: number): RegistryEnt
     enabled: input.enabled ?? true,
     priority,
     partition,
+    batchSize: input.batchSize,
   });
 }
 
