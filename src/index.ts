@@ -8,3 +8,7 @@ export * from './errors.js';
 export { noopLogger, type Logger } from './logger.js';
 export { UnifiedQueryBridge } from './query/UnifiedQueryBridge.js';
 export type { QueryOptions, Where, WhereOperators, WhereScalar, OrderBy, SortDirection, Row, ExplainResult } from './query/QueryOptions.js';
+export { UniversalArchiver } from './archive/UniversalArchiver.js';
+export type { ArchiveReport, ArchiveRunOptions, ArchiveProgress, TableReport } from './archive/ArchiveReport.js';
+export { ingestJsonl } from './ingest/ingestJsonl.js';
+export type { StreamOptions } from './query/streamUnifiedQuery.js';
