@@ -13,7 +13,7 @@
  *     live files (each into one file), as compaction must (DESIGN.md): the new file is listed
  *     and the old ones retired in one transaction, and the retired files are
  *     unlinked RETIRE_UNLINK_MS later (real compaction waits 10 minutes; the
- *     test's queries take milliseconds).
+ *     test's queries take milliseconds, but a loaded CI machine can stall one for seconds).
  * The clock advances by STEP_MS a round until endNowMs, then stays there.
  *
  * Backfill row k: msg_id = k, priority = k % 7, payload = `b<k>`,
@@ -38,7 +38,7 @@ import { openTierStore } from '../src/store/openTierStore.js';
 
 export const DAY_S = 86_400;
 export const STEP_MS = 6 * 3_600_000;
-export const RETIRE_UNLINK_MS = 3_000;
+export const RETIRE_UNLINK_MS = 10_000;
 /** Pause between rounds: the archiver commits several times a second without taking a whole core. */
 export const ROUND_PAUSE_MS = 250;
 /** Where backfill rows fall: the 30 days before this (seconds). */
