@@ -5,7 +5,7 @@
  * conservative: when in doubt a file is kept.
  */
 import { DAY_MS, valueToMs } from '../archive/timeColumn.js';
-import { compareSqlValues } from './compareSqlValues.js';
+import { compareSqlValues } from '../hot/compareSqlValues.js';
 import type { Condition } from './normalizeQuery.js';
 import type { LiveFile } from './readLiveFiles.js';
 import type { TableShape } from './tableShape.js';

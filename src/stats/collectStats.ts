@@ -6,6 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { valueToMs } from '../archive/timeColumn.js';
+import { sqlIdent } from '../cold/DuckDbEngine.js';
 import type { HotStore } from '../hot/HotStore.js';
 import type { TimeUnit } from '../registry/defineRegistry.js';
 import type { ResolvedTable } from '../registry/resolveRegistry.js';
@@ -87,7 +88,6 @@ function toIso(value: unknown, unit: TimeUnit): string | null {
   return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(value);
 }
 
-const quote = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 
 function hasDbstat(raw: Database.Database): boolean {
   try {
@@ -110,15 +110,15 @@ function dbstatBytes(raw: Database.Database, name: string): number {
 /** Bytes from a sample of rows: payload per row times rows, plus b-tree overhead. */
 function estimateBytes(raw: Database.Database, table: string, columns: readonly string[], rows: number): number {
   if (rows === 0 || columns.length === 0) return 0;
-  const payload = columns.map((c) => `coalesce(length(CAST(${quote(c)} AS BLOB)), 0)`).join(' + ');
-  const row = raw.prepare(`SELECT avg(${payload}) AS avg FROM (SELECT * FROM ${quote(table)} LIMIT 1000)`).get() as { avg: number | null };
+  const payload = columns.map((c) => `coalesce(length(CAST(${sqlIdent(c)} AS BLOB)), 0)`).join(' + ');
+  const row = raw.prepare(`SELECT avg(${payload}) AS avg FROM (SELECT * FROM ${sqlIdent(table)} LIMIT 1000)`).get() as { avg: number | null };
   const perRow = (row.avg ?? 0) + 4 + columns.length + 8;
   return Math.round(perRow * rows * 1.15);
 }
 
 function hotTableStats(raw: Database.Database, t: ResolvedTable, useDbstat: boolean): HotTableStats {
-  const table = quote(t.table);
-  const col = quote(t.timeColumn);
+  const table = sqlIdent(t.table);
+  const col = sqlIdent(t.timeColumn);
   const { rows } = raw.prepare(`SELECT count(*) AS rows FROM ${table}`).get() as { rows: number };
   // Two statements, not one: SQLite answers a lone min() or max() from the index.
   const oldest = (raw.prepare(`SELECT min(${col}) AS v FROM ${table}`).get() as { v: unknown }).v;
