@@ -340,6 +340,26 @@ describe('UniversalArchiver', () => {
     }
   });
 
+  it('records TEXT key ranges in SQLite order (UTF-8 bytes), so the bridge finds every archived key', async () => {
+    const dir = tempDir();
+    const config = testConfig(dir);
+    const registry = defineRegistry([{ table: 'tags', timeColumn: 'ts', timeUnit: 'unix_s', hotDays: 1 }]);
+    const setup = await openTierStore({ config, registry: [], migrations: false });
+    setup.hot.raw.exec('CREATE TABLE tags (k TEXT PRIMARY KEY, ts INTEGER NOT NULL)');
+    // UTF-16 puts the emoji (a surrogate pair) before U+FFFF; SQLite's UTF-8 order puts it after.
+    const keys = ['a', '\uffff', '😀'];
+    for (const k of keys) setup.hot.raw.prepare('INSERT INTO tags VALUES (?, ?)').run(k, NOW_S - 5 * DAY_S);
+    await setup.close();
+    const store = await openTierStore({ config, registry, migrations: false });
+    try {
+      expect((await store.archiver.run({ now: NOW_MS })).tables[0]!.rowsMoved).toBe(3);
+      expect(store.hot.raw.prepare('SELECT max_key FROM _tierdb_files').pluck().get()).toBe('😀');
+      for (const k of keys) expect(await store.bridge.query('tags', { where: { k } })).toEqual([{ k, ts: BigInt(NOW_S - 5 * DAY_S) }]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('names an unregistered table', async () => {
     const dir = tempDir();
     const store = await openTierStore({ config: testConfig(dir) });

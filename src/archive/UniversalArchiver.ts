@@ -20,6 +20,7 @@ import { DuckDbEngine, sqlIdent } from '../cold/DuckDbEngine.js';
 import { durableRename, fsyncFile, mkdirDurable } from '../cold/fsyncFile.js';
 import { keyChecksum, readBackKeys, readParquetRows, writeParquetChunk } from '../cold/ParquetChunkWriter.js';
 import { ArgumentError, ColdFileError, MixedTypeError, TierError } from '../errors.js';
+import { compareSqlValues } from '../hot/compareSqlValues.js';
 import { noopLogger, type Logger } from '../logger.js';
 import { readColumns, type ColumnInfo, type ResolvedTable } from '../registry/resolveRegistry.js';
 import type { ArchiveReport, ArchiveRunOptions, PartitionPlan, TableReport } from './ArchiveReport.js';
@@ -89,10 +90,12 @@ function keysJson(keys: readonly unknown[]): string {
     .join(',')}]`;
 }
 
+/** SQLite's key order: within a class as compareSqlValues (TEXT by UTF-8 bytes, not UTF-16); numbers before text before blobs. */
 function compareKeys(a: unknown, b: unknown): number {
-  if (typeof a === typeof b) return a! < b! ? -1 : a! > b! ? 1 : 0;
-  // SQLite order across classes: numbers before text.
-  return typeof a === 'string' ? 1 : -1;
+  const c = compareSqlValues(a, b);
+  if (c !== undefined) return c;
+  const rank = (v: unknown) => (typeof v === 'bigint' || typeof v === 'number' ? 0 : typeof v === 'string' ? 1 : 2);
+  return rank(a) - rank(b);
 }
 
 function keyForManifest(k: unknown): unknown {
