@@ -116,13 +116,6 @@ export class HotStore {
     return raw;
   }
 
-  /** Size in bytes of the database file plus its WAL. */
-  fileBytes(): number {
-    const pageSize = this.raw.pragma('page_size', { simple: true }) as number;
-    const pageCount = this.raw.pragma('page_count', { simple: true }) as number;
-    return pageSize * pageCount;
-  }
-
   close(): void {
     if (this.raw.open) this.raw.close();
   }
