@@ -157,7 +157,7 @@ it('answers exactly, without errors, while another process archives and compacts
     const started = performance.now();
     let n = 0;
     // At least QUERIES queries, and until the writer has archived in several rounds meanwhile.
-    while ((n < QUERIES || roundsMoving < 10) && performance.now() - started < 50_000 && !writerError) {
+    while ((n < QUERIES || roundsMoving < 10) && performance.now() - started < 100_000 && !writerError) {
       n++;
       const kind = r();
       try {
@@ -255,4 +255,4 @@ it('answers exactly, without errors, while another process archives and compacts
     oracle?.close();
     await store.close();
   }
-}, 120_000);
+}, 180_000);
