@@ -165,7 +165,7 @@ describe('UniversalArchiver', () => {
     const store = await openTierStore({ config: testConfig(dir, ENV) });
     try {
       const setHolder = (pid: number) =>
-        store.hot.raw.prepare(`INSERT OR REPLACE INTO _tierdb_leases VALUES ('archiver', ?, ?, ?)`).run(pid, os.hostname(), Date.now());
+        store.hot.raw.prepare(`INSERT OR REPLACE INTO _tierdb_leases (name, owner_pid, host, started_at_ms) VALUES ('archiver', ?, ?, ?)`).run(pid, os.hostname(), Date.now());
       setHolder(process.ppid);
       await expect(store.archiver.run({ now: NOW_MS })).rejects.toThrow(LeaseHeldError);
       await expect(store.archiver.run({ now: NOW_MS })).rejects.toThrow(`pid ${process.ppid}`);

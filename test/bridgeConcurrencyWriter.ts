@@ -143,6 +143,7 @@ async function compactOneDay(coldDir: string, raw: import('better-sqlite3').Data
           bytes: statSync(abs).size,
           hot_bytes: null,
           checksum: back.checksum,
+          file_sha256: null,
           schema_json: files[0]!.schema_json,
           state: 'live',
           run_id: null,

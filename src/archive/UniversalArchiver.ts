@@ -18,6 +18,7 @@ import { absoluteColdPath, coldFilePath, partitionOf, tmpFilePath, TMP_DIR, type
 import { decideColdTypes, sqliteClassName, type ColdType } from '../cold/columnTypes.js';
 import { DuckDbEngine, sqlIdent } from '../cold/DuckDbEngine.js';
 import { durableRename, fsyncFile, mkdirDurable } from '../cold/fsyncFile.js';
+import { fileSha256 } from '../cold/fileSha256.js';
 import { keyChecksum, readBackKeys, readParquetRows, writeParquetChunk } from '../cold/ParquetChunkWriter.js';
 import { ArgumentError, ColdFileError, MixedTypeError, TierError } from '../errors.js';
 import { compareSqlValues } from '../hot/compareSqlValues.js';
@@ -542,6 +543,7 @@ export class UniversalArchiver {
       if (back.rows !== rows.length || back.checksum !== checksum) {
         throw new ColdFileError(tmp, `verification failed for ${tmp}: read back ${back.rows} rows (expected ${rows.length}) or a different key checksum`);
       }
+      const wholeFileSha = await fileSha256(tmp);
       failpoint('after-verify');
       mkdirDurable(path.dirname(abs));
       durableRename(tmp, abs);
@@ -561,6 +563,7 @@ export class UniversalArchiver {
         bytes,
         hot_bytes: Math.round(rows.length * hotBytesPerRow),
         checksum,
+        file_sha256: wholeFileSha,
         schema_json: JSON.stringify(schema),
         state: grace ? ('pending' as const) : ('live' as const),
         run_id: runId,

@@ -20,6 +20,8 @@ export interface ManifestFile {
   bytes: number;
   hot_bytes: number | null;
   checksum: string;
+  /** sha256 of the whole file; null for files written before 0.2. */
+  file_sha256: string | null;
   schema_json: string;
   state: FileState;
   run_id: number | null;
@@ -48,9 +50,9 @@ export function insertManifestFile(raw: Database.Database, f: NewManifestFile): 
   const result = raw
     .prepare(
       `INSERT INTO _tierdb_files (table_name, path, partition, rows, min_time_ms, max_time_ms, min_key, max_key, bytes, hot_bytes,
-         checksum, schema_json, state, run_id, created_at_ms, visible_after_ms)
+         checksum, file_sha256, schema_json, state, run_id, created_at_ms, visible_after_ms)
        VALUES (@table_name, @path, @partition, @rows, @min_time_ms, @max_time_ms, @min_key, @max_key, @bytes, @hot_bytes,
-         @checksum, @schema_json, @state, @run_id, @created_at_ms, @visible_after_ms)`,
+         @checksum, @file_sha256, @schema_json, @state, @run_id, @created_at_ms, @visible_after_ms)`,
     )
     .run(f);
   bumpManifestVersion(raw);

@@ -28,7 +28,10 @@ export const tierdbFiles = sqliteTable(
     bytes: integer('bytes').notNull(),
     /** Estimated SQLite bytes (table + indexes) the rows took while hot. */
     hotBytes: integer('hot_bytes'),
+    /** sha256 over the key values in order (verified at write time). */
     checksum: text('checksum').notNull(),
+    /** sha256 (hex) of the whole file's bytes; NULL for files written before 0.2. */
+    fileSha256: text('file_sha256'),
     schemaJson: text('schema_json').notNull(),
     /** `pending` (grace period), `live`, `retired` (unlinked later). */
     state: text('state').notNull(),
@@ -47,6 +50,8 @@ export const tierdbRuns = sqliteTable('_tierdb_runs', {
   endedAtMs: integer('ended_at_ms'),
   status: text('status').notNull(),
   pid: integer('pid').notNull(),
+  /** Random per run; part of every file name the run writes, so recovery can prove a file is its leftover. */
+  token: text('token'),
   dryRun: integer('dry_run').notNull().default(0),
   reportJson: text('report_json'),
   error: text('error'),
@@ -59,12 +64,20 @@ export const tierdbCheckpoints = sqliteTable('_tierdb_checkpoints', {
   updatedAtMs: integer('updated_at_ms').notNull(),
 });
 
-/** Leases: one archiver at a time. */
+/**
+ * Leases: one archiver at a time. The holder is its random `token` (one per
+ * lease taken, never a pid); the lease lapses at `expires_at_ms` unless renewed.
+ * pid and host are for people and for the same-kernel dead-holder shortcut.
+ */
 export const tierdbLeases = sqliteTable('_tierdb_leases', {
   name: text('name').primaryKey(),
   ownerPid: integer('owner_pid').notNull(),
   host: text('host').notNull(),
   startedAtMs: integer('started_at_ms').notNull(),
+  token: text('token'),
+  expiresAtMs: integer('expires_at_ms'),
+  /** boot id + pid namespace: pids mean the same process only where this matches. */
+  kernelId: text('kernel_id'),
 });
 
 /** Small key/value facts, e.g. `manifest_version`, bumped on every manifest change. */
