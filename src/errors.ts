@@ -64,6 +64,27 @@ export class LeaseHeldError extends TierError {
   }
 }
 
+/** This instance's lease was taken over (it lapsed): it must not change the manifest any more. */
+export class LeaseLostError extends TierError {
+  constructor(message: string) {
+    super('TIERDB_LEASE_LOST', message);
+  }
+}
+
+/** A hot database and a cold tree that do not belong together (a wrong path, or two stores sharing a folder). */
+export class StoreIdentityError extends TierError {
+  constructor(message: string) {
+    super('TIERDB_STORE_IDENTITY', message);
+  }
+}
+
+/** A write attempted through a store opened read-only. */
+export class ReadOnlyStoreError extends TierError {
+  constructor(message: string) {
+    super('TIERDB_READ_ONLY_STORE', message);
+  }
+}
+
 /** A column holding a value of another storage class than the rest of the column. */
 export class MixedTypeError extends TierError {
   constructor(message: string) {

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import os from 'node:os';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -268,7 +269,7 @@ describe('UniversalArchiver', () => {
     }
   });
 
-  it('recovery at open removes temp files and orphans, and unlinks retired files once old enough', async () => {
+  it('recovery at open removes only provable leftovers (temp files and unlisted files of recorded runs), and unlinks retired files once old enough', async () => {
     const dir = tempDir();
     await seedTaskQueue(dir, 2000, 20, ENV);
     const config = testConfig(dir, ENV);
@@ -285,14 +286,25 @@ describe('UniversalArchiver', () => {
     } finally {
       await store.close();
     }
-    const orphan = path.join(config.coldDir, 'task_queue', 'year=2026', 'month=01', 'day=01', 'part-999-1.parquet');
-    mkdirSync(path.dirname(orphan), { recursive: true });
-    writeFileSync(orphan, 'not parquet');
-    writeFileSync(path.join(config.coldDir, '_tmp', 'task_queue-999-2.parquet.tmp'), 'half written');
+    // Leftovers of a run this manifest recorded (its id and token in the name) are provably ours;
+    // anything else in the tree is left alone and reported.
+    const raw = new Database(config.hotPath);
+    const { id: runId, token } = raw.prepare('SELECT id, token FROM _tierdb_runs ORDER BY id DESC LIMIT 1').get() as { id: number; token: string };
+    raw.close();
+    const dayDir = path.join(config.coldDir, 'task_queue', 'year=2026', 'month=01', 'day=01');
+    const orphan = path.join(dayDir, `part-${runId}-999-${token}.parquet`);
+    const foreign = path.join(dayDir, 'part-999-1.parquet');
+    const otherToken = path.join(dayDir, `part-${runId}-998-0badc0de.parquet`);
+    mkdirSync(dayDir, { recursive: true });
+    for (const f of [orphan, foreign, otherToken]) writeFileSync(f, 'not parquet');
+    writeFileSync(path.join(config.coldDir, '_tmp', `task_queue-${runId}-1000-${token}.parquet.tmp`), 'half written');
+    writeFileSync(path.join(config.coldDir, '_tmp', 'somebody-else.parquet.tmp'), 'not ours');
     store = await openTierStore({ config });
     try {
       expect(existsSync(orphan)).toBe(false);
-      expect(readdirSync(path.join(config.coldDir, '_tmp'))).toEqual([]);
+      expect(existsSync(foreign)).toBe(true);
+      expect(existsSync(otherToken)).toBe(true);
+      expect(readdirSync(path.join(config.coldDir, '_tmp'))).toEqual(['somebody-else.parquet.tmp']);
       expect(existsSync(absoluteColdPath(config.coldDir, retiredPath))).toBe(false);
       expect(store.hot.raw.prepare('SELECT count(*) FROM _tierdb_files WHERE path = ?').pluck().get(retiredPath)).toBe(0);
       // Retired only a moment ago: a running query may still read it.
@@ -302,26 +314,36 @@ describe('UniversalArchiver', () => {
     }
   });
 
-  it('keeps the newest key hot when SQLite could hand it out again (INTEGER PRIMARY KEY without AUTOINCREMENT)', async () => {
+  it('refuses to tier an INTEGER PRIMARY KEY without AUTOINCREMENT (SQLite would hand an archived key out again) unless the app assigns keys', async () => {
     const dir = tempDir();
     const config = testConfig(dir);
-    const registry = defineRegistry([{ table: 'events', timeColumn: 'ts', timeUnit: 'unix_s', hotDays: 1 }]);
+    const entry = { table: 'events', timeColumn: 'ts', timeUnit: 'unix_s', hotDays: 1 } as const;
     const store = await openTierStore({ config, registry: [], migrations: false });
     store.hot.raw.exec('CREATE TABLE events (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL); CREATE INDEX events_ts ON events (ts)');
     const ins = store.hot.raw.prepare('INSERT INTO events (ts) VALUES (?)');
     for (let i = 0; i < 50; i++) ins.run(NOW_S - 10 * DAY_S + i);
     await store.close();
-    const s2 = await openTierStore({ config, registry, migrations: false });
+    const s2 = await openTierStore({ config, registry: defineRegistry([entry]), migrations: false });
     try {
+      const dry = await s2.archiver.run({ now: NOW_MS, dryRun: true });
+      expect(dry.tables[0]!.error).toMatch(/events\.id is an INTEGER PRIMARY KEY without AUTOINCREMENT.*appAssignsKeys: true/);
       const report = await s2.archiver.run({ now: NOW_MS });
-      expect(report.tables[0]!.rowsMoved).toBe(49);
-      expect(s2.hot.raw.prepare('SELECT id FROM events').pluck().all()).toEqual([50]);
-      // The next row gets a new key, never one that is already cold.
-      expect(Number(s2.hot.raw.prepare('INSERT INTO events (ts) VALUES (?)').run(NOW_S).lastInsertRowid)).toBe(51);
+      expect(report.tables[0]!.rowsMoved).toBe(0);
+      expect(report.tables[0]!.error).toMatch(/Nothing of events moves/);
+      expect(s2.hot.raw.prepare('SELECT count(*) FROM events').pluck().get()).toBe(50);
     } finally {
       await s2.close();
     }
+    const s3 = await openTierStore({ config, registry: defineRegistry([{ ...entry, appAssignsKeys: true }]), migrations: false });
+    try {
+      const report = await s3.archiver.run({ now: NOW_MS });
+      expect(report.tables[0]!.error).toBeUndefined();
+      expect(report.tables[0]!.rowsMoved).toBe(50);
+    } finally {
+      await s3.close();
+    }
   });
+
 
   it('a registry batchSize caps one table\'s chunks below ARCHIVE_BATCH_SIZE', async () => {
     const dir = tempDir();

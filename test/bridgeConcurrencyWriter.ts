@@ -27,7 +27,7 @@ import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import registry from '../archive-registry.js';
-import { acquireLease } from '../src/archive/lease.js';
+import { Lease } from '../src/archive/lease.js';
 import { bumpManifestVersion, insertManifestFile, listFiles, type ManifestFile } from '../src/archive/manifest.js';
 import { absoluteColdPath, TMP_DIR } from '../src/cold/coldLayout.js';
 import { DuckDbEngine, sqlString } from '../src/cold/DuckDbEngine.js';
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
 
 /** Merges the live files of the day with the most files (≥ 2) into one; returns how many files it retired. */
 async function compactOneDay(coldDir: string, raw: import('better-sqlite3').Database, engine: DuckDbEngine, toUnlink: { at: number; files: ManifestFile[] }[]): Promise<number> {
-  const lease = acquireLease(raw);
+  const lease = Lease.acquire(raw);
   try {
     const live = listFiles(raw, 'task_queue', ['live']);
     const byDay = new Map<string, ManifestFile[]>();

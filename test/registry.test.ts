@@ -156,6 +156,7 @@ describe('defineRegistry', () => {
       priority: 100,
       partition: 'day',
       batchSize: undefined,
+      appAssignsKeys: false,
     });
     expect(Object.isFrozen(e)).toBe(true);
   });

@@ -10,28 +10,30 @@
  * Step 4 is the only commit point. A crash before it leaves the rows hot and an
  * orphan file that recovery removes; after it, the rows are cold.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { TierConfig } from '../config.js';
-import { absoluteColdPath, coldFilePath, partitionOf, tmpFilePath, TMP_DIR, type PartitionSpan } from '../cold/coldLayout.js';
+import { absoluteColdPath, coldFilePath, fileId, partitionOf, runSpillDir, tmpFilePath, type PartitionSpan } from '../cold/coldLayout.js';
 import { decideColdTypes, sqliteClassName, type ColdType } from '../cold/columnTypes.js';
 import { DuckDbEngine, sqlIdent } from '../cold/DuckDbEngine.js';
 import { durableRename, fsyncFile, mkdirDurable } from '../cold/fsyncFile.js';
 import { fileSha256 } from '../cold/fileSha256.js';
 import { keyChecksum, readBackKeys, readParquetRows, writeParquetChunk } from '../cold/ParquetChunkWriter.js';
-import { ArgumentError, ColdFileError, MixedTypeError, TierError } from '../errors.js';
+import { ArgumentError, ColdFileError, RegistryError, LeaseHeldError, LeaseLostError, MixedTypeError, ReadOnlyStoreError, TierError } from '../errors.js';
 import { compareSqlValues } from '../hot/compareSqlValues.js';
 import { noopLogger, type Logger } from '../logger.js';
 import { readColumns, type ColumnInfo, type ResolvedTable } from '../registry/resolveRegistry.js';
 import type { ArchiveReport, ArchiveRunOptions, PartitionPlan, TableReport } from './ArchiveReport.js';
 import { backupHotFile } from './backupHotFile.js';
 import { failpoint } from './failpoint.js';
-import { acquireLease, leaseHolder } from './lease.js';
+import { Lease, leaseHolder } from './lease.js';
 import { bumpManifestVersion, insertManifestFile, listFiles, type ManifestFile, type NewManifestFile } from './manifest.js';
 import { hotBytesOnDisk, reclaimSpace } from './reclaimSpace.js';
 import { recover, type RecoveryReport } from './recovery.js';
-import { boundForColumn, DAY_MS, valueToMs } from './timeColumn.js';
+import { boundForColumn, DAY_MS, isoDatePrefixMs, isCanonicalUtcIso, valueToMs } from './timeColumn.js';
+import { ensureStoreMarker } from '../store/coldTreeIdentity.js';
 
 /** Rows changed between read and commit: the chunk is dropped and retried next run. */
 class ChunkChangedError extends TierError {
@@ -52,12 +54,24 @@ interface WrittenChunk {
   grace: boolean;
 }
 
+/** Where the partition scan goes on: after (or from) this time column value. */
+interface ScanCursor {
+  value: unknown;
+  inclusive: boolean;
+}
+
+type NextPartition = { span: PartitionSpan; next: ScanCursor } | { unplaceable: unknown; next: ScanCursor };
+
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown; partition: string };
 
 export interface UniversalArchiverDeps {
   raw: Database.Database;
   config: TierConfig;
   tables: readonly ResolvedTable[];
+  /** The store id (`_tierdb_meta.store_id`); the cold folder is marked with it before the first write. */
+  storeId?: string | undefined;
+  /** A read-only store: only dry runs. */
+  readonly?: boolean;
   logger?: Logger;
 }
 
@@ -103,30 +117,44 @@ function keyForManifest(k: unknown): unknown {
   return typeof k === 'bigint' && k >= BigInt(Number.MIN_SAFE_INTEGER) && k <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(k) : k;
 }
 
+/** Lets pending I/O callbacks (signals, lease heartbeats) run. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 export class UniversalArchiver {
   readonly #raw: Database.Database;
   readonly #config: TierConfig;
   readonly #tables: readonly ResolvedTable[];
   readonly #logger: Logger;
+  readonly #storeId: string | undefined;
+  readonly #readonly: boolean;
+  /** The lease of the run in progress (every commit checks it). */
+  #lease: Lease | undefined;
+  /** The start of the run in progress on this instance, if any. */
+  #runningSince: number | undefined;
 
   constructor(deps: UniversalArchiverDeps) {
     this.#raw = deps.raw;
     this.#config = deps.config;
     this.#tables = deps.tables;
     this.#logger = deps.logger ?? noopLogger;
+    this.#storeId = deps.storeId;
+    this.#readonly = deps.readonly ?? false;
   }
 
-  /** Recovery at open: only when no other live archiver holds the lease. */
+  /** Recovery at open: only under a lease this instance takes; skipped while anyone else holds it. */
   recoverIfIdle(): RecoveryReport | undefined {
-    if (leaseHolder(this.#raw)) return undefined;
-    let lease;
+    if (this.#readonly || this.#runningSince !== undefined || leaseHolder(this.#raw)) return undefined;
+    let lease: Lease;
     try {
-      lease = acquireLease(this.#raw);
-    } catch {
-      return undefined;
+      lease = Lease.acquire(this.#raw);
+    } catch (error) {
+      if (error instanceof LeaseHeldError) return undefined;
+      throw error;
     }
     try {
-      return recover(this.#raw, this.#config.coldDir);
+      return recover(this.#raw, this.#config.coldDir, lease);
     } finally {
       lease.release();
     }
@@ -158,26 +186,50 @@ export class UniversalArchiver {
       backup: null,
     };
     if (options.dryRun) {
-      for (const t of tables) report.tables.push(this.#planTable(t, now));
+      for (const t of tables) {
+        if (options.signal?.aborted) {
+          report.aborted = true;
+          break;
+        }
+        report.tables.push(await this.#planTable(t, now, options.signal));
+      }
       return this.#finish(report, started);
     }
-    const lease = acquireLease(this.#raw);
-    let engine: DuckDbEngine | undefined;
+    if (this.#readonly || this.#storeId === undefined) {
+      throw new ReadOnlyStoreError(`this store was opened read-only (${this.#config.hotPath}): only dry runs can be made; open it for writing to archive`);
+    }
+    if (this.#runningSince !== undefined) {
+      throw new LeaseHeldError(`an archive run of this store is already in progress in this process (since ${new Date(this.#runningSince).toISOString()}); wait for it to finish`);
+    }
+    this.#runningSince = started;
+    let lease: Lease;
     try {
-      report.recovery = recover(this.#raw, this.#config.coldDir);
+      lease = Lease.acquire(this.#raw);
+    } catch (error) {
+      this.#runningSince = undefined;
+      throw error;
+    }
+    this.#lease = lease;
+    let engine: DuckDbEngine | undefined;
+    const runToken = randomBytes(4).toString('hex');
+    const spillDir = runSpillDir(this.#config.coldDir, runToken);
+    try {
+      // The backup comes before this run is recorded: a restored backup then cannot claim this run's files.
       if (this.#config.archiveBackupEnabled) {
         report.backup = await backupHotFile(this.#raw, this.#config.dataDir, this.#config.archiveBackupKeep);
       }
       report.runId = Number(
         this.#raw
-          .prepare(`INSERT INTO _tierdb_runs (started_at_ms, status, pid, dry_run) VALUES (?, 'running', ?, 0)`)
-          .run(started, process.pid).lastInsertRowid,
+          .prepare(`INSERT INTO _tierdb_runs (started_at_ms, status, pid, dry_run, token) VALUES (?, 'running', ?, 0, ?)`)
+          .run(started, process.pid, runToken).lastInsertRowid,
       );
-      mkdirSync(path.join(this.#config.coldDir, TMP_DIR), { recursive: true });
+      report.recovery = recover(this.#raw, this.#config.coldDir, lease, { currentRunId: report.runId });
+      ensureStoreMarker(this.#config.coldDir, this.#storeId, this.#config.hotPath);
+      mkdirSync(spillDir, { recursive: true });
       engine = await DuckDbEngine.create({
         memoryLimit: this.#config.duckdbMemoryLimit,
         threads: this.#config.archiveMaxWorkers,
-        tempDirectory: path.join(this.#config.coldDir, TMP_DIR),
+        tempDirectory: spillDir,
       });
       for (const t of tables) {
         if (options.signal?.aborted) {
@@ -189,8 +241,9 @@ export class UniversalArchiver {
         const t0 = Date.now();
         try {
           await this.#commitDuePending(engine, t, now, tableReport);
-          await this.#archiveTable(engine, t, now, report.runId, tableReport, options);
+          await this.#archiveTable(engine, t, now, report.runId, runToken, tableReport, options);
         } catch (error) {
+          if (error instanceof LeaseLostError) throw error;
           tableReport.error = error instanceof Error ? error.message : String(error);
           this.#logger.error({ table: t.table, err: error }, 'archiving the table failed; other tables go on');
         }
@@ -224,7 +277,10 @@ export class UniversalArchiver {
       throw error;
     } finally {
       engine?.close();
+      rmSync(spillDir, { recursive: true, force: true });
       lease.release();
+      this.#lease = undefined;
+      this.#runningSince = undefined;
     }
   }
 
@@ -289,23 +345,73 @@ export class UniversalArchiver {
     };
   }
 
-  /** The oldest partition with rows in [lowerMs, boundaryMs), or undefined. */
-  #nextPartition(s: TableShape, lowerMs: number | undefined, boundaryMs: number): PartitionSpan | undefined {
+  /**
+   * The oldest partition with rows in [after, boundaryMs), or undefined. Each
+   * step moves `after` strictly forward, so the scan always ends: a time value
+   * that names no partition (not a time in the table's unit) is returned as
+   * `unplaceable` and stepped over.
+   */
+  #nextPartition(s: TableShape, after: ScanCursor | undefined, boundaryMs: number): NextPartition | undefined {
     const unit = s.t.timeUnit;
-    const lower = lowerMs === undefined ? '' : ` AND ${s.time} >= ?`;
-    const params = lowerMs === undefined ? [boundForColumn(boundaryMs, unit)] : [boundForColumn(boundaryMs, unit), boundForColumn(lowerMs, unit)];
+    const lower = after === undefined ? '' : ` AND ${s.time} ${after.inclusive ? '>=' : '>'} ?`;
+    const params = after === undefined ? [boundForColumn(boundaryMs, unit)] : [boundForColumn(boundaryMs, unit), after.value];
     const row = this.#raw
       .prepare(`SELECT ${s.time} AS t FROM ${s.from} WHERE ${s.time} < ?${lower} ORDER BY ${s.time} LIMIT 1`)
       .safeIntegers(true)
       .get(...params) as { t: unknown } | undefined;
     if (!row) return undefined;
-    const ms = valueToMs(row.t, unit);
-    if (Number.isNaN(ms)) {
-      throw new MixedTypeError(
-        `${s.t.table}.${s.t.timeColumn} holds ${JSON.stringify(String(row.t))}, which is not a ${unit} time; fix the row or the registry's timeUnit`,
-      );
+    // ISO text is partitioned by its own date prefix, the order SQLite selects it in.
+    const ms = unit === 'iso' ? (typeof row.t === 'string' ? isoDatePrefixMs(row.t) : NaN) : valueToMs(row.t, unit);
+    if (Number.isNaN(ms)) return { unplaceable: row.t, next: { value: row.t, inclusive: false } };
+    const span = partitionOf(ms, s.t.partition);
+    return { span, next: { value: boundForColumn(span.endMs, unit), inclusive: true } };
+  }
+
+  /** Rows whose time value names no partition: they stay hot, and the report says so. */
+  #refuseUnplaceable(s: TableShape, value: unknown, report: TableReport): void {
+    const rows = this.#raw.prepare(`SELECT ${s.key} FROM ${s.from} WHERE ${s.time} = ? LIMIT 4`).pluck().safeIntegers(true).all(value) as unknown[];
+    const reason =
+      `${s.t.table}.${s.t.timeColumn} = ${JSON.stringify(String(value))} is not a ${s.t.timeUnit} time ` +
+      `(${s.t.keyColumn} ${rows.slice(0, 3).map(String).join(', ')}${rows.length > 3 ? ', …' : ''}); those rows stay hot: fix the value or the registry's timeUnit`;
+    report.refused.push({ partition: '?', reason });
+    this.#logger.warn({ table: s.t.table, value: String(value) }, reason);
+  }
+
+  /**
+   * Splits a chunk into rows that can move and rows that must stay hot: a NULL
+   * or BLOB key, or a time that is not a canonical value of the table's unit
+   * (ISO text with a non-UTC offset, say) refuses that row only.
+   */
+  #screenRows(s: TableShape, span: PartitionSpan, rows: unknown[][], report: TableReport): unknown[][] {
+    const unit = s.t.timeUnit;
+    const good: unknown[][] = [];
+    const refused = new Map<string, unknown[]>();
+    for (const row of rows) {
+      const key = row[s.keyIndex];
+      const time = row[s.timeIndex];
+      let reason: string | undefined;
+      if (key === null || key === undefined) reason = `${s.t.keyColumn} is NULL`;
+      else if (typeof key !== 'bigint' && typeof key !== 'number' && typeof key !== 'string') reason = `${s.t.keyColumn} is a BLOB (keys must be INTEGER, REAL or TEXT)`;
+      else if (unit === 'iso' ? !isCanonicalUtcIso(time) : Number.isNaN(valueToMs(time, unit))) {
+        reason =
+          unit === 'iso'
+            ? `${s.t.timeColumn} is not UTC ISO-8601 text (a date, a time, then Z, +00:00 or nothing): rewrite it in UTC`
+            : `${s.t.timeColumn} is not a ${unit} time`;
+      }
+      if (reason === undefined) good.push(row);
+      else {
+        const keys = refused.get(reason) ?? [];
+        keys.push(key);
+        refused.set(reason, keys);
+      }
     }
-    return partitionOf(ms, s.t.partition);
+    for (const [reason, keys] of refused) {
+      const shown = keys.slice(0, 3).map((k) => (k === null ? 'NULL' : String(k)));
+      const message = `${keys.length} row(s) of ${s.t.table} stay hot: ${reason} (${s.t.keyColumn} ${shown.join(', ')}${keys.length > 3 ? ', …' : ''})`;
+      report.refused.push({ partition: span.key, reason: message });
+      this.#logger.warn({ table: s.t.table, partition: span.key, rows: keys.length }, message);
+    }
+    return good;
   }
 
   /** Average SQLite bytes per row (table + indexes), from dbstat. */
@@ -324,15 +430,6 @@ export class UniversalArchiver {
     }
   }
 
-  /** The max key when the key is a rowid alias without AUTOINCREMENT (SQLite may hand it out again). */
-  #reusableRowidMax(s: TableShape): unknown {
-    const keyCol = s.columns[s.keyIndex]!;
-    if (keyCol.declaredType.toUpperCase() !== 'INTEGER' || keyCol.pk !== 1 || s.columns.filter((c) => c.pk > 0).length !== 1) return undefined;
-    const ddl = (this.#raw.prepare(`SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?`).pluck().get(s.t.table) as string | undefined) ?? '';
-    if (/AUTOINCREMENT/i.test(ddl) || /WITHOUT\s+ROWID/i.test(ddl)) return undefined;
-    return this.#raw.prepare(`SELECT max(${s.key}) FROM ${s.from}`).pluck().safeIntegers(true).get();
-  }
-
   #timeColumnIndexed(t: ResolvedTable): boolean {
     const indexes = this.#raw.prepare(`SELECT name FROM pragma_index_list(?)`).pluck().all(t.table) as string[];
     return indexes.some(
@@ -340,18 +437,31 @@ export class UniversalArchiver {
     );
   }
 
-  #planTable(t: ResolvedTable, now: number): TableReport {
+  async #planTable(t: ResolvedTable, now: number, signal: AbortSignal | undefined): Promise<TableReport> {
     const report = this.#emptyTableReport(t, now);
     const s = this.#shape(t);
+    try {
+      this.#assertKeysNotReusable(s);
+    } catch (error) {
+      report.error = (error as Error).message;
+      return report;
+    }
     const boundaryMs = this.#boundaryMs(t, now);
     const perRow = this.#hotBytesPerRow(t.table);
     const plan: PartitionPlan[] = [];
     const count = this.#raw.prepare(`SELECT count(*) FROM ${s.from} WHERE ${s.time} >= ? AND ${s.time} < ?`).pluck();
-    let lower: number | undefined;
-    for (let span = this.#nextPartition(s, lower, boundaryMs); span; span = this.#nextPartition(s, lower, boundaryMs)) {
+    let after: ScanCursor | undefined;
+    for (let step = this.#nextPartition(s, after, boundaryMs); step; step = this.#nextPartition(s, after, boundaryMs)) {
+      after = step.next;
+      if (signal?.aborted) break;
+      await yieldToEventLoop();
+      if ('unplaceable' in step) {
+        this.#refuseUnplaceable(s, step.unplaceable, report);
+        continue;
+      }
+      const { span } = step;
       const rows = count.get(boundForColumn(span.startMs, t.timeUnit), boundForColumn(span.endMs, t.timeUnit)) as number;
       plan.push({ partition: span.key, rows, estimatedBytes: Math.round(rows * perRow) });
-      lower = span.endMs;
     }
     report.plan = plan;
     report.partitions = plan.length;
@@ -359,8 +469,37 @@ export class UniversalArchiver {
     return report;
   }
 
-  async #archiveTable(engine: DuckDbEngine, t: ResolvedTable, now: number, runId: number, report: TableReport, options: ArchiveRunOptions): Promise<void> {
+  /**
+   * An INTEGER PRIMARY KEY without AUTOINCREMENT is a rowid: SQLite gives a new
+   * row max(rowid)+1, so once the newest rows are cold (or the app deletes
+   * them) it hands an archived key out again. Such a table tiers only when the
+   * registry says the app assigns every key itself.
+   */
+  #assertKeysNotReusable(s: TableShape): void {
+    if (s.t.appAssignsKeys) return;
+    const keyCol = s.columns[s.keyIndex]!;
+    if (keyCol.declaredType.toUpperCase() !== 'INTEGER' || keyCol.pk !== 1 || s.columns.filter((c) => c.pk > 0).length !== 1) return;
+    const ddl = (this.#raw.prepare(`SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?`).pluck().get(s.t.table) as string | undefined) ?? '';
+    if (/AUTOINCREMENT/i.test(ddl) || /WITHOUT\s+ROWID/i.test(ddl)) return;
+    throw new RegistryError(
+      `${s.t.table}.${s.t.keyColumn} is an INTEGER PRIMARY KEY without AUTOINCREMENT: SQLite would hand an archived ${s.t.keyColumn} ` +
+        `out again to a new row, and the bridge would then show one row for two. Nothing of ${s.t.table} moves. ` +
+        `If the app sets every ${s.t.keyColumn} itself, add \`appAssignsKeys: true\` to its registry entry; ` +
+        `otherwise declare the key INTEGER PRIMARY KEY AUTOINCREMENT (a table rebuild)`,
+    );
+  }
+
+  async #archiveTable(
+    engine: DuckDbEngine,
+    t: ResolvedTable,
+    now: number,
+    runId: number,
+    runToken: string,
+    report: TableReport,
+    options: ArchiveRunOptions,
+  ): Promise<void> {
     const s = this.#shape(t);
+    this.#assertKeysNotReusable(s);
     const unit = t.timeUnit;
     const boundaryMs = this.#boundaryMs(t, now);
     const rowsTotal = this.#raw.prepare(`SELECT count(*) FROM ${s.from} WHERE ${s.time} < ?`).pluck().get(boundForColumn(boundaryMs, unit)) as number;
@@ -373,18 +512,13 @@ export class UniversalArchiver {
       );
     }
     const pending = new Set(listFiles(this.#raw, t.table, ['pending']).map((f) => f.partition));
-    // Without AUTOINCREMENT SQLite gives a new row max(rowid)+1: moving the newest key would let
-    // the next insert reuse a key that is already cold. That one row stays hot.
-    const guardKey = this.#reusableRowidMax(s);
-    const guard = guardKey === undefined ? '' : ` AND ${s.key} <> ?`;
-    const guardParams = guardKey === undefined ? [] : [guardKey];
     const first = this.#raw
-      .prepare(`SELECT ${s.selectList} FROM ${s.from} WHERE ${s.time} >= ? AND ${s.time} < ?${guard} ORDER BY ${s.time}, ${s.key} LIMIT ?`)
+      .prepare(`SELECT ${s.selectList} FROM ${s.from} WHERE ${s.time} >= ? AND ${s.time} < ? ORDER BY ${s.time}, ${s.key} LIMIT ?`)
       .raw(true)
       .safeIntegers(true);
     const next = this.#raw
       .prepare(
-        `SELECT ${s.selectList} FROM ${s.from} WHERE ${s.time} >= ? AND ${s.time} < ?${guard} AND (${s.time}, ${s.key}) > (?, ?) ORDER BY ${s.time}, ${s.key} LIMIT ?`,
+        `SELECT ${s.selectList} FROM ${s.from} WHERE ${s.time} >= ? AND ${s.time} < ? AND (${s.time}, ${s.key}) > (?, ?) ORDER BY ${s.time}, ${s.key} LIMIT ?`,
       )
       .raw(true)
       .safeIntegers(true);
@@ -419,9 +553,17 @@ export class UniversalArchiver {
         (error: unknown) => ({ ok: false as const, error, partition }),
       );
     try {
-      let lower: number | undefined;
-      partitions: for (let span = this.#nextPartition(s, lower, boundaryMs); span; span = this.#nextPartition(s, lower, boundaryMs)) {
-        lower = span.endMs;
+      let after: ScanCursor | undefined;
+      partitions: for (let step = this.#nextPartition(s, after, boundaryMs); step; step = this.#nextPartition(s, after, boundaryMs)) {
+        after = step.next;
+        if (options.signal?.aborted) break;
+        // Let signals and timers run between partitions, even when nothing is written.
+        await yieldToEventLoop();
+        if ('unplaceable' in step) {
+          this.#refuseUnplaceable(s, step.unplaceable, report);
+          continue;
+        }
+        const { span } = step;
         if (pending.has(span.key)) continue;
         report.partitions++;
         const lo = boundForColumn(span.startMs, unit);
@@ -431,15 +573,16 @@ export class UniversalArchiver {
           if (options.signal?.aborted) break partitions;
           // Read before the chunk: if no other connection commits until our commit, the rows are unchanged.
           const dataVersion = this.#dataVersion();
-          const rows = (
-            cursor === undefined
-              ? first.all(lo, hi, ...guardParams, batchSize)
-              : next.all(lo, hi, ...guardParams, cursor[0], cursor[1], batchSize)
-          ) as unknown[][];
-          if (rows.length === 0) break;
-          const last = rows[rows.length - 1]!;
+          const read = (cursor === undefined ? first.all(lo, hi, batchSize) : next.all(lo, hi, cursor[0], cursor[1], batchSize)) as unknown[][];
+          if (read.length === 0) break;
+          const last = read[read.length - 1]!;
           cursor = [last[s.timeIndex], last[s.keyIndex]];
-          const id = `${runId}-${++seq}`;
+          const rows = this.#screenRows(s, span, read, report);
+          if (rows.length === 0) {
+            if (read.length < batchSize) break;
+            continue;
+          }
+          const id = fileId(runId, ++seq, runToken);
           // Pipeline, one DuckDB write at a time: this chunk was read while the previous one was
           // being compressed; it is compressed while the previous one commits.
           const previous = inFlight ? await inFlight : undefined;
@@ -449,7 +592,7 @@ export class UniversalArchiver {
           // Commit the previous chunk (and read the next) while DuckDB compresses this one.
           await Promise.race([started, inFlight]);
           commitWritten(previous);
-          if (rows.length < batchSize) break;
+          if (read.length < batchSize) break;
         }
       }
       const lastWritten = inFlight ? await inFlight : undefined;
@@ -586,6 +729,7 @@ export class UniversalArchiver {
     try {
       this.#raw
         .transaction(() => {
+          this.#assertLease();
           if (!w.grace) this.#deleteUnchanged(w.s, w.rows, w.keys, w.dataVersion);
           insertManifestFile(this.#raw, w.manifestRow);
           failpoint('inside-commit');
@@ -596,6 +740,12 @@ export class UniversalArchiver {
     } finally {
       if (!committed) rmSync(w.abs, { force: true });
     }
+  }
+
+  /** Inside every manifest-changing transaction: this run still holds the lease (renewed), or LeaseLostError. */
+  #assertLease(): void {
+    if (!this.#lease) throw new LeaseLostError('no archiver lease is held: nothing is committed outside a run');
+    this.#lease.assertHeld();
   }
 
   /** `PRAGMA data_version`: changes when another connection commits. */
@@ -655,6 +805,7 @@ export class UniversalArchiver {
         try {
           this.#raw
             .transaction(() => {
+              this.#assertLease();
               this.#deleteUnchanged(s, fileRows, fileRows.map((r) => r[s.keyIndex]));
               this.#raw.prepare(`UPDATE _tierdb_files SET state = 'live' WHERE id = ?`).run(f.id);
               bumpManifestVersion(this.#raw);
@@ -675,6 +826,7 @@ export class UniversalArchiver {
 
   #dropPending(f: ManifestFile): void {
     this.#raw.transaction(() => {
+      this.#assertLease();
       this.#raw.prepare('DELETE FROM _tierdb_files WHERE id = ?').run(f.id);
       bumpManifestVersion(this.#raw);
     })();

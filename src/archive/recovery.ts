@@ -1,12 +1,23 @@
 /**
- * Recovery, run under the archiver lease at open and at the start of every
- * run: temp files removed, files in the tree but not in the manifest removed
- * (their rows are still hot), retired files unlinked once old enough.
+ * Recovery, run only under the archiver lease this instance holds (at a write
+ * open and at the start of every run). It removes only what it can prove is
+ * this store's own leftover:
+ *
+ * - temp files and DuckDB spill folders in `_tmp/` whose names carry the id
+ *   and token of a run this manifest recorded, other than the current run;
+ * - files in the tree, not listed in the manifest, whose names carry the id
+ *   and token of such a run (written, never committed: their rows are hot);
+ * - retired files, once old enough (the manifest listed them).
+ *
+ * Anything else found in the tree — a file of another store, an older file
+ * without a run token, a file a person put there — is reported and left alone.
+ * Runs left `running` are marked `crashed`: holding the lease proves they lost it.
  */
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import { TMP_DIR, absoluteColdPath } from '../cold/coldLayout.js';
+import { TMP_DIR, absoluteColdPath, parseFileId } from '../cold/coldLayout.js';
+import type { Lease } from './lease.js';
 import { allManifestPaths, bumpManifestVersion, type ManifestFile } from './manifest.js';
 
 /** How long a retired file stays on disk, so queries that listed it can finish. */
@@ -15,6 +26,8 @@ export const RETIRED_FILE_TTL_MS = 10 * 60_000;
 export interface RecoveryReport {
   tmpRemoved: number;
   orphansRemoved: string[];
+  /** Files in the tree that the manifest does not list and that recovery cannot prove are its own: left alone. */
+  unlisted: string[];
   retiredUnlinked: number;
   crashedRuns: number;
 }
@@ -29,38 +42,68 @@ function walkParquet(dir: string, rel: string, out: string[]): void {
   }
 }
 
+/** Every `.parquet` file under the cold folder (outside `_tmp`), relative and `/`-separated. */
+export function listTreeFiles(coldDir: string): string[] {
+  const out: string[] = [];
+  if (existsSync(coldDir)) walkParquet(coldDir, '', out);
+  return out;
+}
+
+export interface RecoverOptions {
+  /** The run now going on (its files are not leftovers). */
+  currentRunId?: number | null;
+}
+
 /** Uses the wall clock, never a run's `now`: retired files must outlive real queries. */
-export function recover(raw: Database.Database, coldDir: string): RecoveryReport {
+export function recover(raw: Database.Database, coldDir: string, lease: Lease, options: RecoverOptions = {}): RecoveryReport {
   const now = Date.now();
-  const report: RecoveryReport = { tmpRemoved: 0, orphansRemoved: [], retiredUnlinked: 0, crashedRuns: 0 };
+  const report: RecoveryReport = { tmpRemoved: 0, orphansRemoved: [], unlisted: [], retiredUnlinked: 0, crashedRuns: 0 };
+  lease.assertHeld();
+  const current = options.currentRunId ?? null;
+  const runTokens = new Map<number, string | null>(
+    (raw.prepare('SELECT id, token FROM _tierdb_runs').all() as { id: number; token: string | null }[]).map((r) => [r.id, r.token]),
+  );
+  const ownLeftover = (name: string): boolean => {
+    const id = parseFileId(name);
+    if (!id || id.runId === current) return false;
+    const token = runTokens.get(id.runId);
+    return token !== undefined && token !== null && token === id.runToken;
+  };
+  report.crashedRuns = raw
+    .prepare(`UPDATE _tierdb_runs SET status = 'crashed', ended_at_ms = ? WHERE status = 'running' AND id IS NOT ?`)
+    .run(now, current).changes;
+
   const tmp = path.join(coldDir, TMP_DIR);
   if (existsSync(tmp)) {
-    for (const name of readdirSync(tmp)) {
-      rmSync(path.join(tmp, name), { force: true, recursive: true });
+    for (const entry of readdirSync(tmp, { withFileTypes: true })) {
+      const spillOf = /^duckdb-([0-9a-f]{8,32})$/.exec(entry.name)?.[1];
+      const ours = entry.isDirectory()
+        ? spillOf !== undefined && [...runTokens].some(([id, token]) => token === spillOf && id !== current)
+        : ownLeftover(entry.name);
+      if (!ours) continue;
+      rmSync(path.join(tmp, entry.name), { force: true, recursive: true });
       report.tmpRemoved++;
     }
   }
-  if (existsSync(coldDir)) {
-    const known = allManifestPaths(raw);
-    const found: string[] = [];
-    walkParquet(coldDir, '', found);
-    for (const rel of found) {
-      if (known.has(rel)) continue;
+  const known = allManifestPaths(raw);
+  for (const rel of listTreeFiles(coldDir)) {
+    if (known.has(rel)) continue;
+    if (ownLeftover(rel.slice(rel.lastIndexOf('/') + 1))) {
       rmSync(absoluteColdPath(coldDir, rel), { force: true });
       report.orphansRemoved.push(rel);
-    }
+    } else report.unlisted.push(rel);
   }
   const retired = raw
     .prepare(`SELECT * FROM _tierdb_files WHERE state = 'retired' AND retired_at_ms <= ?`)
     .all(now - RETIRED_FILE_TTL_MS) as ManifestFile[];
   for (const f of retired) {
     rmSync(absoluteColdPath(coldDir, f.path), { force: true });
-    raw.prepare('DELETE FROM _tierdb_files WHERE id = ?').run(f.id);
+    raw.transaction(() => {
+      lease.assertHeld();
+      raw.prepare('DELETE FROM _tierdb_files WHERE id = ?').run(f.id);
+      bumpManifestVersion(raw);
+    })();
     report.retiredUnlinked++;
   }
-  if (retired.length > 0) bumpManifestVersion(raw);
-  report.crashedRuns = raw
-    .prepare(`UPDATE _tierdb_runs SET status = 'crashed', ended_at_ms = ? WHERE status = 'running' AND pid != ?`)
-    .run(now, process.pid).changes;
   return report;
 }

@@ -22,10 +22,30 @@ export function valueToMs(value: unknown, unit: TimeUnit): number {
   if (unit === 'iso') {
     if (typeof value !== 'string') return NaN;
     // Timestamps without an offset are UTC here, never local time.
-    const text = LOCAL_LOOKING.test(value) ? `${value.replace(' ', 'T')}${value.length > 10 ? 'Z' : ''}` : value;
-    return Date.parse(text);
+    const text = /^\d{4}-\d\d-\d\d \d/.test(value) ? value.replace(' ', 'T') : value;
+    return Date.parse(LOCAL_LOOKING.test(text) && text.length > 10 ? `${text}Z` : text);
   }
   if (typeof value !== 'bigint' && typeof value !== 'number') return NaN;
   const n = Number(value);
   return unit === 'unix_s' ? n * 1000 : n;
+}
+
+/** ISO text in UTC: a date, optionally a time, optionally `Z` or a zero offset. Nothing else is archived. */
+const CANONICAL_UTC_ISO = /^\d{4}-\d\d-\d\d([T ]\d\d:\d\d(:\d\d(\.\d{1,9})?)?(Z|[+-]00:?00)?)?$/;
+
+/**
+ * Whether an `iso` column value names an instant unambiguously in UTC, so that
+ * its text order, its date prefix and its instant all agree. Values with
+ * another offset (`+08:00`) are refused by the archiver and stay hot.
+ */
+export function isCanonicalUtcIso(value: unknown): value is string {
+  return typeof value === 'string' && CANONICAL_UTC_ISO.test(value) && !Number.isNaN(isoDatePrefixMs(value)) && !Number.isNaN(valueToMs(value, 'iso'));
+}
+
+/** The UTC midnight of an ISO text's `YYYY-MM-DD` prefix; NaN when it has none. */
+export function isoDatePrefixMs(value: string): number {
+  const m = /^(\d{4})-(\d\d)-(\d\d)/.exec(value);
+  if (!m) return NaN;
+  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  return new Date(ms).toISOString().slice(0, 10) === value.slice(0, 10) ? ms : NaN;
 }

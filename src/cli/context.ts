@@ -31,11 +31,16 @@ export function cliContext(opts: GlobalOptions): CliContext {
   return { config, logger: createCliLogger(config.logLevel) };
 }
 
-/** Opens the store for a command. */
-export async function openCliStore(opts: GlobalOptions, ctx: CliContext = cliContext(opts)): Promise<TierStore> {
+/**
+ * Opens the store for a command. Read-only commands (sql, query, explain,
+ * export, validate, stats, dry runs) pass `readonly`: they never create a hot
+ * database, migrate it, or delete anything.
+ */
+export async function openCliStore(opts: GlobalOptions, ctx: CliContext = cliContext(opts), mode: { readonly?: boolean } = {}): Promise<TierStore> {
   return openTierStore({
     config: ctx.config,
     logger: ctx.logger,
+    readonly: mode.readonly ?? false,
     ...(opts.migrations === false ? { migrations: false as const } : {}),
   });
 }

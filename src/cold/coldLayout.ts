@@ -1,6 +1,10 @@
 /**
  * Where cold files live: `<cold>/<table>/year=YYYY/month=MM[/day=DD]/part-<id>.parquet`
  * (Hive-style), temp files in `<cold>/_tmp/`, all paths in the manifest relative to `<cold>`.
+ *
+ * A file id is `<runId>-<seq>-<runToken>`: the run's random token makes a
+ * leftover provably this store's own (see recovery.ts), even after a restored
+ * backup hands the same run id out again.
  */
 import path from 'node:path';
 import type { Partition } from '../registry/defineRegistry.js';
@@ -37,6 +41,25 @@ export function partitionOf(ms: number, partition: Partition): PartitionSpan {
 /** Manifest path of a cold file, relative to the cold folder, `/`-separated. */
 export function coldFilePath(table: string, span: PartitionSpan, id: string): string {
   return `${table}/${span.dir}/part-${id}.parquet`;
+}
+
+/** The id of a run's `seq`-th file. */
+export function fileId(runId: number, seq: number, runToken: string): string {
+  return `${runId}-${seq}-${runToken}`;
+}
+
+const ID_AT_END = /-(\d+)-(\d+)-([0-9a-f]{8,32})\.parquet(\.tmp)?$/;
+
+/** The run id and token a cold or temp file name carries; undefined for other names (older files too). */
+export function parseFileId(name: string): { runId: number; seq: number; runToken: string } | undefined {
+  const m = ID_AT_END.exec(name);
+  if (!m) return undefined;
+  return { runId: Number(m[1]), seq: Number(m[2]), runToken: m[3]! };
+}
+
+/** A run's own DuckDB spill folder under `_tmp`. */
+export function runSpillDir(coldDir: string, runToken: string): string {
+  return path.join(coldDir, TMP_DIR, `duckdb-${runToken}`);
 }
 
 export function absoluteColdPath(coldDir: string, relative: string): string {

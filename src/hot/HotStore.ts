@@ -2,7 +2,7 @@
  * The hot store: one SQLite file in WAL mode, the demo schema applied by
  * drizzle-kit migrations, tierdb's own `_tierdb_` tables always present.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -42,6 +42,43 @@ export function configureConnection(raw: Database.Database, readonly = false): v
   raw.pragma('foreign_keys = ON');
 }
 
+/** How many tierdb migrations this version ships. */
+function shippedTierdbMigrations(): number {
+  const journal = JSON.parse(readFileSync(path.join(TIERDB_MIGRATIONS, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] };
+  return journal.entries.length;
+}
+
+/** A read-only open cannot migrate: the file must already be a tierdb store of this version. */
+function assertTierdbSchemaCurrent(raw: Database.Database, filePath: string): void {
+  const hasTable = (name: string) => raw.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?`).get(name) !== undefined;
+  if (!hasTable('_tierdb_migrations') || !hasTable('_tierdb_files')) {
+    throw new TierError('TIERDB_NOT_A_STORE', `${filePath} is not a tierdb store yet (no _tierdb_ tables): run \`tierdb migrate\` (or any writing command) on it first`);
+  }
+  const applied = raw.prepare('SELECT count(*) FROM _tierdb_migrations').pluck().get() as number;
+  const shipped = shippedTierdbMigrations();
+  if (applied < shipped) {
+    throw new TierError(
+      'TIERDB_SCHEMA_OUTDATED',
+      `${filePath} has ${applied} of tierdb's ${shipped} migrations; a read-only command cannot apply them: run \`tierdb migrate\` first`,
+    );
+  }
+}
+
+/** SQLite's "disk full" and "cannot open" errors, named with the file; other errors unchanged. */
+function toHotOpenError(error: unknown, filePath: string): unknown {
+  if (error instanceof TierError) return error;
+  const code = (error as { code?: string }).code ?? '';
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC') {
+    return new TierError('TIERDB_DISK_FULL', `the disk holding ${filePath} is full: the hot database could not be prepared; nothing was changed. Free space and retry`, {
+      cause: error,
+    });
+  }
+  if (code.startsWith('SQLITE_')) {
+    return new TierError('TIERDB_HOT_OPEN', `cannot use the hot SQLite file ${filePath}: ${(error as Error).message} (${code})`, { cause: error });
+  }
+  return error;
+}
+
 export class HotStore {
   /** The raw better-sqlite3 handle. */
   readonly raw: Database.Database;
@@ -67,7 +104,13 @@ export class HotStore {
   static open(options: HotStoreOptions): HotStore {
     const logger = options.logger ?? noopLogger;
     const filePath = path.resolve(options.path);
-    if (!options.readonly) mkdirSync(path.dirname(filePath), { recursive: true });
+    if (!options.readonly) {
+      try {
+        mkdirSync(path.dirname(filePath), { recursive: true });
+      } catch (cause) {
+        throw new TierError('TIERDB_HOT_OPEN', `cannot create the folder ${path.dirname(filePath)} for the hot database: ${(cause as Error).message}`, { cause });
+      }
+    }
     let raw: Database.Database;
     try {
       raw = new Database(filePath, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
@@ -81,11 +124,12 @@ export class HotStore {
       if (fresh) raw.pragma('auto_vacuum = INCREMENTAL');
       configureConnection(raw, options.readonly);
       const store = new HotStore(raw, filePath, logger);
-      if (!options.readonly) store.#migrate(options.migrations === undefined ? APP_MIGRATIONS : options.migrations);
+      if (options.readonly) assertTierdbSchemaCurrent(raw, filePath);
+      else store.#migrate(options.migrations === undefined ? APP_MIGRATIONS : options.migrations);
       return store;
     } catch (error) {
       raw.close();
-      throw error;
+      throw toHotOpenError(error, filePath);
     }
   }
 

@@ -27,6 +27,12 @@ export interface RegistryEntryInput {
   partition?: Partition;
   /** Most rows per chunk (file and commit) for this table; default ARCHIVE_BATCH_SIZE. Smaller keeps app writers' waits short on dense tables. */
   batchSize?: number;
+  /**
+   * The app sets every key itself (e.g. a WeChat msg_id), never leaving it to SQLite.
+   * Required to tier a table whose key is an INTEGER PRIMARY KEY without AUTOINCREMENT:
+   * SQLite would otherwise hand an archived key out again to a new row.
+   */
+  appAssignsKeys?: boolean;
 }
 
 export interface RegistryEntry {
@@ -39,6 +45,7 @@ export interface RegistryEntry {
   readonly priority: number;
   readonly partition: Partition;
   readonly batchSize: number | undefined;
+  readonly appAssignsKeys: boolean;
 }
 
 export type Registry = readonly RegistryEntry[];
@@ -80,6 +87,7 @@ function validateEntry(input: RegistryEntryInput, position: number): RegistryEnt
     priority,
     partition,
     batchSize: input.batchSize,
+    appAssignsKeys: input.appAssignsKeys ?? false,
   });
 }
 

@@ -12,6 +12,7 @@ import { materializeRegistry, type RegistryDefinition } from '../registry/define
 import { resolveRegistry, type ResolvedTable } from '../registry/resolveRegistry.js';
 import { UniversalArchiver } from '../archive/UniversalArchiver.js';
 import { UnifiedQueryBridge } from '../query/UnifiedQueryBridge.js';
+import { bindColdTree, checkHotPath } from './coldTreeIdentity.js';
 
 export interface OpenTierStoreOptions {
   dataDir?: string;
@@ -25,6 +26,11 @@ export interface OpenTierStoreOptions {
   config?: TierConfig;
   /** The environment to read instead of process.env. */
   env?: Record<string, string | undefined>;
+  /**
+   * Open for reading only: the hot file must exist and be a tierdb store; nothing
+   * is created, migrated, recovered or deleted; `archiver.run` allows only dry runs.
+   */
+  readonly?: boolean;
 }
 
 export interface TierStore extends AsyncDisposable {
@@ -65,13 +71,18 @@ export async function openTierStore(options: OpenTierStoreOptions = {}): Promise
   const logger = options.logger ?? noopLogger;
   const definition = options.registry ?? (await loadRegistryModule(config.registryPath));
   const registry = materializeRegistry(definition, config);
+  const readonly = options.readonly ?? false;
+  checkHotPath(config.hotPath, config.coldDir, readonly);
   const hot = HotStore.open({
     path: config.hotPath,
+    readonly,
     ...(options.migrations !== undefined ? { migrations: options.migrations } : {}),
     logger: logger.child({ subsystem: 'hot' }),
   });
   let tables: readonly ResolvedTable[];
+  let storeId: string | undefined;
   try {
+    storeId = bindColdTree(hot.raw, config.hotPath, config.coldDir, readonly);
     tables = resolveRegistry(hot.raw, registry);
   } catch (error) {
     hot.close();
@@ -79,12 +90,19 @@ export async function openTierStore(options: OpenTierStoreOptions = {}): Promise
   }
   const byName = new Map(tables.map((t) => [t.table, t]));
   // Its own connection: app writes through hot.raw then count as another connection's (data_version).
-  const archiverDb = hot.openConnection();
-  const archiver = new UniversalArchiver({ raw: archiverDb, config, tables, logger: logger.child({ subsystem: 'archiver' }) });
+  const archiverDb = readonly ? hot.raw : hot.openConnection();
+  const archiver = new UniversalArchiver({
+    raw: archiverDb,
+    config,
+    tables,
+    storeId,
+    readonly,
+    logger: logger.child({ subsystem: 'archiver' }),
+  });
   try {
-    archiver.recoverIfIdle();
+    if (!readonly) archiver.recoverIfIdle();
   } catch (error) {
-    archiverDb.close();
+    if (archiverDb !== hot.raw) archiverDb.close();
     hot.close();
     throw error;
   }
@@ -109,7 +127,7 @@ export async function openTierStore(options: OpenTierStoreOptions = {}): Promise
         await bridge.close();
       } finally {
         try {
-          archiverDb.close();
+          if (archiverDb !== hot.raw) archiverDb.close();
         } finally {
           hot.close();
         }

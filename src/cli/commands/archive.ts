@@ -48,7 +48,7 @@ export function registerArchive(program: Command): void {
         now = Date.parse(opts.now);
         if (Number.isNaN(now)) throw new ArgumentError(`--now ${JSON.stringify(opts.now)} is not an ISO-8601 time`);
       }
-      const store = await openCliStore(cmd.optsWithGlobals<GlobalOptions>());
+      const store = await openCliStore(cmd.optsWithGlobals<GlobalOptions>(), undefined, { readonly: opts.dryRun ?? false });
       const progress = createProgress();
       const controller = new AbortController();
       const stop = () => controller.abort();

@@ -15,7 +15,7 @@ export function registerExplain(program: Command): void {
   addFilterOptions(cmd)
     .option('--json', 'print the plan as JSON')
     .action(async (table: string, opts: ExplainOptions, command: Command) => {
-      const store = await openCliStore(command.optsWithGlobals<GlobalOptions>());
+      const store = await openCliStore(command.optsWithGlobals<GlobalOptions>(), undefined, { readonly: true });
       try {
         const options = buildQueryOptions(store.table(table), opts);
         const plan = await store.bridge.explain(table, options);

@@ -202,7 +202,7 @@ export function registerExport(program: Command): void {
       }
       const format = parseRowFormat(opts.format ?? ext, EXPORT_FORMATS) as ExportFormat;
       if (opts.batchSize < 1) throw new ArgumentError('--batch-size must be at least 1');
-      const store = await openCliStore(command.optsWithGlobals<GlobalOptions>());
+      const store = await openCliStore(command.optsWithGlobals<GlobalOptions>(), undefined, { readonly: true });
       const controller = new AbortController();
       const stop = () => controller.abort();
       process.once('SIGINT', stop);

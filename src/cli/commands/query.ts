@@ -139,7 +139,7 @@ export function registerQuery(program: Command): void {
     .option('--format <fmt>', `output: ${ROW_FORMATS.filter((f) => f !== 'jsonl').join(', ')}`, 'table')
     .action(async (table: string, opts: QueryCommandOptions, command: Command) => {
       const format = parseRowFormat(opts.format, ['table', 'json', 'csv', 'ndjson']);
-      const store = await openCliStore(command.optsWithGlobals<GlobalOptions>());
+      const store = await openCliStore(command.optsWithGlobals<GlobalOptions>(), undefined, { readonly: true });
       try {
         const options = buildQueryOptions(store.table(table), opts);
         const columns = options.columns ?? store.table(table).columns.map((c) => c.name);

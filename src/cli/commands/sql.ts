@@ -34,7 +34,7 @@ export function registerSql(program: Command): void {
       const ctx = cliContext(globals);
       // Checked before any better-sqlite3 handle on the hot file exists in this process.
       if (ctx.config.sqliteScan === 'isolated') await assertSqliteScanUsable();
-      const store = await openCliStore(globals, ctx);
+      const store = await openCliStore(globals, ctx, { readonly: true });
       try {
         const rows = await store.bridge.sql(statement, opts.param.map((p) => sqlParam(p, opts.textParams)));
         const writer = new RowWriter(process.stdout, format);

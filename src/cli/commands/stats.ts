@@ -1,6 +1,4 @@
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { TierError } from '../../errors.js';
 import { collectStats } from '../../stats/collectStats.js';
 import { formatStats } from '../../stats/formatStats.js';
 import { cliContext, openCliStore, type GlobalOptions } from '../context.js';
@@ -13,10 +11,7 @@ export function registerStats(program: Command): void {
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const global = cmd.optsWithGlobals<GlobalOptions>();
       const ctx = cliContext(global);
-      if (!existsSync(ctx.config.hotPath)) {
-        throw new TierError('TIERDB_HOT_MISSING', `there is no hot database at ${ctx.config.hotPath} (run tierdb migrate or tierdb demo first)`);
-      }
-      const store = await openCliStore(global, ctx);
+      const store = await openCliStore(global, ctx, { readonly: true });
       try {
         const stats = await collectStats(store);
         process.stdout.write(opts.json ? `${JSON.stringify(stats, null, 2)}\n` : `${formatStats(stats)}\n`);

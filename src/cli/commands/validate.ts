@@ -11,7 +11,7 @@ export function registerValidate(program: Command): void {
     .option('--table <name>', 'only this table')
     .option('--json', 'print the report as JSON')
     .action(async (opts: { table?: string; json?: boolean }, cmd: Command) => {
-      const store = await openCliStore(cmd.optsWithGlobals<GlobalOptions>());
+      const store = await openCliStore(cmd.optsWithGlobals<GlobalOptions>(), undefined, { readonly: true });
       const engine = await DuckDbEngine.create({ memoryLimit: store.config.duckdbMemoryLimit, threads: store.config.archiveMaxWorkers });
       const progress = createProgress();
       try {

@@ -1,0 +1,168 @@
+/**
+ * A cold tree belongs to exactly one manifest. The hot database records a
+ * random `store_id` in `_tierdb_meta`; the cold folder records the same id in
+ * `_tierdb_store.json`. Opening a database whose id differs from the tree's,
+ * or a new database next to a tree that already holds files, is refused:
+ * otherwise a typo in `--hot-path` (or two apps sharing `data/`) would make
+ * recovery see every file as unknown.
+ */
+import { randomUUID } from 'node:crypto';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import type Database from 'better-sqlite3';
+import { durableRename, fsyncFile, mkdirDurable } from '../cold/fsyncFile.js';
+import { ConfigError, StoreIdentityError } from '../errors.js';
+import { listTreeFiles } from '../archive/recovery.js';
+
+/** The marker file in the cold folder. */
+export const STORE_MARKER = '_tierdb_store.json';
+
+export interface StoreMarker {
+  storeId: string;
+  /** The hot file that owned the tree when the marker was written (for error messages). */
+  hotPath: string;
+  createdAt: string;
+}
+
+function fileKind(p: string): string {
+  const st = statSync(p);
+  if (st.isDirectory()) return 'a directory';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/** The tree's marker, or undefined when there is none. A marker that cannot be read is an error naming it. */
+export function readStoreMarker(coldDir: string): StoreMarker | undefined {
+  const file = path.join(coldDir, STORE_MARKER);
+  if (!existsSync(file)) return undefined;
+  try {
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<StoreMarker>;
+    if (typeof parsed.storeId !== 'string' || parsed.storeId === '') throw new Error('no storeId');
+    return { storeId: parsed.storeId, hotPath: String(parsed.hotPath ?? '?'), createdAt: String(parsed.createdAt ?? '?') };
+  } catch (cause) {
+    throw new StoreIdentityError(
+      `the cold tree's marker ${file} is unreadable (${(cause as Error).message}); it names the database that owns ${coldDir}. Restore it, or move the tree aside`,
+    );
+  }
+}
+
+/** Whether the cold folder holds anything of a store: a marker or any Parquet file. */
+function treeInUse(coldDir: string): { marker: StoreMarker | undefined; files: number } {
+  return { marker: readStoreMarker(coldDir), files: listTreeFiles(coldDir).length };
+}
+
+/**
+ * Checks made before the hot file is opened: the path is a regular file (or
+ * new, when writing), its folder is a folder, and a new database is not about
+ * to be created beside a tree that belongs to another one.
+ */
+export function checkHotPath(hotPath: string, coldDir: string, readonly: boolean): void {
+  const dir = path.dirname(hotPath);
+  if (existsSync(dir) && !statSync(dir).isDirectory()) {
+    throw new ConfigError(`the hot database's folder ${dir} is ${fileKind(dir)}, not a folder (check TIERDB_DATA_DIR / --data-dir and TIERDB_HOT_PATH / --hot-path)`);
+  }
+  if (existsSync(coldDir) && !statSync(coldDir).isDirectory()) {
+    throw new ConfigError(`the cold folder ${coldDir} is ${fileKind(coldDir)}, not a folder (check TIERDB_DATA_DIR / --data-dir)`);
+  }
+  if (existsSync(hotPath)) {
+    if (!statSync(hotPath).isFile()) {
+      throw new ConfigError(`the hot database ${hotPath} is ${fileKind(hotPath)}, not a SQLite file (check TIERDB_HOT_PATH / --hot-path)`);
+    }
+    if (statSync(hotPath).size > 0) return;
+  }
+  if (readonly) {
+    throw new ConfigError(
+      `the hot database ${hotPath} does not exist (check TIERDB_HOT_PATH / --hot-path and TIERDB_DATA_DIR / --data-dir); read-only commands never create one`,
+    );
+  }
+  const used = treeInUse(coldDir);
+  if (used.marker || used.files > 0) {
+    const owner = used.marker ? ` (it belongs to ${used.marker.hotPath}, store ${used.marker.storeId})` : '';
+    throw new StoreIdentityError(
+      `the hot database ${hotPath} does not exist, but the cold folder ${coldDir} holds ${used.files} Parquet files of a store${owner}. ` +
+        `Refusing to create a new database there: check TIERDB_HOT_PATH / --hot-path, or give the new database its own TIERDB_DATA_DIR / --data-dir`,
+    );
+  }
+}
+
+function metaStoreId(raw: Database.Database): string | undefined {
+  return (raw.prepare(`SELECT value FROM _tierdb_meta WHERE key = 'store_id'`).pluck().get() as string | undefined) ?? undefined;
+}
+
+function manifestFileCount(raw: Database.Database): number {
+  return raw.prepare('SELECT count(*) FROM _tierdb_files').pluck().get() as number;
+}
+
+/** Writes the marker durably (temp, fsync, rename, fsync the folder). */
+export function writeStoreMarker(coldDir: string, marker: StoreMarker): void {
+  mkdirDurable(coldDir);
+  const file = path.join(coldDir, STORE_MARKER);
+  const tmp = `${file}.tmp-${process.pid}`;
+  try {
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, `${JSON.stringify(marker, null, 2)}\n`);
+    } finally {
+      closeSync(fd);
+    }
+    fsyncFile(tmp);
+    durableRename(tmp, file);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+/**
+ * Binds the opened hot database and the cold folder, after tierdb's migrations.
+ * Writable: gives the database a store id when it has none. A tree marked
+ * with another id, or an unmarked tree with files beside a manifest that lists
+ * none, is refused naming both paths. Returns the store id (undefined only for
+ * a read-only open of a store never opened for writing).
+ */
+export function bindColdTree(raw: Database.Database, hotPath: string, coldDir: string, readonly: boolean): string | undefined {
+  let storeId = metaStoreId(raw);
+  const used = treeInUse(coldDir);
+  if (used.marker) {
+    if (storeId === undefined && !readonly) {
+      throw new StoreIdentityError(
+        `the cold folder ${coldDir} belongs to ${used.marker.hotPath} (store ${used.marker.storeId}), and ${hotPath} is not that store. ` +
+          `Check TIERDB_HOT_PATH / --hot-path, or give this database its own TIERDB_DATA_DIR / --data-dir (or remove ${STORE_MARKER} if that store is gone)`,
+      );
+    }
+    if (storeId !== undefined && storeId !== used.marker.storeId) {
+      throw new StoreIdentityError(
+        `the cold folder ${coldDir} belongs to another database: ${used.marker.hotPath} (store ${used.marker.storeId}), ` +
+          `not ${hotPath} (store ${storeId}). Check TIERDB_HOT_PATH / --hot-path, or give each database its own TIERDB_DATA_DIR / --data-dir`,
+      );
+    }
+  } else if (used.files > 0 && manifestFileCount(raw) === 0) {
+    throw new StoreIdentityError(
+      `the cold folder ${coldDir} holds ${used.files} Parquet files, but ${hotPath} lists none of them: they belong to another database. ` +
+        `Check TIERDB_HOT_PATH / --hot-path, or give this database its own TIERDB_DATA_DIR / --data-dir`,
+    );
+  }
+  if (readonly) return storeId;
+  if (storeId === undefined) {
+    storeId = randomUUID();
+    raw.prepare(`INSERT INTO _tierdb_meta (key, value) VALUES ('store_id', ?) ON CONFLICT(key) DO NOTHING`).run(storeId);
+    storeId = metaStoreId(raw)!;
+  }
+  // A tree with files but no marker (written before markers existed) is this manifest's: mark it now.
+  if (!used.marker && used.files > 0) writeStoreMarker(coldDir, { storeId, hotPath, createdAt: new Date().toISOString() });
+  return storeId;
+}
+
+/** Marks the cold folder as this store's before the first file is written (no-op when marked). */
+export function ensureStoreMarker(coldDir: string, storeId: string, hotPath: string): void {
+  const marker = readStoreMarker(coldDir);
+  if (marker) {
+    if (marker.storeId !== storeId) {
+      throw new StoreIdentityError(`the cold folder ${coldDir} now belongs to ${marker.hotPath} (store ${marker.storeId}), not ${hotPath} (store ${storeId}); nothing is written`);
+    }
+    return;
+  }
+  writeStoreMarker(coldDir, { storeId, hotPath, createdAt: new Date().toISOString() });
+}
