@@ -311,8 +311,7 @@ for (const scenario of ['all-hot', 'all-cold', 'mixed'] as const) {
         const files = liveFiles(f.store, table).length;
         if (scenario === 'all-hot') expect(files, table).toBe(0);
         if (scenario === 'all-cold') {
-          // A rowid-alias key without AUTOINCREMENT (messages.msg_id) keeps its newest row hot, so SQLite never reuses a cold key.
-          expect(hotCount(f, table), table).toBe(table === 'messages' ? 1 : 0);
+          expect(hotCount(f, table), table).toBe(0);
           expect(files, table).toBeGreaterThan(0);
         }
         if (scenario === 'mixed') {

@@ -105,6 +105,28 @@ describe('a cold tree belongs to one manifest', () => {
   });
 });
 
+describe('bad paths get a clear error naming them', () => {
+  it('TIERDB_DATA_DIR pointing at a file, TIERDB_HOT_PATH=/dev/null or a folder', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ TIERDB_DATA_DIR: file }, /a-file is not a regular file, not a folder|a-file.*not a folder/],
+      [{ TIERDB_DATA_DIR: dir, TIERDB_HOT_PATH: '/dev/null' }, /\/dev\/null is a character device, not a SQLite file/],
+      [{ TIERDB_DATA_DIR: dir, TIERDB_HOT_PATH: dir }, /is a directory, not a SQLite file/],
+    ];
+    for (const [env, message] of cases) {
+      for (const command of [['migrate'], ['stats']]) {
+        const r = await runCli(command, { ...ENV, ...env });
+        expect(r.code, r.stderr).toBe(1);
+        expect(r.stderr).toMatch(message);
+        expect(r.stderr).not.toMatch(/\n\s+at /);
+      }
+    }
+    expect((await import('node:fs')).statSync('/dev/null').isCharacterDevice()).toBe(true);
+  });
+});
+
 describe('the archiver lease is held by a token, not a pid', () => {
   it('a second store in the same process neither recovers nor archives while the first runs; nothing is lost', async () => {
     const dir = tempDir();

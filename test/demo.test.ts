@@ -323,7 +323,7 @@ describe('tierdb demo and tierdb stats', () => {
     const dataDir = tempDir();
     const result = tierdb(['--data-dir', dataDir, 'stats']);
     expect(result.status).not.toBe(0);
-    expect(result.stderr).toContain('no hot database');
+    expect(result.stderr).toContain('hot.db does not exist');
     expect(existsSync(path.join(dataDir, 'hot.db'))).toBe(false);
   });
 
