@@ -11,7 +11,8 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { TierError } from '../errors.js';
 import { noopLogger, type Logger } from '../logger.js';
 import * as appSchema from './schema.js';
-import { appendMessages, type AppendResult } from './appendMessages.js';
+import { appendMessagesChecked, type AppendResult } from './appendMessages.js';
+import type { ColdKeyIndex } from '../cold/ColdKeyIndex.js';
 
 const MIGRATIONS_ROOT = fileURLToPath(new URL('../../migrations/', import.meta.url));
 /** The folder of the demo application's drizzle-kit migrations. */
@@ -86,6 +87,7 @@ export class HotStore {
   readonly db: BetterSQLite3Database<typeof appSchema>;
   readonly path: string;
   readonly #logger: Logger;
+  #coldKeys: ColdKeyIndex | undefined;
 
   private constructor(raw: Database.Database, filePath: string, logger: Logger) {
     this.raw = raw;
@@ -146,7 +148,17 @@ export class HotStore {
    * reported with their index, never dropped silently.
    */
   async appendMessages(rows: readonly unknown[]): Promise<AppendResult> {
-    return appendMessages(this.raw, rows);
+    return appendMessagesChecked(this.raw, rows, this.#coldKeys);
+  }
+
+  /** Where appends look up keys already in the cold tier (a key is never hot and cold at once). */
+  get coldKeys(): ColdKeyIndex | undefined {
+    return this.#coldKeys;
+  }
+
+  /** Set by openTierStore; closed with this store. */
+  useColdKeys(index: ColdKeyIndex): void {
+    this.#coldKeys = index;
   }
 
   /**
@@ -161,6 +173,7 @@ export class HotStore {
   }
 
   close(): void {
+    this.#coldKeys?.close();
     if (this.raw.open) this.raw.close();
   }
 }

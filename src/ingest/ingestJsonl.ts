@@ -15,8 +15,9 @@ import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { open, stat, truncate, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
+import type { ColdKeyIndex } from '../cold/ColdKeyIndex.js';
 import { TierError } from '../errors.js';
-import { appendMessages } from '../hot/appendMessages.js';
+import { appendMessagesChecked } from '../hot/appendMessages.js';
 import { parseJsonLine } from './parseJsonLine.js';
 
 export interface IngestOptions {
@@ -52,16 +53,23 @@ export interface IngestCheckpoint {
   rejectsBytes: number;
 }
 
-/** What ingestJsonl writes into: a store, a HotStore or a raw better-sqlite3 handle. */
-export type IngestTarget = Database.Database | { raw: Database.Database } | { hot: { raw: Database.Database } };
+/**
+ * What ingestJsonl writes into: a store, a HotStore or a raw better-sqlite3 handle.
+ * Only a store (or its HotStore) can dedupe against the cold tier; a raw handle
+ * refuses a batch whose msg_ids fall inside a cold file's key range.
+ */
+export type IngestTarget =
+  | Database.Database
+  | { raw: Database.Database; coldKeys?: ColdKeyIndex | undefined }
+  | { hot: { raw: Database.Database; coldKeys?: ColdKeyIndex | undefined } };
 
 const CHUNK_BYTES = 1 << 20;
 const NEWLINE = 0x0a;
 
-function rawHandle(target: IngestTarget): Database.Database {
-  if ('hot' in target) return target.hot.raw;
-  if ('raw' in target) return target.raw;
-  return target;
+function handles(target: IngestTarget): { raw: Database.Database; coldKeys: ColdKeyIndex | undefined } {
+  if ('hot' in target) return { raw: target.hot.raw, coldKeys: target.hot.coldKeys };
+  if ('raw' in target) return { raw: target.raw, coldKeys: target.coldKeys };
+  return { raw: target, coldKeys: undefined };
 }
 
 export function checkpointName(filePath: string): string {
@@ -123,7 +131,7 @@ interface PendingLine {
 export async function ingestJsonl(target: IngestTarget, filePath: string, options: IngestOptions = {}): Promise<IngestResult> {
   const batchSize = options.batchSize ?? 1000;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new TierError('TIERDB_ARGUMENT', `batchSize must be a whole number >= 1, got ${batchSize}`);
-  const raw = rawHandle(target);
+  const { raw, coldKeys } = handles(target);
   const inputPath = path.resolve(filePath);
   const name = checkpointName(inputPath);
   const rejectsPath = rejectsPathFor(inputPath);
@@ -175,7 +183,7 @@ export async function ingestJsonl(target: IngestTarget, filePath: string, option
     };
 
     /** Commits the pending lines and the checkpoint that ends at `endOffset` / `endLine`. */
-    const commit = (pending: PendingLine[], endOffset: number, endLine: number): void => {
+    const commit = async (pending: PendingLine[], endOffset: number, endLine: number): Promise<void> => {
       const rows: unknown[] = [];
       const rowLines: number[] = [];
       const rejects: { line: number; reason: string; text: string }[] = [];
@@ -197,7 +205,7 @@ export async function ingestJsonl(target: IngestTarget, filePath: string, option
         rowTexts.push(p.text);
       }
       let newRejectsBytes = rejectsBytes;
-      const appended = appendMessages(raw, rows, (r) => {
+      const appended = await appendMessagesChecked(raw, rows, coldKeys, (r) => {
         for (const rej of r.rejected) rejects.push({ line: rowLines[rej.index]!, reason: rej.reason, text: rowTexts[rej.index]! });
         rejects.sort((a, b) => a.line - b.line);
         // Durable before the commit; the checkpoint names the size that goes with it.
@@ -242,7 +250,7 @@ export async function ingestJsonl(target: IngestTarget, filePath: string, option
         takeLine(data.subarray(from, nl), dataStart + nl + 1);
         from = nl + 1;
         if (pending.length >= batchSize) {
-          commit(pending, lineStart, nextLine);
+          await commit(pending, lineStart, nextLine);
           pending = [];
           options.onProgress?.(offset, size);
           if (options.signal?.aborted) options.signal.throwIfAborted();
@@ -254,7 +262,7 @@ export async function ingestJsonl(target: IngestTarget, filePath: string, option
     // A last line without a trailing newline.
     if (carry.length > 0) takeLine(carry, lineStart + carry.length);
     if (pending.length > 0 || lineStart !== offset) {
-      commit(pending, lineStart, nextLine);
+      await commit(pending, lineStart, nextLine);
       pending = [];
       options.onProgress?.(offset, size);
     }

@@ -13,6 +13,7 @@ import { resolveRegistry, type ResolvedTable } from '../registry/resolveRegistry
 import { UniversalArchiver } from '../archive/UniversalArchiver.js';
 import { UnifiedQueryBridge } from '../query/UnifiedQueryBridge.js';
 import { bindColdTree, checkHotPath } from './coldTreeIdentity.js';
+import { ColdKeyIndex } from '../cold/ColdKeyIndex.js';
 
 export interface OpenTierStoreOptions {
   dataDir?: string;
@@ -89,6 +90,7 @@ export async function openTierStore(options: OpenTierStoreOptions = {}): Promise
     throw error;
   }
   const byName = new Map(tables.map((t) => [t.table, t]));
+  hot.useColdKeys(new ColdKeyIndex({ coldDir: config.coldDir, memoryLimit: config.duckdbMemoryLimit, keyColumns: new Map(tables.map((t) => [t.table, t.keyColumn])) }));
   // Its own connection: app writes through hot.raw then count as another connection's (data_version).
   const archiverDb = readonly ? hot.raw : hot.openConnection();
   const archiver = new UniversalArchiver({

@@ -1,0 +1,78 @@
+/**
+ * Answers "which of these keys are already cold?" for the append path, so a key
+ * is never hot and cold at once. The manifest's key ranges pick the candidate
+ * files (coldKeyCandidates); only those files' key column is read, through a
+ * DuckDB instance created on first need and closed with the store.
+ */
+import type Database from 'better-sqlite3';
+import { ColdFileError, TierError } from '../errors.js';
+import { absoluteColdPath } from './coldLayout.js';
+import { coldKeyCandidates, coldKeyId, type ColdKey } from './coldKeyCandidates.js';
+import { DuckDbEngine, sqlIdent, sqlString } from './DuckDbEngine.js';
+
+export interface ColdKeyIndexOptions {
+  coldDir: string;
+  memoryLimit: string;
+  /** Each registered table's key column: the manifest's key ranges are over that column. */
+  keyColumns: ReadonlyMap<string, string>;
+}
+
+export class ColdKeyIndex {
+  readonly #options: ColdKeyIndexOptions;
+  #engine: Promise<DuckDbEngine> | undefined;
+  /** One DuckDB query at a time on the one connection. */
+  #queue: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  constructor(options: ColdKeyIndexOptions) {
+    this.#options = options;
+  }
+
+  /** The candidate files for `keys` of `table.column` (manifest only; no file is read). */
+  candidates(raw: Database.Database, table: string, column: string, keys: readonly ColdKey[]): Map<string, ColdKey[]> {
+    return coldKeyCandidates(raw, table, keys, this.#options.keyColumns.get(table) === column);
+  }
+
+  /** The ids (coldKeyId) of the keys that the given files hold in `column`. */
+  async findKeys(column: string, candidates: ReadonlyMap<string, readonly ColdKey[]>): Promise<Set<string>> {
+    const found = new Set<string>();
+    if (candidates.size === 0) return found;
+    const paths = [...candidates.keys()];
+    const wanted = new Map<string, ColdKey>();
+    for (const keys of candidates.values()) for (const k of keys) wanted.set(coldKeyId(k), k);
+    const literals = [...wanted.values()].map((k) => (typeof k === 'bigint' ? `${k}::BIGINT` : sqlString(k))).join(', ');
+    const files = paths.map((p) => sqlString(absoluteColdPath(this.#options.coldDir, p))).join(', ');
+    const sql = `SELECT DISTINCT ${sqlIdent(column)} FROM read_parquet([${files}], union_by_name = true) WHERE ${sqlIdent(column)} IN (${literals})`;
+    const run = this.#queue.then(async () => {
+      const engine = await this.#engineOnce();
+      try {
+        return (await engine.connection.runAndReadAll(sql)).getRows();
+      } catch (cause) {
+        const names = paths.map((p) => absoluteColdPath(this.#options.coldDir, p));
+        throw new ColdFileError(
+          names[0]!,
+          `cannot read the key column ${column} of cold file(s) ${names.join(', ')} to dedupe appended rows: ${(cause as Error).message.split('\n')[0]}. ` +
+            'Nothing was appended; run `tierdb validate` to check the manifest against the cold files.',
+          { cause },
+        );
+      }
+    });
+    this.#queue = run.catch(() => undefined);
+    for (const [value] of await run) found.add(coldKeyId(value));
+    return found;
+  }
+
+  #engineOnce(): Promise<DuckDbEngine> {
+    if (this.#closed) return Promise.reject(new TierError('TIERDB_CLOSED', 'the store is closed: cold keys cannot be looked up'));
+    this.#engine ??= DuckDbEngine.create({ memoryLimit: this.#options.memoryLimit, threads: 1 });
+    return this.#engine;
+  }
+
+  /** Closes the DuckDB instance, once any lookup under way has finished. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const engine = this.#engine;
+    if (engine) void this.#queue.then(() => engine).then((e) => e.close(), () => undefined);
+  }
+}
