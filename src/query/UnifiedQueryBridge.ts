@@ -31,8 +31,8 @@ import { planQuery, readShape, type QueryPlan } from './planQuery.js';
 import type { ExplainResult, QueryOptions, Row } from './QueryOptions.js';
 import { readOverlapKeys } from './readOverlapKeys.js';
 import { prepareCached } from './prepareCached.js';
+import { readSqlReferences } from './readSqlReferences.js';
 import { referencedColumns } from './referencedColumns.js';
-import { referencedTables } from './referencedTables.js';
 import { coldCacheKey, runUnifiedQuery } from './runUnifiedQuery.js';
 import { streamBatchSize, streamUnifiedQuery, type StreamOptions } from './streamUnifiedQuery.js';
 import { toColdFileError } from './toColdFileError.js';
@@ -156,21 +156,21 @@ export class UnifiedQueryBridge {
     assertReadOnlyText(text);
     if (!Array.isArray(params)) throw new ArgumentError('bridge.sql: params must be an array (bound to ? or $1, $2, …)');
     const bound = toDuckParams(params, true);
-    const names = referencedTables(text, [...this.#tables.keys()]);
-    const db = this.#read();
-    const snapshot = withReadSnapshot(db, () =>
-      names.map((name) => {
-        const read = readShape(db, this.#tables.get(name)!);
-        const { files } = read;
-        const shape = referencedColumns(text, read.shape);
-        const hotRows = prepareCached(db, `SELECT ${shape.names.map(sqlIdent).join(', ')} FROM ${sqlIdent(shape.table)}`)
-          .raw(true)
-          .safeIntegers(true)
-          .all() as unknown[][];
-        return { shape, files, hotRows, overlapKeys: readOverlapKeys(db, shape, files) };
-      }),
-    );
     return this.#withConnection(async (con) => {
+      const refs = await readSqlReferences(con, text, [...this.#tables.keys()]);
+      const db = this.#read();
+      const snapshot = withReadSnapshot(db, () =>
+        refs.tables.map((name) => {
+          const read = readShape(db, this.#tables.get(name)!);
+          const { files } = read;
+          const shape = referencedColumns(refs, read.shape);
+          const hotRows = prepareCached(db, `SELECT ${shape.names.map(sqlIdent).join(', ')} FROM ${sqlIdent(shape.table)}`)
+            .raw(true)
+            .safeIntegers(true)
+            .all() as unknown[][];
+          return { shape, files, hotRows, overlapKeys: readOverlapKeys(db, shape, files) };
+        }),
+      );
       const allFiles = snapshot.flatMap((s) => s.files);
       for (const [i, s] of snapshot.entries()) {
         const types = decideColumnTypes(s.shape, s.hotRows);

@@ -1,17 +1,17 @@
 /**
- * The columns of a table that a SQL text can use: every column named as a
- * whole word (any case), plus the key column (hot rows shadow cold ones by
- * key). A `*` other than `count(*)` means every column. bridge.sql then loads and reads only these, so an aggregate
- * over one column does not copy whole rows.
+ * The columns of a table a bridge.sql statement can see (see
+ * readSqlReferences): every column whose name (any case) the statement uses
+ * as an identifier, plus the key column (hot rows shadow cold ones by key);
+ * every column when the statement reads whole rows. bridge.sql then loads and
+ * reads only these, so an aggregate over one column does not copy whole rows.
  */
+import type { SqlReferences } from './readSqlReferences.js';
 import type { TableShape } from './tableShape.js';
 
-const wordPattern = (name: string) => new RegExp(`(?<![A-Za-z0-9_$])${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9_$])`, 'i');
-
-export function referencedColumns(sql: string, shape: TableShape): TableShape {
-  // `count(*)` names no column; any other `*` (SELECT *, t.*, COLUMNS(*)) may mean all of them.
-  if (sql.replace(/count\s*\(\s*\*\s*\)/gi, 'count()').includes('*')) return shape;
-  const keep = shape.columns.filter((c) => c.name === shape.keyColumn || wordPattern(c.name).test(sql));
+export function referencedColumns(refs: SqlReferences, shape: TableShape): TableShape {
+  const used = refs.columns;
+  if (used === 'all') return shape;
+  const keep = shape.columns.filter((c) => c.name === shape.keyColumn || used.has(c.name.toLowerCase()));
   if (keep.length === shape.columns.length) return shape;
   const names = keep.map((c) => c.name);
   return {

@@ -1,6 +1,7 @@
 /**
- * Which registered tables a SQL text names (whole words, any case). A name
- * inside a string literal counts too: materializing one table too many is harmless.
+ * Which registered tables a SQL text names (whole words, any case), for
+ * statements DuckDB cannot serialize (see readSqlReferences). A name inside a
+ * string literal counts too: materializing one table too many is harmless.
  */
 export function referencedTables(sql: string, registered: readonly string[]): string[] {
   return registered.filter((name) => {

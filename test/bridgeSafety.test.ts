@@ -1,0 +1,107 @@
+/**
+ * Issue 7, query side: answers that must not depend on how the bridge
+ * narrows its work (column pruning in bridge.sql), on which tier holds a row
+ * (LIKE, ISO times with offsets), and inputs that must fail clearly.
+ */
+
+import { describe, expect, it, onTestFinished } from 'vitest';
+import registry from '../archive-registry.js';
+import type { Row } from '../src/query/QueryOptions.js';
+import { openTierStore, type TierStore } from '../src/store/openTierStore.js';
+import { tempDir, testConfig } from './helpers.js';
+
+const NOW = Date.UTC(2026, 2, 1, 12, 0, 0);
+const NOW_S = NOW / 1000;
+const DAY_S = 86_400;
+
+
+async function openStore(env: Record<string, string> = {}): Promise<TierStore> {
+  const store = await openTierStore({ config: testConfig(tempDir('tierdb-safety-'), env), registry });
+  onTestFinished(() => store.close());
+  return store;
+}
+
+/** messages, task_queue and audit_logs over the 60 days before NOW, then archived: old rows cold, recent rows hot. */
+async function mixedStore(): Promise<TierStore> {
+  const store = await openStore();
+  const raw = store.hot.raw;
+  raw.transaction(() => {
+    const m = raw.prepare(
+      `INSERT INTO messages (msg_id, from_username, to_username, content, create_time, msg_type, chatroom) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const t = raw.prepare(`INSERT INTO task_queue (task_type, status, msg_id, created_at) VALUES (?, ?, ?, ?)`);
+    const a = raw.prepare(`INSERT INTO audit_logs (actor, action, target, created_at) VALUES (?, ?, ?, ?)`);
+    for (let i = 0; i < 120; i++) {
+      const time = NOW_S - Math.floor((i * 60 * DAY_S) / 120) - 1;
+      m.run(1000n + BigInt(i), `wxid_${i % 3}`, 'wxid_me', `text ${i}`, time, i % 2 ? 1 : 3, i % 4 ? 'room@chatroom' : null);
+      t.run('send', i % 2 ? 'done' : 'failed', i % 3 ? 1000n + BigInt(i) : null, time);
+      a.run('admin', 'login', `target-${i}`, new Date(time * 1000).toISOString());
+    }
+  })();
+  await store.archiver.run({ now: NOW });
+  for (const table of ['messages', 'task_queue', 'audit_logs']) {
+    expect(raw.prepare(`SELECT count(*) FROM _tierdb_files WHERE table_name = ? AND state = 'live'`).pluck().get(table), table).toBeGreaterThan(0);
+    expect(raw.prepare(`SELECT count(*) FROM ${table}`).pluck().get(), table).toBeGreaterThan(0);
+  }
+  return store;
+}
+
+function sortedKeys(rows: Row[]): string[][] {
+  return rows.map((r) => Object.keys(r));
+}
+
+describe('bridge.sql column pruning never changes an answer', () => {
+  it('whole-row forms see every column: m.*, TABLE, FROM-first, to_json(m), DESCRIBE, SUMMARIZE, COLUMNS(regex)', async () => {
+    const store = await mixedStore();
+    const messages = await store.bridge.query('messages', {});
+    const columns = Object.keys(messages[0]!);
+    expect(columns.length).toBeGreaterThan(8);
+
+    expect(await store.bridge.sql('SELECT m.* FROM messages m ORDER BY m.msg_id')).toStrictEqual(messages);
+    expect(await store.bridge.sql('FROM messages ORDER BY msg_id')).toStrictEqual(messages);
+    expect(await store.bridge.sql('TABLE audit_logs')).toHaveLength((await store.bridge.query('audit_logs', {})).length);
+    expect(sortedKeys(await store.bridge.sql('TABLE audit_logs'))[0]).toEqual(Object.keys((await store.bridge.query('audit_logs', { limit: 1 }))[0]!));
+
+    const json = await store.bridge.sql('SELECT to_json(m) AS j FROM messages m ORDER BY m.msg_id LIMIT 3');
+    expect(Object.keys(JSON.parse(String(json[0]!.j)) as object)).toEqual(columns);
+    const struct = await store.bridge.sql('SELECT m AS r FROM messages AS m ORDER BY msg_id LIMIT 1');
+    expect(Object.keys(struct[0]!.r as object)).toEqual(columns);
+
+    expect((await store.bridge.sql('DESCRIBE messages')).map((r) => r.column_name)).toEqual(columns);
+    expect((await store.bridge.sql('SUMMARIZE messages')).map((r) => r.column_name)).toEqual(columns);
+
+    const created = await store.bridge.sql(`SELECT COLUMNS('create_.+') FROM messages ORDER BY msg_id`);
+    expect(created).toStrictEqual(messages.map((r) => ({ create_time: r.create_time })));
+  });
+
+  it('a NATURAL join joins on every common column, as if nothing were pruned', async () => {
+    const store = await mixedStore();
+    const [natural] = await store.bridge.sql('SELECT count(*) AS n FROM task_queue NATURAL JOIN messages');
+    const [explicit] = await store.bridge.sql('SELECT count(*) AS n FROM task_queue t JOIN messages m ON t.msg_id = m.msg_id');
+    expect(explicit!.n).toBeGreaterThan(0n);
+    expect(natural).toEqual(explicit);
+  });
+
+  it('copies hot rows only for tables the statement reads, not for a name inside a string literal', async () => {
+    const store = await mixedStore();
+    // A TEXT column holding a BLOB: materializing audit_logs would fail with a MixedTypeError.
+    store.hot.raw.prepare(`INSERT INTO audit_logs (actor, action, ip, created_at) VALUES ('x', 'y', X'00', ?)`).run(new Date(NOW).toISOString());
+    await expect(store.bridge.sql('SELECT count(ip) AS n FROM audit_logs')).rejects.toThrow(/audit_logs\.ip/);
+    const [row] = await store.bridge.sql(`SELECT count(*) AS n FROM messages WHERE content <> 'audit_logs' -- audit_logs`);
+    expect(row!.n).toBe(120n);
+    // A table read by name through a table function still counts.
+    await expect(store.bridge.sql(`SELECT count(*) AS n FROM query_table('audit_logs')`)).rejects.toThrow(/audit_logs/);
+  });
+
+  it('prunes what the parse allows: an aggregate over one column still answers exactly', async () => {
+    const store = await mixedStore();
+    const all = await store.bridge.query('messages', {});
+    const [row] = await store.bridge.sql('SELECT count(*) AS n, count(chatroom) AS c, max(Create_Time) AS hi FROM messages');
+    expect(row).toEqual({
+      n: BigInt(all.length),
+      c: BigInt(all.filter((r) => r.chatroom !== null).length),
+      hi: all.map((r) => r.create_time as bigint).reduce((a, b) => (a > b ? a : b)),
+    });
+  });
+});
+
