@@ -33,6 +33,28 @@ export function readColumns(raw: Database.Database, table: string): ColumnInfo[]
   return rows.map((r) => ({ name: r.name, declaredType: r.type, notNull: r.not_null === 1, pk: r.pk }));
 }
 
+const quote = (name: string): string => `"${name.replaceAll('"', '""')}"`;
+
+/**
+ * True when SQLite itself keeps `column` unique: it is the whole PRIMARY KEY,
+ * or a UNIQUE index covers exactly that column (partial indexes do not count:
+ * rows outside their WHERE may repeat).
+ */
+function keyIsUnique(raw: Database.Database, table: string, column: string, columns: readonly ColumnInfo[]): boolean {
+  const pk = columns.filter((c) => c.pk > 0);
+  if (pk.length === 1 && pk[0]!.name === column) return true;
+  const indexes = raw.prepare(`SELECT name, "unique" AS is_unique, partial FROM pragma_index_list(?)`).all(table) as {
+    name: string;
+    is_unique: number;
+    partial: number;
+  }[];
+  return indexes.some((index) => {
+    if (index.is_unique !== 1 || index.partial !== 0) return false;
+    const cols = raw.prepare('SELECT name FROM pragma_index_info(?)').pluck().all(index.name) as (string | null)[];
+    return cols.length === 1 && cols[0] === column;
+  });
+}
+
 export function resolveEntry(raw: Database.Database, entry: RegistryEntry): ResolvedTable {
   const columns = readColumns(raw, entry.table);
   if (!columns) throw new RegistryError(`registry names table ${entry.table}, which does not exist in the hot database`);
@@ -59,6 +81,13 @@ export function resolveEntry(raw: Database.Database, entry: RegistryEntry): Reso
       // rowid is no key: VACUUM may renumber it, and it is not a column a reader sees.
       throw new RegistryError(`registry entry ${entry.table}: the table has no primary key; name a unique column as primaryKey`);
     }
+  }
+  if (!keyIsUnique(raw, entry.table, keyColumn, columns)) {
+    throw new RegistryError(
+      `registry entry ${entry.table}: primaryKey ${keyColumn} is not unique in SQLite (no PRIMARY KEY or UNIQUE index on exactly that column; ` +
+        'partial indexes do not count), so a hot row could hide a cold row with the same key. ' +
+        `Fix: CREATE UNIQUE INDEX ${quote(`${entry.table}_${keyColumn}_key`)} ON ${quote(entry.table)} (${quote(keyColumn)}), or name a unique column as primaryKey`,
+    );
   }
   return Object.freeze({ ...entry, columns: Object.freeze(columns), keyColumn });
 }
