@@ -4,6 +4,7 @@
  * (LIKE, ISO times with offsets), and inputs that must fail clearly.
  */
 
+import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import registry from '../archive-registry.js';
 import type { Row } from '../src/query/QueryOptions.js';
@@ -105,3 +106,51 @@ describe('bridge.sql column pruning never changes an answer', () => {
   });
 });
 
+
+describe('like means the same on both tiers: SQLite LIKE, case-insensitive for ASCII letters only', () => {
+  const WORDS = ['Éclair', 'éclair', 'Straße', 'STRASSE', 'strasse', 'İstanbul', 'istanbul', 'ISTANBUL', '😀 smile', '😃 grin', 'Hello', 'hELLO', 'help'];
+  const PATTERNS = ['é%', 'É%', '_clair', 'straße', 'STRASSE', 'strasse', 'i%', 'İ%', '😀%', '_ smile', 'hello', 'HEL%', '%L_'];
+  const OLD = NOW_S - 50 * DAY_S;
+  const RECENT = NOW_S - 60;
+
+  /** The chosen semantics, from SQLite itself. */
+  function expected(pattern: string): string[] {
+    const db = new Database(':memory:');
+    try {
+      return WORDS.filter((w) => db.prepare('SELECT ? LIKE ?').pluck().get(w, pattern) === 1);
+    } finally {
+      db.close();
+    }
+  }
+
+  it('matches é/É, ß, Turkish İ, emoji and ASCII alike on hot-only, cold-only and mixed data', async () => {
+    const store = await openStore();
+    const insert = store.hot.raw.prepare(
+      `INSERT INTO messages (msg_id, from_username, to_username, content, create_time, msg_type) VALUES (?, 'a', 'b', ?, ?, 1)`,
+    );
+    WORDS.forEach((w, i) => {
+      insert.run(BigInt(i + 1), w, OLD);
+      insert.run(BigInt(i + 101), w, RECENT);
+    });
+    await store.archiver.run({ now: NOW });
+    expect(store.hot.raw.prepare('SELECT count(*) FROM messages').pluck().get()).toBe(WORDS.length);
+    const scopes = {
+      hot: { create_time: { gte: RECENT } },
+      cold: { create_time: { lte: OLD } },
+      mixed: {},
+    };
+    for (const pattern of PATTERNS) {
+      const want = expected(pattern);
+      for (const [scope, where] of Object.entries(scopes)) {
+        const rows = await store.bridge.query('messages', { where: { ...where, content: { like: pattern } }, columns: ['content', 'create_time'] });
+        const got = rows.map((r) => r.content as string);
+        const times = scope === 'mixed' ? 2 : 1;
+        expect([...got].sort(), `${scope} like ${pattern}`).toEqual(want.flatMap((w) => Array<string>(times).fill(w)).sort());
+      }
+    }
+    const cold = await store.bridge.explain('messages', { where: { ...scopes.cold, content: { like: 'é%' } } });
+    expect([cold.hot, cold.coldFiles.length > 0]).toEqual([false, true]);
+    // The example of the issue: 'é%' finds neither tier's "Éclair".
+    expect(expected('é%')).toEqual(['éclair']);
+  });
+});

@@ -25,7 +25,12 @@ export interface WhereOperators {
   lte?: WhereScalar;
   /** One of the values; an empty list matches nothing. */
   in?: readonly WhereScalar[];
-  /** SQLite LIKE: `%` and `_`, case-insensitive for ASCII letters (TEXT columns only). */
+  /**
+   * SQLite LIKE on both tiers (TEXT columns only): `%` any run of characters, `_` one
+   * character (a whole code point: é, 😀), no escape character. Case-insensitive for
+   * the ASCII letters A–Z only; every other character matches only itself, so
+   * `'é%'` finds "éclair" but not "Éclair", `'ß'` not "ẞ", `'i%'` not "İstanbul".
+   */
   like?: string;
   /** true: IS NULL, false: IS NOT NULL. */
   isNull?: boolean;

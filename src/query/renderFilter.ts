@@ -1,8 +1,9 @@
 /**
  * Renders normalized conditions and sort keys as SQL for SQLite (hot) or
  * DuckDB (cold), with `?` placeholders: values are always bound, never spliced.
- * Both dialects give the same answer: `like` is SQLite's (ASCII
- * case-insensitive), so DuckDB uses ILIKE; NULLs sort first ascending and last
+ * Both dialects give the same answer: `like` is SQLite's, case-insensitive for
+ * ASCII letters only, so DuckDB folds A–Z alone before a case-sensitive LIKE
+ * (its ILIKE would fold all of Unicode); NULLs sort first ascending and last
  * descending, as in SQLite.
  */
 import { sqlIdent } from '../cold/DuckDbEngine.js';
@@ -11,6 +12,8 @@ import type { Condition, SortKey } from './normalizeQuery.js';
 export type Dialect = 'sqlite' | 'duckdb';
 
 const COMPARISON: Record<string, string> = { eq: '=', ne: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=' };
+
+const asciiLower = (sql: string) => `translate(CAST(${sql} AS VARCHAR), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')`;
 
 export function renderWhere(conditions: readonly Condition[], dialect: Dialect): { sql: string; params: unknown[] } {
   const parts: string[] = [];
@@ -32,7 +35,7 @@ export function renderWhere(conditions: readonly Condition[], dialect: Dialect):
         }
         break;
       case 'like':
-        parts.push(`${col} ${dialect === 'sqlite' ? 'LIKE' : 'ILIKE'} ?`);
+        parts.push(dialect === 'sqlite' ? `${col} LIKE ?` : `${asciiLower(col)} LIKE ${asciiLower('?')}`);
         params.push(c.values[0]);
         break;
       default:
