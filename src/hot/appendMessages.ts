@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { ColdKeyIndex } from '../cold/ColdKeyIndex.js';
 import { coldKeyCandidates, coldKeyId, type ColdKey } from '../cold/coldKeyCandidates.js';
-import { TierError } from '../errors.js';
+import { ArgumentError, TierError } from '../errors.js';
 import { MESSAGE_COLUMNS, normalizeMessage, type MessageValues } from './messageRow.js';
 
 export interface RejectedRow {
@@ -33,12 +33,24 @@ function insertStatement(raw: Database.Database): Database.Statement {
   return stmt;
 }
 
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return `a string (${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)})`;
+  if (typeof value === 'object' && typeof (value as { length?: unknown }).length === 'number') {
+    return `an array-like ${(value as object).constructor?.name ?? 'object'} of length ${(value as { length: number }).length}, not an array (use Array.from)`;
+  }
+  if (typeof value === 'object') return 'an object';
+  if (value === undefined || typeof value === 'function') return typeof value === 'function' ? 'a function' : 'undefined';
+  return `a ${typeof value} (${String(value)})`;
+}
+
 interface Validated {
   result: AppendResult;
   valid: MessageValues[];
 }
 
-function validate(rows: readonly unknown[]): Validated {
+function validate(rows: unknown): Validated {
+  if (!Array.isArray(rows)) throw new ArgumentError(`appendMessages expects an array of rows, got ${describeValue(rows)}`);
   const result: AppendResult = { inserted: 0, duplicates: 0, rejected: [] };
   const valid: MessageValues[] = [];
   for (let index = 0; index < rows.length; index++) {
@@ -60,6 +72,16 @@ class ColdFilesChanged extends Error {
   constructor(readonly candidates: Map<string, ColdKey[]>) {
     super('cold files changed');
   }
+}
+
+/** SQLite's disk-full error, named with the file; other errors unchanged. */
+function toDiskFullError(error: unknown, raw: Database.Database, rowCount: number): unknown {
+  if ((error as { code?: unknown }).code !== 'SQLITE_FULL') return error;
+  return new TierError(
+    'TIERDB_DISK_FULL',
+    `the disk holding the hot database ${raw.name} is full: none of the ${rowCount} rows of this call were stored. Free space and append them again`,
+    { cause: error },
+  );
 }
 
 /**
@@ -93,7 +115,7 @@ function insert(
   } catch (error) {
     result.inserted = 0;
     result.duplicates = 0;
-    throw error;
+    throw toDiskFullError(error, raw, valid.length + result.rejected.length);
   }
   return result;
 }

@@ -231,6 +231,30 @@ function normalizeFast(row: Record<string, unknown>): NormalizedMessage | undefi
   };
 }
 
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * A lone surrogate (e.g. from the JSON escape "\ud800") is not Unicode text:
+ * SQLite would store U+FFFD in its place and Parquet cannot hold it either, so
+ * the row is refused rather than stored altered. (extra_fields is JSON text
+ * written by JSON.stringify, which escapes them, so it keeps them exactly.)
+ */
+function refuseLoneSurrogates(normalized: NormalizedMessage): NormalizedMessage {
+  if (!normalized.ok) return normalized;
+  const values = normalized.values;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v !== 'string' || (v as string & { isWellFormed(): boolean }).isWellFormed()) continue;
+    const at = LONE_SURROGATE.exec(v)!.index;
+    const unit = v.charCodeAt(at).toString(16).toUpperCase();
+    return {
+      ok: false,
+      reason: `${MESSAGE_COLUMNS[i]}: holds a lone surrogate (U+${unit}) at character ${at}, which is not valid Unicode text and cannot be stored exactly`,
+    };
+  }
+  return normalized;
+}
+
 function notAnObject(input: unknown): NormalizedMessage | undefined {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     return { ok: false, reason: `expected an object, got ${input === null ? 'null' : Array.isArray(input) ? 'an array' : typeof input}` };
@@ -247,8 +271,8 @@ export function normalizeMessageWithSchema(input: unknown): NormalizedMessage {
     const reason = result.error.issues
       .map((i) => {
         const field = i.path.join('.');
-        const missing = field !== '' && (input as Record<string, unknown>)[String(i.path[0])] === undefined;
-        return `${field || '(row)'}: ${missing ? 'is required' : i.message}`;
+        const given = field === '' ? 0 : (input as Record<string, unknown>)[String(i.path[0])];
+        return `${field || '(row)'}: ${given === undefined ? 'is required' : given === null ? 'is required, got null' : i.message}`;
       })
       .join('; ');
     return { ok: false, reason };
@@ -256,7 +280,7 @@ export function normalizeMessageWithSchema(input: unknown): NormalizedMessage {
   const row = result.data;
   const extra = buildExtra(input as Record<string, unknown>, (input as Record<string, unknown>).extra_fields);
   if (!extra.ok) return extra;
-  return {
+  return refuseLoneSurrogates({
     ok: true,
     values: [
       row.msg_id,
@@ -274,12 +298,13 @@ export function normalizeMessageWithSchema(input: unknown): NormalizedMessage {
       row.notify_type,
       extra.json,
     ],
-  };
+  });
 }
 
 /** Validates one row; returns the values in MESSAGE_COLUMNS order, or the reason it is invalid. */
 export function normalizeMessage(input: unknown): NormalizedMessage {
   const bad = notAnObject(input);
   if (bad) return bad;
-  return normalizeFast(input as Record<string, unknown>) ?? normalizeMessageWithSchema(input);
+  const fast = normalizeFast(input as Record<string, unknown>);
+  return fast ? refuseLoneSurrogates(fast) : normalizeMessageWithSchema(input);
 }

@@ -72,6 +72,20 @@ function handles(target: IngestTarget): { raw: Database.Database; coldKeys: Cold
   return { raw: target, coldKeys: undefined };
 }
 
+/** A full disk, named with the file that could not grow and what was kept. */
+function toDiskFullError(error: unknown, inputPath: string, hotPath: string, rejectsPath: string, committed: IngestCheckpoint): unknown {
+  const cause = error instanceof TierError && error.code === 'TIERDB_DISK_FULL' ? error.cause : error;
+  const code = (cause as { code?: unknown }).code;
+  if (code !== 'SQLITE_FULL' && code !== 'ENOSPC') return error;
+  const file = code === 'SQLITE_FULL' ? `the hot database ${hotPath}` : `the rejects file ${rejectsPath}`;
+  return new TierError(
+    'TIERDB_DISK_FULL',
+    `disk full while ingesting ${inputPath}: ${file} could not be written. Nothing past the last checkpoint ` +
+      `(line ${committed.line}, byte ${committed.offset}) was committed. Free space and run the same ingest again to resume from there`,
+    { cause },
+  );
+}
+
 export function checkpointName(filePath: string): string {
   return `ingest:${path.resolve(filePath)}`;
 }
@@ -183,6 +197,7 @@ export async function ingestJsonl(target: IngestTarget, filePath: string, option
     };
 
     /** Commits the pending lines and the checkpoint that ends at `endOffset` / `endLine`. */
+    let committedLine = checkpoint.line;
     const commit = async (pending: PendingLine[], endOffset: number, endLine: number): Promise<void> => {
       const rows: unknown[] = [];
       const rowLines: number[] = [];
@@ -211,8 +226,11 @@ export async function ingestJsonl(target: IngestTarget, filePath: string, option
         // Durable before the commit; the checkpoint names the size that goes with it.
         newRejectsBytes = rejectsBytes + appendRejects(rejects);
         upsert.run(name, JSON.stringify({ offset: endOffset, line: endLine, rejectsBytes: newRejectsBytes } satisfies IngestCheckpoint), Date.now());
+      }).catch((error: unknown) => {
+        throw toDiskFullError(error, inputPath, raw.name, rejectsPath, { offset, line: committedLine, rejectsBytes });
       });
       offset = endOffset;
+      committedLine = endLine;
       rejectsBytes = newRejectsBytes;
       result.lines += pending.length;
       result.inserted += appended.inserted;
