@@ -51,6 +51,14 @@ interface EnvVar<T> {
 }
 const v = <T>(schema: z.ZodType<T, string>, def: string, doc: string): EnvVar<T> => ({ schema, default: def, doc });
 
+/** Days a table's rows stay hot (`HOT_DAYS_<TABLE>`). */
+const HOT_DAYS_VALUE = wholeNumber(0, 36500);
+
+/** The per-table variable that overrides a registered table's `hotDays`. */
+export function hotDaysVariable(table: string): string {
+  return `HOT_DAYS_${table.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
 /** Every environment variable tierdb reads, with its default and meaning. */
 export const ENV_VARS = {
   TIERDB_DATA_DIR: v(text, 'data', 'Folder for the hot SQLite file and the cold Parquet tree'),
@@ -90,6 +98,11 @@ export interface TierConfig {
   readonly registryPath: string;
   readonly autoArchiveEnabled: boolean;
   readonly hotDays: { readonly task: number; readonly log: number; readonly sign: number; readonly messages: number };
+  /**
+   * Every `HOT_DAYS_<NAME>` variable given, by variable name. A registered table
+   * whose upper-cased name (other characters → `_`) is `<NAME>` takes its hot days from it.
+   */
+  readonly tableHotDays: Readonly<Record<string, number>>;
   readonly archiveBatchSize: number;
   readonly archiveMaxWorkers: number;
   readonly archiveZstdLevel: number;
@@ -144,6 +157,13 @@ export function loadConfig(options: LoadConfigOptions = {}): TierConfig {
     if (result.success) parsed[name] = result.data;
     else problems.push(`${name}=${JSON.stringify(value)} is invalid: expected ${result.error.issues[0]?.message ?? 'a valid value'}`);
   }
+  const tableHotDays: Record<string, number> = {};
+  for (const [name, raw] of Object.entries(env)) {
+    if (!/^HOT_DAYS_[A-Z0-9_]+$/.test(name) || raw === undefined || raw.trim() === '') continue;
+    const result = HOT_DAYS_VALUE.safeParse(raw);
+    if (result.success) tableHotDays[name] = result.data;
+    else if (!(name in ENV_VARS)) problems.push(`${name}=${JSON.stringify(raw)} is invalid: expected ${result.error.issues[0]?.message ?? 'a valid value'}`);
+  }
   if (problems.length > 0) throw new ConfigError(`bad configuration: ${problems.join('; ')}`);
   const p = parsed as Parsed;
   const dataDir = path.resolve(options.dataDir ?? p.TIERDB_DATA_DIR);
@@ -154,6 +174,7 @@ export function loadConfig(options: LoadConfigOptions = {}): TierConfig {
     coldDir: path.join(dataDir, 'cold'),
     registryPath: path.resolve(p.TIERDB_REGISTRY),
     autoArchiveEnabled: p.AUTO_ARCHIVE_ENABLED,
+    tableHotDays: Object.freeze(tableHotDays),
     hotDays: Object.freeze({
       task: p.HOT_DAYS_TASK,
       log: p.HOT_DAYS_LOG,

@@ -109,6 +109,7 @@ describe('loadConfig', () => {
       queryCacheEnabled: true,
       queryCacheTtlSeconds: 300,
       sqliteScan: 'off',
+      tableHotDays: {},
       logLevel: 'info',
     });
   });
@@ -172,5 +173,38 @@ describe('the CLI', () => {
     expect(result.stderr).toContain('HOT_DAYS_TASK');
     expect(result.stderr).toContain('"abc"');
     expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('HOT_DAYS_<TABLE> for any registered table', () => {
+  it('overrides that entry, says where it came from, and names a bad value', async () => {
+    const { materializeRegistry, defineRegistry } = await import('../src/registry/defineRegistry.js');
+    const load = loadConfig;
+    const registry = defineRegistry([{ table: 'events', timeColumn: 'at', timeUnit: 'iso', hotDays: 5 }]);
+    const config = load({ env: { HOT_DAYS_EVENTS: '12', HOT_DAYS_OTHER: '3' }, envFile: false });
+    const [events] = materializeRegistry(registry, config);
+    expect(events).toMatchObject({ table: 'events', hotDays: 12, hotDaysFrom: 'HOT_DAYS_EVENTS' });
+    const [plain] = materializeRegistry(registry, load({ env: {}, envFile: false }));
+    expect(plain).toMatchObject({ hotDays: 5, hotDaysFrom: 'registry' });
+    expect(() => load({ env: { HOT_DAYS_EVENTS: 'soon' }, envFile: false })).toThrow(/HOT_DAYS_EVENTS="soon" is invalid/);
+    expect(() => load({ env: { HOT_DAYS_EVENTS: '-1' }, envFile: false })).toThrow(/HOT_DAYS_EVENTS="-1" is invalid/);
+  });
+});
+
+describe('effective hot_days in stats and archive --dry-run', () => {
+  it('shows each table\'s hot_days and where it came from', async () => {
+    const { runCli, seedTaskQueue } = await import('./archiveFixtures.js');
+    const dir = tempDir();
+    await seedTaskQueue(dir, 50, 10, { LOG_LEVEL: 'silent' });
+    const env = { HOT_DAYS_TASK_QUEUE: '3', LOG_LEVEL: 'silent' };
+    const dry = await runCli(['--data-dir', dir, 'archive', '--dry-run', '--table', 'task_queue', 'messages'], env);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/task_queue: hot_days 3 \(HOT_DAYS_TASK_QUEUE\)/);
+    expect(dry.stdout).toMatch(/messages: hot_days 7 \(registry\)/);
+    const stats = await runCli(['--data-dir', dir, 'stats'], env);
+    expect(stats.stdout).toMatch(/^task_queue .*3 \(HOT_DAYS_TASK_QUEUE\)$/m);
+    const bad = await runCli(['--data-dir', dir, 'stats'], { HOT_DAYS_TASK_QUEUE: 'week' });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('HOT_DAYS_TASK_QUEUE="week" is invalid');
   });
 });

@@ -157,6 +157,7 @@ describe('defineRegistry', () => {
       partition: 'day',
       batchSize: undefined,
       appAssignsKeys: false,
+      hotDaysFrom: 'registry',
     });
     expect(Object.isFrozen(e)).toBe(true);
   });

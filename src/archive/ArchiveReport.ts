@@ -27,6 +27,9 @@ export interface PartitionPlan {
 
 export interface TableReport {
   table: string;
+  /** The table's effective hot days, and where they came from (`registry` or a `HOT_DAYS_<TABLE>` variable). */
+  hotDays: number;
+  hotDaysFrom: string;
   /** Rows whose time is before this instant were due to move (whole partitions). */
   cutoff: string;
   rowsMoved: number;

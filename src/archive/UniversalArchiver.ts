@@ -305,6 +305,8 @@ export class UniversalArchiver {
   #emptyTableReport(t: ResolvedTable, now: number): TableReport {
     return {
       table: t.table,
+      hotDays: t.hotDays,
+      hotDaysFrom: t.hotDaysFrom,
       cutoff: new Date(this.#boundaryMs(t, now)).toISOString(),
       rowsMoved: 0,
       files: 0,

@@ -5,7 +5,7 @@
  */
 import { getTableName, is } from 'drizzle-orm';
 import { SQLiteTable } from 'drizzle-orm/sqlite-core';
-import type { TierConfig } from '../config.js';
+import { hotDaysVariable, type TierConfig } from '../config.js';
 import { RegistryError } from '../errors.js';
 
 export const TIME_UNITS = ['unix_s', 'unix_ms', 'iso'] as const;
@@ -46,6 +46,8 @@ export interface RegistryEntry {
   readonly partition: Partition;
   readonly batchSize: number | undefined;
   readonly appAssignsKeys: boolean;
+  /** Where `hotDays` came from: `registry`, or the variable that overrode it (`HOT_DAYS_EVENTS`). */
+  readonly hotDaysFrom: string;
 }
 
 export type Registry = readonly RegistryEntry[];
@@ -88,6 +90,7 @@ function validateEntry(input: RegistryEntryInput, position: number): RegistryEnt
     partition,
     batchSize: input.batchSize,
     appAssignsKeys: input.appAssignsKeys ?? false,
+    hotDaysFrom: 'registry',
   });
 }
 
@@ -116,7 +119,17 @@ function buildRegistry(entries: readonly RegistryEntryInput[]): Registry {
   return Object.freeze([...built].sort((a, b) => a.priority - b.priority));
 }
 
-/** Turns a definition into entries for one config. */
+/**
+ * Turns a definition into entries for one config. `HOT_DAYS_<TABLE>` in the
+ * environment overrides that entry's `hotDays` (see `hotDaysVariable`).
+ */
 export function materializeRegistry(definition: RegistryDefinition, config: TierConfig): Registry {
-  return typeof definition === 'function' ? definition(config) : definition;
+  const entries = typeof definition === 'function' ? definition(config) : definition;
+  return Object.freeze(
+    entries.map((e) => {
+      const variable = hotDaysVariable(e.table);
+      const days = config.tableHotDays?.[variable];
+      return days === undefined ? e : Object.freeze({ ...e, hotDays: days, hotDaysFrom: variable });
+    }),
+  );
 }

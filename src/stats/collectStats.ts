@@ -51,6 +51,8 @@ export interface TableStats {
   readonly timeColumn: string;
   readonly timeUnit: TimeUnit;
   readonly hotDays: number;
+  /** `registry`, or the `HOT_DAYS_<TABLE>` variable that set hotDays. */
+  readonly hotDaysFrom: string;
   readonly enabled: boolean;
   readonly hot: HotTableStats;
   readonly cold: ColdTableStats;
@@ -198,6 +200,7 @@ export async function collectStats(
         timeColumn: t.timeColumn,
         timeUnit: t.timeUnit,
         hotDays: t.hotDays,
+        hotDaysFrom: t.hotDaysFrom,
         enabled: t.enabled,
         hot: hotTableStats(raw, t, useDbstat),
         cold: coldTableStats(raw, t.table),

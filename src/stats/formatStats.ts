@@ -45,6 +45,7 @@ export function formatStats(stats: TierStats): string {
   const withCold = stats.tables.some((t) => t.cold.files > 0 || t.cold.pendingFiles > 0);
   const header = ['table', 'hot rows', 'oldest (UTC)', 'newest (UTC)', 'hot bytes', 'data', 'indexes'];
   if (withCold) header.push('cold rows', 'files', 'cold bytes', 'ratio', 'oldest day', 'newest day');
+  header.push('hot_days (from)');
   const rows = stats.tables.map((t) => {
     const cells = [
       t.enabled ? t.table : `${t.table} (disabled)`,
@@ -66,6 +67,7 @@ export function formatStats(stats: TierStats): string {
         c.newest ?? '-',
       );
     }
+    cells.push(`${t.hotDays} (${t.hotDaysFrom})`);
     return cells;
   });
   const right = new Set([1, 4, 5, 6, 7, 8, 9, 10]);

@@ -20,7 +20,11 @@ export function formatArchiveReport(report: ArchiveReport): string {
   for (const t of report.tables) {
     if (report.dryRun) {
       const rows = (t.plan ?? []).reduce((a, p) => a + p.rows, 0);
-      lines.push(`  ${t.table}: would move ${rows} rows in ${t.partitions} partitions (~${mb(t.bytesIn)} hot), cutoff ${t.cutoff}`);
+      lines.push(
+        `  ${t.table}: hot_days ${t.hotDays} (${t.hotDaysFrom}), would move ${rows} rows in ${t.partitions} partitions (~${mb(t.bytesIn)} hot), cutoff ${t.cutoff}`,
+      );
+      for (const r of t.refused) lines.push(`    would refuse ${r.partition}: ${r.reason}`);
+      if (t.error) lines.push(`    CANNOT ARCHIVE: ${t.error}`);
       continue;
     }
     let line = `  ${t.table}: moved ${t.rowsMoved} rows into ${t.files} files, ${mb(t.bytesOut)} cold (x${t.ratio.toFixed(1)} smaller), ${t.durationMs} ms`;
