@@ -294,7 +294,8 @@ function messageMaker(world: DemoWorld): RowMaker {
     switch (type) {
       case 1:
         content = chatText(rng, world, inRoom);
-        preview = content.slice(0, 30);
+        // Never half an emoji: a lone surrogate is not text, and appendMessages refuses it.
+        preview = content.slice(0, 30).replace(/[\uD800-\uDBFF]$/, '');
         break;
       case 3:
         content =
