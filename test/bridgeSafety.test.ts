@@ -154,3 +154,88 @@ describe('like means the same on both tiers: SQLite LIKE, case-insensitive for A
     expect(expected('é%')).toEqual(['éclair']);
   });
 });
+
+describe('ISO time columns are compared as instants on every tier', () => {
+  /** What an instant comparison must select, computed in JS. */
+  function pick(rows: { id: bigint; at: string }[], test: (ms: number) => boolean): bigint[] {
+    return rows.filter((r) => test(Date.parse(/(Z|[+-]\d\d:\d\d)$/.test(r.at) ? r.at : `${r.at.replace(' ', 'T')}${r.at.length > 10 ? 'Z' : ''}`))).map((r) => r.id);
+  }
+
+  async function auditStore(values: string[]): Promise<{ store: TierStore; rows: { id: bigint; at: string }[] }> {
+    const store = await openStore();
+    const insert = store.hot.raw.prepare(`INSERT INTO audit_logs (actor, action, created_at) VALUES ('a', 'b', ?)`);
+    const rows = values.map((at) => ({ id: BigInt(insert.run(at).lastInsertRowid), at }));
+    return { store, rows };
+  }
+
+  const FIVE_OCT = Date.parse('2026-10-05T00:00:00Z');
+  const THREE_AM = Date.parse('2026-10-05T03:00:00Z');
+  const HOT = [
+    '2026-10-04T22:00:00-05:00', // 2026-10-05T03:00Z
+    '2026-10-05T04:00:00+01:00', // 2026-10-05T03:00Z
+    '2026-10-05 03:00:00',
+    '2026-10-05T03:00:00.000Z',
+    '2026-10-05T02:00:00Z',
+    '2026-10-04T23:30:00Z',
+    '2026-10-05T09:00:00+14:00', // 2026-10-04T19:00Z
+    '2026-10-04T20:00:00-10:00', // 2026-10-05T06:00Z
+    '2026-10-05',
+    '2026-10-06T00:30:00+02:00', // 2026-10-05T22:30Z
+  ];
+
+  it('hot rows with offsets: gte/gt/lt/lte/eq/ne/in mean the instant, filter values with an offset too', async () => {
+    const { store, rows } = await auditStore(HOT);
+    const ids = async (where: Record<string, unknown>) =>
+      (await store.bridge.query('audit_logs', { where: { created_at: where }, columns: ['id'] })).map((r) => r.id as bigint).sort((a, b) => Number(a - b));
+    expect(await ids({ gte: '2026-10-05' })).toEqual(pick(rows, (ms) => ms >= FIVE_OCT));
+    expect(await ids({ gte: '2026-10-05' })).toContain(rows[0]!.id);
+    expect(await ids({ lt: '2026-10-05' })).toEqual(pick(rows, (ms) => ms < FIVE_OCT));
+    expect(await ids({ gte: new Date(FIVE_OCT) })).toEqual(pick(rows, (ms) => ms >= FIVE_OCT));
+    expect(await ids({ eq: '2026-10-04T22:00:00-05:00' })).toEqual(pick(rows, (ms) => ms === THREE_AM));
+    expect(await ids({ eq: '2026-10-04T22:00:00-05:00' })).toHaveLength(4);
+    expect(await ids({ gt: '2026-10-05T03:00:00Z', lte: '2026-10-05T22:30:00Z' })).toEqual(pick(rows, (ms) => ms > THREE_AM && ms <= THREE_AM + 19.5 * 3_600_000));
+    expect(await ids({ ne: '2026-10-05T03:00Z' })).toEqual(pick(rows, (ms) => ms !== THREE_AM));
+    expect(await ids({ in: ['2026-10-05T03:00:00+00:00', '2026-10-04T19:00:00Z'] })).toEqual(
+      pick(rows, (ms) => ms === THREE_AM || ms === Date.parse('2026-10-04T19:00:00Z')),
+    );
+    // The CLI's --since / --until go through the same where.
+    await expect(store.bridge.query('audit_logs', { where: { created_at: { gte: 'yesterday' } } })).rejects.toThrow(/"yesterday" is not an ISO-8601 time/);
+  });
+
+  it('mixed data: cold UTC rows and hot rows with offsets, filtered and ordered hot-first with a limit', async () => {
+    const store = await openStore();
+    const insert = store.hot.raw.prepare(`INSERT INTO audit_logs (actor, action, created_at) VALUES ('a', 'b', ?)`);
+    const rows: { id: bigint; at: string }[] = [];
+    const add = (at: string) => rows.push({ id: BigInt(insert.run(at).lastInsertRowid), at });
+    for (let d = 1; d <= 30; d++) add(`2026-09-${String(d).padStart(2, '0')}T${d % 2 ? '23:30:00Z' : '01:00:00'}`);
+    for (const at of HOT) add(at);
+    add('2026-10-01T01:00:00+05:00'); // text in October, instant 2026-09-30T20:00Z
+    add('2026-10-01T00:00:00+00:00');
+    await store.archiver.run({ now: Date.parse('2026-11-15T00:00:00Z') });
+    const cold = store.hot.raw.prepare(`SELECT count(*) FROM _tierdb_files WHERE table_name = 'audit_logs' AND state = 'live'`).pluck().get();
+    expect(cold).toBeGreaterThan(0);
+    expect(store.hot.raw.prepare(`SELECT count(*) FROM audit_logs`).pluck().get()).toBe(HOT.length + 2);
+
+    const ids = async (where: Record<string, unknown>, extra: object = {}) =>
+      (await store.bridge.query('audit_logs', { where: { created_at: where }, columns: ['id'], ...extra })).map((r) => r.id as bigint);
+    const sorted = (xs: bigint[]) => [...xs].sort((a, b) => Number(a - b));
+    const OCT1 = Date.parse('2026-10-01T00:00:00Z');
+    expect(sorted(await ids({ lt: '2026-10-01' }))).toEqual(pick(rows, (ms) => ms < OCT1));
+    expect(sorted(await ids({ gte: '2026-09-30T12:00:00Z', lt: '2026-10-05' }))).toEqual(
+      pick(rows, (ms) => ms >= Date.parse('2026-09-30T12:00:00Z') && ms < FIVE_OCT),
+    );
+    expect(sorted(await ids({ gte: '2026-09-30T19:00:00-05:00' }))).toEqual(pick(rows, (ms) => ms >= Date.parse('2026-10-01T00:00:00Z')));
+
+    // Order: by the stored text (UTC text sorts by instant), then key; the limit takes the first rows of that order.
+    const inRange = rows.filter((r) => pick([r], (ms) => ms >= Date.parse('2026-09-29T00:00:00Z')).length === 1);
+    const byText = [...inRange].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : Number(a.id - b.id)));
+    for (const limit of [1, 3, 5, 40]) {
+      expect(await ids({ gte: '2026-09-29' }, { orderBy: [{ created_at: 'asc' }], limit })).toEqual(byText.slice(0, limit).map((r) => r.id));
+      expect(await ids({ gte: '2026-09-29' }, { orderBy: [{ created_at: 'desc' }], limit })).toEqual(
+        [...byText].reverse().slice(0, limit).map((r) => r.id),
+      );
+    }
+    const [counted] = await store.bridge.sql('SELECT count(*) AS n FROM audit_logs');
+    expect(counted!.n).toBe(BigInt(rows.length));
+  });
+});

@@ -1,10 +1,13 @@
 /**
  * Turns one `where` value into the value both SQLite and DuckDB compare the
  * column with, so hot and cold agree: integers for INTEGER columns become
- * bigint (exact beyond 2^53), a Date on the time column becomes the column's unit.
+ * bigint (exact beyond 2^53), a Date on the time column becomes the column's unit,
+ * and ISO text on an `iso` time column becomes the UTC form of its instant
+ * (`2026-10-04T22:00:00-05:00` → `2026-10-05T03:00:00.000Z`).
  * A value of the wrong kind is an ArgumentError naming the column.
  */
 import { ArgumentError } from '../errors.js';
+import { isoInstantMs } from './isoInstantMs.js';
 import type { ShapeColumn, TableShape } from './tableShape.js';
 
 const INT64_MIN = -(2n ** 63n);
@@ -35,6 +38,16 @@ export function coerceWhereValue(shape: TableShape, column: ShapeColumn, value: 
       throw new ArgumentError(`${label}: a Date is only accepted on the time column ${shape.timeColumn}, not on ${column.name}`);
     }
     return dateForTimeColumn(shape, value, label);
+  }
+  if (shape.timeUnit === 'iso' && column.name === shape.timeColumn && typeof value === 'string') {
+    const ms = isoInstantMs(value);
+    if (ms === null) {
+      throw new ArgumentError(
+        `${label}: ${describe(value)} is not an ISO-8601 time (e.g. 2026-01-05, 2026-01-05T12:00:00Z or 2026-01-05T07:00:00-05:00); ` +
+          `${column.name} is compared as an instant`,
+      );
+    }
+    return new Date(ms).toISOString();
   }
   const bad = (expected: string) =>
     new ArgumentError(`${label}: column ${column.name} holds ${expected}; got ${describe(value)}`);

@@ -2,7 +2,8 @@
  * The bridge's own DuckDB instance, locked down: it may read files only under
  * the cold folder (`allowed_directories`, then `enable_external_access=false`),
  * and `lock_configuration=true` keeps any query from undoing that. Bounded by
- * DUCKDB_MEMORY_LIMIT; NULLs sort as in SQLite (first ascending, last descending).
+ * DUCKDB_MEMORY_LIMIT; NULLs sort as in SQLite (first ascending, last descending);
+ * TimeZone is UTC.
  */
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -34,6 +35,8 @@ export async function createBridgeDuckDb(options: BridgeDuckDbOptions): Promise<
     try {
       await con.run(`SET allowed_directories = [${sqlString(`${coldDir}${path.sep}`)}]`);
       await con.run('SET enable_external_access = false');
+      // Text without an offset is UTC, as in the rest of tierdb (ISO time columns are compared as instants).
+      await con.run(`SET GLOBAL TimeZone = 'UTC'`);
       await con.run('SET lock_configuration = true');
     } finally {
       con.closeSync();

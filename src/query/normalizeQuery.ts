@@ -15,6 +15,8 @@ export interface Condition {
   readonly op: ConditionOp;
   /** One value (eq…lte, like), the list (in), none (isNull, notNull). */
   readonly values: readonly unknown[];
+  /** The `iso` time column compared as instants (see isoInstantMs); the values are UTC ISO text. */
+  readonly instant?: boolean;
 }
 
 export interface SortKey {
@@ -33,6 +35,7 @@ export interface NormalizedQuery {
 }
 
 const OPTION_NAMES = new Set(['where', 'orderBy', 'limit', 'offset', 'columns']);
+const INSTANT_OPS = new Set<ConditionOp>(['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in']);
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array) && !(v instanceof Date);
@@ -127,7 +130,10 @@ export function normalizeQuery(shape: TableShape, options: QueryOptions): Normal
     if (!isPlainObject(options.where)) throw new ArgumentError('where must be an object like { status: "done" }');
     for (const [name, spec] of Object.entries(options.where)) {
       if (spec === undefined) continue;
-      conditions.push(...conditionsFor(shape, columnOf(shape, name, 'where'), spec));
+      const instants = shape.timeUnit === 'iso' && name === shape.timeColumn;
+      for (const c of conditionsFor(shape, columnOf(shape, name, 'where'), spec)) {
+        conditions.push(instants && INSTANT_OPS.has(c.op) ? { ...c, instant: true } : c);
+      }
     }
   }
   const order: SortKey[] = [];

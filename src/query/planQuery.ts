@@ -12,6 +12,7 @@ import { DAY_MS, valueToMs } from '../archive/timeColumn.js';
 import { sqlIdent } from '../cold/DuckDbEngine.js';
 import { ArgumentError } from '../errors.js';
 import { readColumns, type ResolvedTable } from '../registry/resolveRegistry.js';
+import { registerIsoInstant } from './isoInstantMs.js';
 import { normalizeQuery, type NormalizedQuery } from './normalizeQuery.js';
 import { pruneFiles } from './pruneFiles.js';
 import type { QueryOptions } from './QueryOptions.js';
@@ -68,6 +69,7 @@ function pruneByHotTop(shape: TableShape, query: NormalizedQuery, hotRows: unkno
 }
 
 export function planQuery(db: Database.Database, t: ResolvedTable, options: QueryOptions): QueryPlan {
+  registerIsoInstant(db);
   return withReadSnapshot(db, () => {
     const manifestVersion = readManifestVersion(db);
     const { shape, files } = readShape(db, t, manifestVersion);

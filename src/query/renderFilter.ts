@@ -4,9 +4,11 @@
  * Both dialects give the same answer: `like` is SQLite's, case-insensitive for
  * ASCII letters only, so DuckDB folds A–Z alone before a case-sensitive LIKE
  * (its ILIKE would fold all of Unicode); NULLs sort first ascending and last
- * descending, as in SQLite.
+ * descending, as in SQLite. Conditions on an `iso` time column compare
+ * instants (see isoInstantMs).
  */
 import { sqlIdent } from '../cold/DuckDbEngine.js';
+import { isoInstantMs, isoInstantSql, isoTextWindow } from './isoInstantMs.js';
 import type { Condition, SortKey } from './normalizeQuery.js';
 
 export type Dialect = 'sqlite' | 'duckdb';
@@ -20,6 +22,10 @@ export function renderWhere(conditions: readonly Condition[], dialect: Dialect):
   const params: unknown[] = [];
   for (const c of conditions) {
     const col = sqlIdent(c.column);
+    if (c.instant) {
+      renderInstant(c, col, dialect, parts, params);
+      continue;
+    }
     switch (c.op) {
       case 'isNull':
         parts.push(`${col} IS NULL`);
@@ -44,6 +50,39 @@ export function renderWhere(conditions: readonly Condition[], dialect: Dialect):
     }
   }
   return { sql: parts.length === 0 ? '' : ` WHERE ${parts.join(' AND ')}`, params };
+}
+
+/** A condition on an `iso` time column, as instants (see isoInstantMs). */
+function renderInstant(c: Condition, col: string, dialect: Dialect, parts: string[], params: unknown[]): void {
+  const ms = c.values.map((v) => isoInstantMs(v)!);
+  if (c.op === 'in' && ms.length === 0) {
+    parts.push('1 = 0');
+    return;
+  }
+  const instant = isoInstantSql(col, dialect);
+  if (c.op === 'ne') {
+    parts.push(`${col} IS NOT NULL AND ${instant} ${dialect === 'sqlite' ? 'IS NOT' : 'IS DISTINCT FROM'} ?`);
+    params.push(BigInt(ms[0]!));
+    return;
+  }
+  const lower = c.op === 'eq' || c.op === 'in' || c.op === 'gt' || c.op === 'gte';
+  const upper = c.op === 'eq' || c.op === 'in' || c.op === 'lt' || c.op === 'lte';
+  const window = isoTextWindow(lower ? Math.min(...ms) : undefined, upper ? Math.max(...ms) : undefined);
+  if (window.lo !== undefined) {
+    parts.push(`${col} >= ?`);
+    params.push(window.lo);
+  }
+  if (window.hi !== undefined) {
+    parts.push(`${col} < ?`);
+    params.push(window.hi);
+  }
+  if (c.op === 'in') {
+    parts.push(`${instant} IN (${ms.map(() => '?').join(', ')})`);
+    params.push(...ms.map((v) => BigInt(v)));
+  } else {
+    parts.push(`${instant} ${COMPARISON[c.op]} ?`);
+    params.push(BigInt(ms[0]!));
+  }
 }
 
 export function renderOrder(order: readonly SortKey[]): string {
