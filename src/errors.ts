@@ -92,6 +92,13 @@ export class MixedTypeError extends TierError {
   }
 }
 
+/** Cold files whose columns no longer match the hot table (a column renamed, or dropped and added again with another type). */
+export class SchemaDriftError extends TierError {
+  constructor(message: string) {
+    super('TIERDB_SCHEMA_DRIFT', message);
+  }
+}
+
 /** A bad argument to a public function (a bad `where`, an unknown table...). */
 export class ArgumentError extends TierError {
   constructor(message: string) {

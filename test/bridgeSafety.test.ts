@@ -239,3 +239,65 @@ describe('ISO time columns are compared as instants on every tier', () => {
     expect(counted!.n).toBe(BigInt(rows.length));
   });
 });
+
+describe('inputs that used to give a stack trace or a wrong answer', () => {
+  it('where in: a list of 40,000 values works on both tiers', async () => {
+    const store = await mixedStore();
+    const ids = Array.from({ length: 40_000 }, (_, i) => 1000n + BigInt(i) * 7n);
+    const want = (await store.bridge.query('messages', { columns: ['msg_id'] })).map((r) => r.msg_id as bigint).filter((id) => (id - 1000n) % 7n === 0n);
+    expect(want.length).toBeGreaterThan(10);
+    const got = await store.bridge.query('messages', { where: { msg_id: { in: ids } }, columns: ['msg_id'] });
+    expect(got.map((r) => r.msg_id)).toEqual(want);
+    const plan = await store.bridge.explain('messages', { where: { msg_id: { in: ids } } });
+    expect([plan.hot, plan.coldFiles.length > 0]).toEqual([true, true]);
+    const texts = Array.from({ length: 40_000 }, (_, i) => `text ${i}`);
+    expect(await store.bridge.query('messages', { where: { content: { in: texts } }, columns: ['msg_id'] })).toHaveLength(120);
+    const times = Array.from({ length: 40_000 }, (_, i) => new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString());
+    await expect(store.bridge.query('audit_logs', { where: { created_at: { in: times } } })).resolves.toBeDefined();
+  });
+
+  it('NaN is refused, naming it, in where and in bridge.sql parameters', async () => {
+    const store = await openStore();
+    await expect(store.bridge.query('rule_logs', { where: { duration_ms: { gt: Number.NaN } } })).rejects.toThrow(/where\.duration_ms\.gt: NaN cannot be compared/);
+    await expect(store.bridge.query('rule_logs', { where: { duration_ms: { in: [1, Number.NaN] } } })).rejects.toThrow(/where\.duration_ms\.in\[1\]: NaN/);
+    await expect(store.bridge.sql('SELECT count(*) FROM rule_logs WHERE duration_ms > ?', [Number.NaN])).rejects.toThrow(/parameter 1: NaN cannot be bound/);
+  });
+
+  it('PIVOT with an IN list works; without one it is refused, saying how to write it', async () => {
+    const store = await mixedStore();
+    expect(await store.bridge.sql(`PIVOT task_queue ON status IN ('done', 'failed') USING count(*) GROUP BY task_type`)).toEqual([
+      { task_type: 'send', done: 60n, failed: 60n },
+    ]);
+    await expect(store.bridge.sql('PIVOT task_queue ON status USING count(*) GROUP BY task_type')).rejects.toThrow(/PIVOT without an IN list.*IN \(/);
+  });
+
+  it('the read-only check reads comments as DuckDB does: nested block comments, a line comment ended by a bare CR', async () => {
+    const store = await openStore();
+    for (const sql of [
+      '/* /* */ SELECT 1 */ PRAGMA version',
+      '/* /* */ SELECT 1 */ DELETE FROM task_queue',
+      '-- x\rDELETE FROM task_queue',
+      'SELECT 1; -- x\rDELETE FROM task_queue',
+    ]) {
+      await expect(store.bridge.sql(sql), JSON.stringify(sql)).rejects.toThrow(/read-only: (PRAGMA|DELETE) statements are refused/);
+    }
+    expect(await store.bridge.sql('SELECT 1 AS one /* a /* nested */ comment */ -- x\r')).toEqual([{ one: 1 }]);
+  });
+
+  it('a column renamed, or dropped and added again with another type, after rows were archived: a SchemaDriftError naming it', async () => {
+    const store = await mixedStore();
+    const recent = { create_time: { gte: NOW_S - DAY_S } };
+    const before = await store.bridge.query('messages', { where: recent });
+    store.hot.raw.exec('ALTER TABLE messages RENAME COLUMN content TO body');
+    await expect(store.bridge.query('messages', {})).rejects.toMatchObject({ code: 'TIERDB_SCHEMA_DRIFT' });
+    await expect(store.bridge.query('messages', {})).rejects.toThrow(/messages: cold file .* holds column content, which the hot table no longer has/);
+    await expect(store.bridge.sql('SELECT count(*) AS n FROM messages')).rejects.toThrow(/column content/);
+    // A query that reads no old file still answers.
+    expect((await store.bridge.query('messages', { where: recent })).map((r) => r.body)).toEqual(before.map((r) => r.content));
+
+    store.hot.raw.exec('ALTER TABLE audit_logs DROP COLUMN target');
+    store.hot.raw.exec('ALTER TABLE audit_logs ADD COLUMN target INTEGER');
+    await expect(store.bridge.query('audit_logs', {})).rejects.toThrow(/audit_logs\.target is INTEGER in the hot table but TEXT in cold file/);
+    await expect(store.bridge.sql('SELECT count(*) AS n FROM audit_logs')).rejects.toThrow(/audit_logs\.target/);
+  });
+});

@@ -22,6 +22,7 @@ import { configureConnection } from '../hot/HotStore.js';
 import { noopLogger, type Logger } from '../logger.js';
 import type { ResolvedTable } from '../registry/resolveRegistry.js';
 import { appendRows, createTempTable } from './appendRows.js';
+import { assertColdSchema } from './assertColdSchema.js';
 import { assertReadOnlyText, assertReadOnlyType } from './assertReadOnlySql.js';
 import { ColdResultCache } from './ColdResultCache.js';
 import { coldRelation } from './coldRelation.js';
@@ -153,7 +154,7 @@ export class UnifiedQueryBridge {
    * await store.bridge.sql('SELECT status, count(*) AS n FROM task_queue WHERE created_at >= ? GROUP BY 1', [1767225600]);
    */
   async sql(text: string, params: readonly unknown[] = []): Promise<Row[]> {
-    assertReadOnlyText(text);
+    const verb = assertReadOnlyText(text);
     if (!Array.isArray(params)) throw new ArgumentError('bridge.sql: params must be an array (bound to ? or $1, $2, …)');
     const bound = toDuckParams(params, true);
     return this.#withConnection(async (con) => {
@@ -163,6 +164,7 @@ export class UnifiedQueryBridge {
         refs.tables.map((name) => {
           const read = readShape(db, this.#tables.get(name)!);
           const { files } = read;
+          assertColdSchema(read.shape, files);
           const shape = referencedColumns(refs, read.shape);
           const hotRows = prepareCached(db, `SELECT ${shape.names.map(sqlIdent).join(', ')} FROM ${sqlIdent(shape.table)}`)
             .raw(true)
@@ -197,6 +199,12 @@ export class UnifiedQueryBridge {
       const extracted = await con.extractStatements(text).catch((error: unknown) => {
         throw sqlError(error);
       });
+      if (extracted.count > 1 && (verb === 'PIVOT' || /\bpivot\b/i.test(text))) {
+        throw new ArgumentError(
+          'bridge.sql: a PIVOT without an IN list makes DuckDB create a type before it reads, which the read-only bridge does not run; ' +
+            "name the values: PIVOT t ON col IN ('a', 'b') USING count(*)",
+        );
+      }
       if (extracted.count !== 1) throw new ArgumentError(`bridge.sql runs one statement at a time; got ${extracted.count}`);
       const statement = await extracted.prepare(0).catch((error: unknown) => {
         throw sqlError(error);

@@ -17,7 +17,7 @@ interface Word {
   depth: number;
 }
 
-/** Splits SQL into statements' words, skipping comments, strings and quoted names. */
+/** Splits SQL into statements' words, skipping comments (as DuckDB reads them), strings and quoted names. */
 export function statementWords(sql: string): Word[][] {
   const statements: Word[][] = [[]];
   let depth = 0;
@@ -26,11 +26,24 @@ export function statementWords(sql: string): Word[][] {
   while (i < n) {
     const ch = sql[i]!;
     if (ch === '-' && sql[i + 1] === '-') {
-      const end = sql.indexOf('\n', i);
-      i = end < 0 ? n : end + 1;
+      // DuckDB ends a line comment at a bare CR too.
+      let j = i + 2;
+      while (j < n && sql[j] !== '\n' && sql[j] !== '\r') j++;
+      i = j + 1;
     } else if (ch === '/' && sql[i + 1] === '*') {
-      const end = sql.indexOf('*/', i + 2);
-      i = end < 0 ? n : end + 2;
+      // DuckDB nests block comments: `/* /* */ still a comment */`.
+      let nested = 1;
+      let j = i + 2;
+      while (j < n && nested > 0) {
+        if (sql[j] === '/' && sql[j + 1] === '*') {
+          nested++;
+          j += 2;
+        } else if (sql[j] === '*' && sql[j + 1] === '/') {
+          nested--;
+          j += 2;
+        } else j++;
+      }
+      i = j;
     } else if (ch === "'" || ch === '"' || ch === '`') {
       let j = i + 1;
       for (;;) {

@@ -39,6 +39,9 @@ export function coerceWhereValue(shape: TableShape, column: ShapeColumn, value: 
     }
     return dateForTimeColumn(shape, value, label);
   }
+  if (typeof value === 'number' && Number.isNaN(value)) {
+    throw new ArgumentError(`${label}: NaN cannot be compared (SQLite reads it as NULL, DuckDB as a number above every other); pass a number or null`);
+  }
   if (shape.timeUnit === 'iso' && column.name === shape.timeColumn && typeof value === 'string') {
     const ms = isoInstantMs(value);
     if (ms === null) {

@@ -12,6 +12,7 @@ import { DAY_MS, valueToMs } from '../archive/timeColumn.js';
 import { sqlIdent } from '../cold/DuckDbEngine.js';
 import { ArgumentError } from '../errors.js';
 import { readColumns, type ResolvedTable } from '../registry/resolveRegistry.js';
+import { assertColdSchema } from './assertColdSchema.js';
 import { registerIsoInstant } from './isoInstantMs.js';
 import { normalizeQuery, type NormalizedQuery } from './normalizeQuery.js';
 import { pruneFiles } from './pruneFiles.js';
@@ -20,6 +21,7 @@ import { prepareCached } from './prepareCached.js';
 import { readLiveFiles, readManifestVersion, type LiveFile } from './readLiveFiles.js';
 import { readOverlapKeys } from './readOverlapKeys.js';
 import { renderOrder, renderWhere } from './renderFilter.js';
+import { registerInList, withInLists } from './sqliteInList.js';
 import { tableShape, type TableShape } from './tableShape.js';
 import { withReadSnapshot } from './withReadSnapshot.js';
 
@@ -70,6 +72,7 @@ function pruneByHotTop(shape: TableShape, query: NormalizedQuery, hotRows: unkno
 
 export function planQuery(db: Database.Database, t: ResolvedTable, options: QueryOptions): QueryPlan {
   registerIsoInstant(db);
+  registerInList(db);
   return withReadSnapshot(db, () => {
     const manifestVersion = readManifestVersion(db);
     const { shape, files } = readShape(db, t, manifestVersion);
@@ -82,11 +85,14 @@ export function planQuery(db: Database.Database, t: ResolvedTable, options: Quer
     const hotRows =
       hotLimit === 0
         ? []
-        : (prepareCached(db, sql)
-            .raw(true)
-            .safeIntegers(true)
-            .all(...where.params, ...(hotLimit === undefined ? [] : [hotLimit])) as unknown[][]);
+        : withInLists(where.params, (bound) =>
+            prepareCached(db, sql)
+              .raw(true)
+              .safeIntegers(true)
+              .all(...bound, ...(hotLimit === undefined ? [] : [hotLimit])) as unknown[][],
+          );
     const coldFiles = pruneByHotTop(shape, query, hotRows, hotLimit, pruneFiles(files, query.conditions, shape));
+    assertColdSchema(shape, coldFiles);
     const overlapKeys = readOverlapKeys(db, shape, coldFiles);
     return { shape, query, manifestVersion, hotRows, coldFiles, overlapKeys };
   });

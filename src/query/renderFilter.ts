@@ -5,11 +5,13 @@
  * ASCII letters only, so DuckDB folds A–Z alone before a case-sensitive LIKE
  * (its ILIKE would fold all of Unicode); NULLs sort first ascending and last
  * descending, as in SQLite. Conditions on an `iso` time column compare
- * instants (see isoInstantMs).
+ * instants (see isoInstantMs). A long `in` list reaches SQLite as one parameter
+ * (see sqliteInList).
  */
 import { sqlIdent } from '../cold/DuckDbEngine.js';
 import { isoInstantMs, isoInstantSql, isoTextWindow } from './isoInstantMs.js';
 import type { Condition, SortKey } from './normalizeQuery.js';
+import { InList, INLINE_IN_LIMIT } from './sqliteInList.js';
 
 export type Dialect = 'sqlite' | 'duckdb';
 
@@ -35,7 +37,10 @@ export function renderWhere(conditions: readonly Condition[], dialect: Dialect):
         break;
       case 'in':
         if (c.values.length === 0) parts.push('1 = 0');
-        else {
+        else if (dialect === 'sqlite' && c.values.length > INLINE_IN_LIMIT) {
+          parts.push(`${col} IN (SELECT value FROM tierdb_in(?))`);
+          params.push(new InList(c.values));
+        } else {
           parts.push(`${col} IN (${c.values.map(() => '?').join(', ')})`);
           params.push(...c.values);
         }
@@ -76,7 +81,10 @@ function renderInstant(c: Condition, col: string, dialect: Dialect, parts: strin
     parts.push(`${col} < ?`);
     params.push(window.hi);
   }
-  if (c.op === 'in') {
+  if (c.op === 'in' && dialect === 'sqlite' && ms.length > INLINE_IN_LIMIT) {
+    parts.push(`${instant} IN (SELECT value FROM tierdb_in(?))`);
+    params.push(new InList(ms.map((v) => BigInt(v))));
+  } else if (c.op === 'in') {
     parts.push(`${instant} IN (${ms.map(() => '?').join(', ')})`);
     params.push(...ms.map((v) => BigInt(v)));
   } else {

@@ -28,6 +28,9 @@ export function toDuckParams(params: readonly unknown[], integersAsBigint: boole
       values.push(v);
       types.push(v >= INT64_MIN && v <= INT64_MAX ? BIGINT : HUGEINT);
     } else if (typeof v === 'number') {
+      if (Number.isNaN(v)) {
+        throw new ArgumentError(`parameter ${i + 1}: NaN cannot be bound (SQLite reads it as NULL, DuckDB as a number above every other); pass a number or null`);
+      }
       if (integersAsBigint && Number.isSafeInteger(v)) {
         values.push(BigInt(v));
         types.push(BIGINT);
