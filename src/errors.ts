@@ -92,6 +92,13 @@ export class MixedTypeError extends TierError {
   }
 }
 
+/** Rows changed between an archive chunk's read and its commit: the chunk is dropped and retried next run. */
+export class ChunkChangedError extends TierError {
+  constructor(message: string) {
+    super('TIERDB_CHUNK_CHANGED', message);
+  }
+}
+
 /** Cold files whose columns no longer match the hot table (a column renamed, or dropped and added again with another type). */
 export class SchemaDriftError extends TierError {
   constructor(message: string) {

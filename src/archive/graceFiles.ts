@@ -1,0 +1,66 @@
+/**
+ * Grace files (`ARCHIVE_GRACE_HOURS`): written, verified and listed `pending`
+ * (invisible) while their rows stay hot. Once due, a run re-reads the file,
+ * compares it with the hot rows and commits it, or drops it if they changed.
+ */
+import { rmSync } from 'node:fs';
+import { absoluteColdPath } from '../cold/coldLayout.js';
+import type { DuckDbEngine } from '../cold/DuckDbEngine.js';
+import { keyChecksum, readParquetRows } from '../cold/ParquetChunkWriter.js';
+import { ChunkChangedError } from '../errors.js';
+import type { ResolvedTable } from '../registry/resolveRegistry.js';
+import type { ArchiveContext } from './ArchiveContext.js';
+import type { TableReport } from './ArchiveReport.js';
+import { deleteUnchanged } from './commitChunk.js';
+import { failpoint } from './failpoint.js';
+import { bumpManifestVersion, listFiles, type ManifestFile } from './manifest.js';
+import { readTableShape } from './TableShape.js';
+
+/** Grace files whose time has come: re-verify against the rows still hot, then commit (or drop). */
+export async function commitDuePending(ctx: ArchiveContext, engine: DuckDbEngine, t: ResolvedTable, now: number, report: TableReport): Promise<void> {
+  const { raw } = ctx;
+  const due = listFiles(raw, t.table, ['pending']).filter((f) => (f.visible_after_ms ?? 0) <= now);
+  if (due.length === 0) return;
+  const s = readTableShape(raw, t);
+  for (const f of due) {
+    const abs = absoluteColdPath(ctx.config.coldDir, f.path);
+    const fileColumns = (JSON.parse(f.schema_json) as { name: string }[]).map((c) => c.name);
+    let keep = fileColumns.length === s.names.length && fileColumns.every((n, i) => n === s.names[i]);
+    let fileRows: unknown[][] = [];
+    if (keep) {
+      fileRows = await readParquetRows(engine, abs, s.names);
+      const keys = fileRows.map((r) => r[s.keyIndex]);
+      keep = fileRows.length === f.rows && keyChecksum(keys) === f.checksum;
+      if (!keep) ctx.logger.warn({ file: f.path }, 'pending file does not match its manifest row; dropping it');
+    }
+    if (keep) {
+      try {
+        raw
+          .transaction(() => {
+            ctx.assertLease();
+            deleteUnchanged(raw, s, fileRows, fileRows.map((r) => r[s.keyIndex]));
+            raw.prepare(`UPDATE _tierdb_files SET state = 'live' WHERE id = ?`).run(f.id);
+            bumpManifestVersion(raw);
+            failpoint('inside-commit');
+          })
+          .immediate();
+        report.pendingCommitted++;
+        report.rowsMoved += f.rows;
+        continue;
+      } catch (error) {
+        if (!(error instanceof ChunkChangedError)) throw error;
+        report.abandoned++;
+      }
+    }
+    dropPending(ctx, f);
+  }
+}
+
+function dropPending(ctx: Pick<ArchiveContext, 'raw' | 'config' | 'assertLease'>, f: ManifestFile): void {
+  ctx.raw.transaction(() => {
+    ctx.assertLease();
+    ctx.raw.prepare('DELETE FROM _tierdb_files WHERE id = ?').run(f.id);
+    bumpManifestVersion(ctx.raw);
+  })();
+  rmSync(absoluteColdPath(ctx.config.coldDir, f.path), { force: true });
+}

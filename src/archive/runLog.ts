@@ -1,0 +1,33 @@
+/**
+ * The `_tierdb_runs` bookkeeping of an archive run: a `running` row with the
+ * run's random token (recovery matches file names against it), then its end
+ * with a status, the report and the error.
+ */
+import type Database from 'better-sqlite3';
+import type { ArchiveReport } from './ArchiveReport.js';
+
+/** Records a run as `running`; returns its id. */
+export function insertRunningRun(raw: Database.Database, startedMs: number, runToken: string): number {
+  return Number(
+    raw.prepare(`INSERT INTO _tierdb_runs (started_at_ms, status, pid, dry_run, token) VALUES (?, 'running', ?, 0, ?)`).run(startedMs, process.pid, runToken).lastInsertRowid,
+  );
+}
+
+/** A run that reached its end: `aborted`, `failed` (some table failed; their errors joined) or `ok`, with the report. */
+export function finishRun(raw: Database.Database, report: ArchiveReport): void {
+  const failed = report.tables.filter((t) => t.error !== undefined);
+  raw
+    .prepare(`UPDATE _tierdb_runs SET ended_at_ms = ?, status = ?, report_json = ?, error = ? WHERE id = ?`)
+    .run(
+      Date.now(),
+      report.aborted ? 'aborted' : failed.length > 0 ? 'failed' : 'ok',
+      JSON.stringify(report),
+      failed.length > 0 ? failed.map((t) => `${t.table}: ${t.error}`).join('; ') : null,
+      report.runId,
+    );
+}
+
+/** A run stopped by an error (the lease lost, say): `failed`, with the error's message. */
+export function failRun(raw: Database.Database, runId: number, error: unknown): void {
+  raw.prepare(`UPDATE _tierdb_runs SET ended_at_ms = ?, status = 'failed', error = ? WHERE id = ?`).run(Date.now(), error instanceof Error ? error.message : String(error), runId);
+}

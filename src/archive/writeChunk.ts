@@ -1,0 +1,151 @@
+/**
+ * Steps 1–3 of the move protocol for one chunk: temp file, fsync, verify
+ * (row count, key checksum), whole-file sha256, rename into the tree. The file
+ * is not visible until commitChunk; on any failure here it is removed again.
+ */
+import { rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { absoluteColdPath, coldFilePath, tmpFilePath, type PartitionSpan } from '../cold/coldLayout.js';
+import { decideColdTypes, sqliteClassName, type ColdType } from '../cold/columnTypes.js';
+import type { DuckDbEngine } from '../cold/DuckDbEngine.js';
+import { fileSha256 } from '../cold/fileSha256.js';
+import { durableRename, fsyncFile, mkdirDurable } from '../cold/fsyncFile.js';
+import { keyChecksum, readBackKeys, writeParquetChunk } from '../cold/ParquetChunkWriter.js';
+import { ColdFileError, MixedTypeError } from '../errors.js';
+import type { ArchiveContext } from './ArchiveContext.js';
+import { compareKeys, keyForManifest } from './chunkKeys.js';
+import { failpoint } from './failpoint.js';
+import type { NewManifestFile } from './manifest.js';
+import type { TableShape } from './TableShape.js';
+import { valueToMs } from './timeColumn.js';
+
+export interface WriteChunkOptions {
+  engine: DuckDbEngine;
+  shape: TableShape;
+  span: PartitionSpan;
+  /** The file id, `fileId(runId, seq, runToken)`. */
+  id: string;
+  /** The chunk's rows in (time, key) order, as read (`safeIntegers`). */
+  rows: unknown[][];
+  runId: number;
+  now: number;
+  /** Average SQLite bytes per row, for the manifest's `hot_bytes`. */
+  hotBytesPerRow: number;
+  /** `PRAGMA data_version` taken just before the rows were read. */
+  dataVersion: number;
+  /** Called once DuckDB starts its COPY (the pipeline commits the previous chunk meanwhile). */
+  onCopyStart?: () => void;
+}
+
+/** A chunk written, verified and renamed into the tree, waiting for its commit. */
+export interface WrittenChunk {
+  shape: TableShape;
+  span: PartitionSpan;
+  rows: unknown[][];
+  keys: unknown[];
+  abs: string;
+  manifestRow: NewManifestFile;
+  dataVersion: number;
+  grace: boolean;
+}
+
+/** Each column's Parquet type; a value of another storage class than its column refuses the chunk (MixedTypeError). */
+function decideChunkTypes(s: TableShape, rows: readonly unknown[][]): { types: ColdType[] } {
+  const decided = decideColdTypes(s.columns, rows);
+  if (decided.mismatch) {
+    const m = decided.mismatch;
+    const key = rows[m.rowIndex]![s.keyIndex];
+    const shown = typeof m.value === 'string' ? JSON.stringify(m.value.slice(0, 40)) : Buffer.isBuffer(m.value) ? `a ${m.value.length}-byte BLOB` : String(m.value);
+    throw new MixedTypeError(
+      `${s.t.table}.${m.column} holds ${sqliteClassName(m.found)} value ${shown} at ${s.t.keyColumn}=${String(key)}, ` +
+        `but the column holds ${sqliteClassName(m.expected)}; its chunk stays hot. Fix the value ` +
+        `(e.g. UPDATE ${s.t.table} SET ${m.column} = CAST(${m.column} AS ${sqliteClassName(m.expected)}) WHERE ${s.t.keyColumn} = ${String(key)}) ` +
+        `or declare the column with the type it really holds`,
+    );
+  }
+  return { types: decided.types };
+}
+
+export async function writeChunk(ctx: Pick<ArchiveContext, 'config'>, o: WriteChunkOptions): Promise<WrittenChunk> {
+  const { shape: s, span, id, rows } = o;
+  const { t } = s;
+  const { types } = decideChunkTypes(s, rows);
+  const coldDir = ctx.config.coldDir;
+  const tmp = tmpFilePath(coldDir, t.table, id);
+  const rel = coldFilePath(t.table, span, id);
+  const abs = absoluteColdPath(coldDir, rel);
+  const keys = rows.map((r) => r[s.keyIndex]);
+  const checksum = keyChecksum(keys);
+  let minKey = keys[0];
+  let maxKey = keys[0];
+  let minTime = Infinity;
+  let maxTime = -Infinity;
+  for (let i = 0; i < rows.length; i++) {
+    const k = keys[i];
+    if (compareKeys(k, minKey) < 0) minKey = k;
+    if (compareKeys(k, maxKey) > 0) maxKey = k;
+    const ms = valueToMs(rows[i]![s.timeIndex], t.timeUnit);
+    if (ms < minTime) minTime = ms;
+    if (ms > maxTime) maxTime = ms;
+  }
+  const schema = s.names.map((name, i) => ({ name, type: types[i]! }));
+  const metadata = {
+    'tierdb.table': t.table,
+    'tierdb.partition': span.key,
+    'tierdb.rows': String(rows.length),
+    'tierdb.key_column': t.keyColumn,
+    'tierdb.min_key': String(minKey),
+    'tierdb.max_key': String(maxKey),
+    'tierdb.time_column': t.timeColumn,
+    'tierdb.time_unit': t.timeUnit,
+    'tierdb.min_time_ms': String(minTime),
+    'tierdb.max_time_ms': String(maxTime),
+    'tierdb.key_checksum': checksum,
+    'tierdb.schema': JSON.stringify(schema),
+  };
+  let renamed = false;
+  let written = false;
+  try {
+    await writeParquetChunk(o.engine, tmp, { columns: s.names, types, rows, zstdLevel: ctx.config.archiveZstdLevel, metadata }, o.onCopyStart);
+    fsyncFile(tmp);
+    failpoint('after-write');
+    const back = await readBackKeys(o.engine, tmp, t.keyColumn);
+    if (back.rows !== rows.length || back.checksum !== checksum) {
+      throw new ColdFileError(tmp, `verification failed for ${tmp}: read back ${back.rows} rows (expected ${rows.length}) or a different key checksum`);
+    }
+    const wholeFileSha = await fileSha256(tmp);
+    failpoint('after-verify');
+    mkdirDurable(path.dirname(abs));
+    durableRename(tmp, abs);
+    renamed = true;
+    failpoint('after-rename');
+    const bytes = statSync(abs).size;
+    const grace = ctx.config.archiveGraceHours > 0;
+    const manifestRow = {
+      table_name: t.table,
+      path: rel,
+      partition: span.key,
+      rows: rows.length,
+      min_time_ms: minTime,
+      max_time_ms: maxTime,
+      min_key: keyForManifest(minKey),
+      max_key: keyForManifest(maxKey),
+      bytes,
+      hot_bytes: Math.round(rows.length * o.hotBytesPerRow),
+      checksum,
+      file_sha256: wholeFileSha,
+      schema_json: JSON.stringify(schema),
+      state: grace ? ('pending' as const) : ('live' as const),
+      run_id: o.runId,
+      created_at_ms: o.now,
+      visible_after_ms: grace ? o.now + ctx.config.archiveGraceHours * 3_600_000 : null,
+    };
+    written = true;
+    return { shape: s, span, rows, keys, abs, manifestRow, dataVersion: o.dataVersion, grace };
+  } finally {
+    if (!written) {
+      rmSync(tmp, { force: true });
+      if (renamed) rmSync(abs, { force: true });
+    }
+  }
+}
