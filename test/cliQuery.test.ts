@@ -172,6 +172,16 @@ describe('tierdb query / sql / explain / export', () => {
     expect(() => buildQueryOptions(t, { where: ['status'] })).toThrow(/col=val/);
     expect(() => buildQueryOptions(t, { where: ['created_at>=1'], since: '2026-01-01' })).toThrow(/created_at already has a gte/);
     expect(() => buildQueryOptions(t, { since: 'yesterday' })).toThrow(/--since "yesterday"/);
+    // No offset means UTC, whatever the machine's time zone.
+    const tz = process.env.TZ;
+    process.env.TZ = 'Asia/Shanghai';
+    try {
+      expect(buildQueryOptions(t, { since: '2026-06-10T12:00:00' }).where).toStrictEqual({ created_at: { gte: new Date('2026-06-10T12:00:00Z') } });
+      expect(buildQueryOptions(t, { since: '2026-06-10 12:00' }).where).toStrictEqual({ created_at: { gte: new Date('2026-06-10T12:00:00Z') } });
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
     expect(() => buildQueryOptions(t, { order: ['id:down'] })).toThrow(/--order/);
   });
 

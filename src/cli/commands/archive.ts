@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { ArchiveReport } from '../../archive/ArchiveReport.js';
+import { valueToMs } from '../../archive/timeColumn.js';
 import { ArgumentError } from '../../errors.js';
 import { openCliStore, type GlobalOptions } from '../context.js';
 import { createProgress } from '../progress.js';
@@ -49,7 +50,7 @@ export function registerArchive(program: Command): void {
     .action(async (opts: ArchiveOptions, cmd: Command) => {
       let now: number | undefined;
       if (opts.now !== undefined) {
-        now = Date.parse(opts.now);
+        now = valueToMs(opts.now.trim(), 'iso');
         if (Number.isNaN(now)) throw new ArgumentError(`--now ${JSON.stringify(opts.now)} is not an ISO-8601 time`);
       }
       const store = await openCliStore(cmd.optsWithGlobals<GlobalOptions>(), undefined, { readonly: opts.dryRun ?? false });

@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
+import { valueToMs } from '../../archive/timeColumn.js';
 import { affinityType } from '../../cold/columnTypes.js';
 import { ArgumentError } from '../../errors.js';
 import { parseRowFormat, ROW_FORMATS, RowWriter } from '../../query/formatRows.js';
@@ -81,8 +82,9 @@ export function whereValue(text: string, declaredType: string | undefined): Wher
   return text;
 }
 
+/** An ISO-8601 time; without an offset it is UTC (as everywhere in tierdb), never local time. */
 function isoTime(text: string, flag: string): Date {
-  const ms = Date.parse(text);
+  const ms = valueToMs(text.trim(), 'iso');
   if (Number.isNaN(ms)) throw new ArgumentError(`${flag} ${JSON.stringify(text)} is not an ISO-8601 time (e.g. 2026-01-05 or 2026-01-05T12:00:00Z)`);
   return new Date(ms);
 }
