@@ -33,7 +33,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { DuckDBDataChunk, DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
-import { listFiles } from '../src/archive/manifest.js';
+import { listFiles } from '../src/manifest/manifestFiles.js';
 import { affinityType, DUCKDB_TYPES, type ColdType } from '../src/cold/columnTypes.js';
 import { fsyncFile } from '../src/cold/fsyncFile.js';
 import { readColumns } from '../src/registry/resolveRegistry.js';

@@ -9,7 +9,7 @@
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { listFiles } from '../src/archive/manifest.js';
+import { listFiles } from '../src/manifest/manifestFiles.js';
 import { openTierStore } from '../src/store/openTierStore.js';
 import registry from '../archive-registry.js';
 import { hotFileBytes, SEED_SCENARIO_ENV, SEED_SCENARIO_FULL, writeSeedScenario, type SeedCounts } from '../bench/seedScenario.js';

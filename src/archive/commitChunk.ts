@@ -10,7 +10,7 @@ import { ChunkChangedError } from '../errors.js';
 import type { ArchiveContext } from './ArchiveContext.js';
 import { keysJson } from './chunkKeys.js';
 import { failpoint } from './failpoint.js';
-import { insertManifestFile } from './manifest.js';
+import { insertManifestFile } from '../manifest/manifestFiles.js';
 import type { TableShape } from './TableShape.js';
 import type { WrittenChunk } from './writeChunk.js';
 

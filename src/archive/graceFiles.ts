@@ -13,7 +13,7 @@ import type { ArchiveContext } from './ArchiveContext.js';
 import type { TableReport } from './ArchiveReport.js';
 import { deleteUnchanged } from './commitChunk.js';
 import { failpoint } from './failpoint.js';
-import { bumpManifestVersion, listFiles, type ManifestFile } from './manifest.js';
+import { deleteManifestFile, listFiles, markFileLive, type ManifestFile } from '../manifest/manifestFiles.js';
 import { readTableShape } from './TableShape.js';
 
 /** Grace files whose time has come: re-verify against the rows still hot, then commit (or drop). */
@@ -39,8 +39,7 @@ export async function commitDuePending(ctx: ArchiveContext, engine: DuckDbEngine
           .transaction(() => {
             ctx.assertLease();
             deleteUnchanged(raw, s, fileRows, fileRows.map((r) => r[s.keyIndex]));
-            raw.prepare(`UPDATE _tierdb_files SET state = 'live' WHERE id = ?`).run(f.id);
-            bumpManifestVersion(raw);
+            markFileLive(raw, f.id);
             failpoint('inside-commit');
           })
           .immediate();
@@ -59,8 +58,7 @@ export async function commitDuePending(ctx: ArchiveContext, engine: DuckDbEngine
 function dropPending(ctx: Pick<ArchiveContext, 'raw' | 'config' | 'assertLease'>, f: ManifestFile): void {
   ctx.raw.transaction(() => {
     ctx.assertLease();
-    ctx.raw.prepare('DELETE FROM _tierdb_files WHERE id = ?').run(f.id);
-    bumpManifestVersion(ctx.raw);
-  })();
+    deleteManifestFile(ctx.raw, f.id);
+  }).immediate();
   rmSync(absoluteColdPath(ctx.config.coldDir, f.path), { force: true });
 }

@@ -18,7 +18,8 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { TMP_DIR, absoluteColdPath, parseFileId } from '../cold/coldLayout.js';
 import type { Lease } from './lease.js';
-import { allManifestPaths, bumpManifestVersion, type ManifestFile } from './manifest.js';
+import { allManifestPaths, deleteManifestFile, retiredFilesBefore } from '../manifest/manifestFiles.js';
+import { markCrashedRuns, runTokens as readRunTokens } from '../manifest/runLog.js';
 
 /** How long a retired file stays on disk, so queries that listed it can finish. */
 export const RETIRED_FILE_TTL_MS = 10 * 60_000;
@@ -60,18 +61,14 @@ export function recover(raw: Database.Database, coldDir: string, lease: Lease, o
   const report: RecoveryReport = { tmpRemoved: 0, orphansRemoved: [], unlisted: [], retiredUnlinked: 0, crashedRuns: 0 };
   lease.assertHeld();
   const current = options.currentRunId ?? null;
-  const runTokens = new Map<number, string | null>(
-    (raw.prepare('SELECT id, token FROM _tierdb_runs').all() as { id: number; token: string | null }[]).map((r) => [r.id, r.token]),
-  );
+  const runTokens = readRunTokens(raw);
   const ownLeftover = (name: string): boolean => {
     const id = parseFileId(name);
     if (!id || id.runId === current) return false;
     const token = runTokens.get(id.runId);
     return token !== undefined && token !== null && token === id.runToken;
   };
-  report.crashedRuns = raw
-    .prepare(`UPDATE _tierdb_runs SET status = 'crashed', ended_at_ms = ? WHERE status = 'running' AND id IS NOT ?`)
-    .run(now, current).changes;
+  report.crashedRuns = markCrashedRuns(raw, current, now);
 
   const tmp = path.join(coldDir, TMP_DIR);
   if (existsSync(tmp)) {
@@ -93,15 +90,12 @@ export function recover(raw: Database.Database, coldDir: string, lease: Lease, o
       report.orphansRemoved.push(rel);
     } else report.unlisted.push(rel);
   }
-  const retired = raw
-    .prepare(`SELECT * FROM _tierdb_files WHERE state = 'retired' AND retired_at_ms <= ?`)
-    .all(now - RETIRED_FILE_TTL_MS) as ManifestFile[];
+  const retired = retiredFilesBefore(raw, now - RETIRED_FILE_TTL_MS);
   for (const f of retired) {
     rmSync(absoluteColdPath(coldDir, f.path), { force: true });
     raw.transaction(() => {
       lease.assertHeld();
-      raw.prepare('DELETE FROM _tierdb_files WHERE id = ?').run(f.id);
-      bumpManifestVersion(raw);
+      deleteManifestFile(raw, f.id);
     })();
     report.retiredUnlinked++;
   }

@@ -8,7 +8,7 @@ import type Database from 'better-sqlite3';
 import { absoluteColdPath } from '../cold/coldLayout.js';
 import type { DuckDbEngine } from '../cold/DuckDbEngine.js';
 import { readBackKeys, readFooterMetadata } from '../cold/ParquetChunkWriter.js';
-import { listFiles, type ManifestFile } from './manifest.js';
+import { listFiles, type ManifestFile } from '../manifest/manifestFiles.js';
 
 export interface FileProblem {
   table: string;

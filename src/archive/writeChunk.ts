@@ -15,7 +15,7 @@ import { ColdFileError, MixedTypeError } from '../errors.js';
 import type { ArchiveContext } from './ArchiveContext.js';
 import { compareKeys, keyForManifest } from './chunkKeys.js';
 import { failpoint } from './failpoint.js';
-import type { NewManifestFile } from './manifest.js';
+import type { NewManifestFile } from '../manifest/manifestFiles.js';
 import type { TableShape } from './TableShape.js';
 import { valueToMs } from './timeColumn.js';
 

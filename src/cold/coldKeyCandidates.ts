@@ -7,6 +7,8 @@
  */
 import type Database from 'better-sqlite3';
 import { compareSqlValues } from '../hot/compareSqlValues.js';
+import { fileKeyRanges } from '../manifest/manifestFiles.js';
+import { readManifestVersion } from '../manifest/manifestVersion.js';
 
 /** A key as appends hand it over: INTEGER keys as bigint, TEXT keys as string. */
 export type ColdKey = bigint | string;
@@ -25,31 +27,15 @@ interface TableRanges {
 }
 
 const rangeCache = new WeakMap<Database.Database, Map<string, TableRanges>>();
-const statementCache = new WeakMap<Database.Database, { version: Database.Statement; files: Database.Statement }>();
-
-function statements(raw: Database.Database): { version: Database.Statement; files: Database.Statement } {
-  let s = statementCache.get(raw);
-  if (!s) {
-    s = {
-      version: raw.prepare(`SELECT value FROM _tierdb_meta WHERE key = 'manifest_version'`).pluck(),
-      files: raw
-        .prepare(`SELECT path, min_key AS min, max_key AS max FROM _tierdb_files WHERE table_name = ? AND state IN ('live', 'pending') ORDER BY id`)
-        .safeIntegers(true),
-    };
-    statementCache.set(raw, s);
-  }
-  return s;
-}
 
 /** Every manifest change bumps manifest_version, so ranges cached for one version are exact. */
 function tableRanges(raw: Database.Database, table: string): TableRanges {
-  const s = statements(raw);
-  const version = String((s.version.get() as string | undefined) ?? '0');
+  const version = String(readManifestVersion(raw));
   let cache = rangeCache.get(raw);
   if (!cache) rangeCache.set(raw, (cache = new Map()));
   const hit = cache.get(table);
   if (hit && hit.version === version) return hit;
-  const files = s.files.all(table) as FileRange[];
+  const files: FileRange[] = fileKeyRanges(raw, table);
   let ceiling: unknown = files.length > 0 ? files[0]!.max : undefined;
   for (const f of files) {
     const c = compareSqlValues(f.max, ceiling);

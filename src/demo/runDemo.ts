@@ -11,6 +11,7 @@ import { noopLogger, type Logger } from '../logger.js';
 import type { RegistryDefinition } from '../registry/defineRegistry.js';
 import type { ArchiveReport } from '../archive/ArchiveReport.js';
 import { DAY_MS } from '../archive/timeColumn.js';
+import { manifestFileCount } from '../manifest/manifestFiles.js';
 import type { ExplainResult, QueryOptions, Row } from '../query/QueryOptions.js';
 import { collectStats, type TierStats } from '../stats/collectStats.js';
 import { openTierStore, type TierStore } from '../store/openTierStore.js';
@@ -125,7 +126,7 @@ export const generateStep: DemoStep = {
       const filled = DEMO_TABLES.filter(
         (t) =>
           raw.prepare(`SELECT 1 FROM "${t}" LIMIT 1`).get() !== undefined ||
-          raw.prepare(`SELECT 1 FROM _tierdb_files WHERE table_name = ? LIMIT 1`).get(t) !== undefined,
+          manifestFileCount(raw, t) > 0,
       );
       if (filled.length > 0) {
         ctx.logger.info({ tables: filled }, 'demo tables already hold rows; kept them, generated nothing');

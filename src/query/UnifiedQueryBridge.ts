@@ -31,7 +31,7 @@ import { decideColumnTypes } from './decideColumnTypes.js';
 import { planQuery, readShape, type QueryPlan } from './planQuery.js';
 import type { ExplainResult, QueryOptions, Row } from './QueryOptions.js';
 import { readOverlapKeys } from './readOverlapKeys.js';
-import { prepareCached } from './prepareCached.js';
+import { prepareCached } from '../hot/prepareCached.js';
 import { readSqlReferences } from './readSqlReferences.js';
 import { referencedColumns } from './referencedColumns.js';
 import { coldCacheKey, runUnifiedQuery } from './runUnifiedQuery.js';

@@ -17,7 +17,7 @@ import { registerIsoInstant } from './isoInstantMs.js';
 import { normalizeQuery, type NormalizedQuery } from './normalizeQuery.js';
 import { pruneFiles } from './pruneFiles.js';
 import type { QueryOptions } from './QueryOptions.js';
-import { prepareCached } from './prepareCached.js';
+import { prepareCached } from '../hot/prepareCached.js';
 import { readLiveFiles, readManifestVersion, type LiveFile } from './readLiveFiles.js';
 import { readOverlapKeys } from './readOverlapKeys.js';
 import { renderOrder, renderWhere } from './renderFilter.js';

@@ -4,7 +4,8 @@
  */
 import type Database from 'better-sqlite3';
 import type { ColdType } from '../cold/columnTypes.js';
-import { prepareCached } from './prepareCached.js';
+import { liveFileRows } from '../manifest/manifestFiles.js';
+import { readManifestVersion } from '../manifest/manifestVersion.js';
 
 export interface LiveFile {
   /** Manifest path, relative to the cold folder. */
@@ -19,15 +20,6 @@ export interface LiveFile {
   readonly columns: ReadonlyMap<string, ColdType>;
 }
 
-interface FileRow {
-  path: string;
-  rows: bigint;
-  min_time_ms: bigint | number;
-  max_time_ms: bigint | number;
-  min_key: unknown;
-  max_key: unknown;
-  schema_json: string;
-}
 
 const schemaCache = new Map<string, ReadonlyMap<string, ColdType>>();
 
@@ -59,14 +51,7 @@ export function readLiveFiles(db: Database.Database, table: string, version: num
 }
 
 function readLiveFilesUncached(db: Database.Database, table: string): LiveFile[] {
-  const rows = prepareCached(
-    db,
-    `SELECT path, rows, min_time_ms, max_time_ms, min_key, max_key, schema_json
-     FROM _tierdb_files WHERE table_name = ? AND state = 'live' ORDER BY min_time_ms, id`,
-  )
-    .safeIntegers(true)
-    .all(table) as FileRow[];
-  return rows.map((r) => ({
+  return liveFileRows(db, table).map((r) => ({
     path: r.path,
     rows: Number(r.rows),
     minTimeMs: Number(r.min_time_ms),
@@ -77,8 +62,4 @@ function readLiveFilesUncached(db: Database.Database, table: string): LiveFile[]
   }));
 }
 
-/** `manifest_version` from `_tierdb_meta` (0 before the first manifest change). */
-export function readManifestVersion(db: Database.Database): number {
-  const value = prepareCached(db, `SELECT value FROM _tierdb_meta WHERE key = 'manifest_version'`).pluck().get() as string | undefined;
-  return value === undefined ? 0 : Number(value);
-}
+export { readManifestVersion };

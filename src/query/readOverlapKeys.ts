@@ -7,7 +7,7 @@
 import type Database from 'better-sqlite3';
 import { sqlIdent } from '../cold/DuckDbEngine.js';
 import { compareSqlValues } from '../hot/compareSqlValues.js';
-import { prepareCached } from './prepareCached.js';
+import { prepareCached } from '../hot/prepareCached.js';
 import type { LiveFile } from './readLiveFiles.js';
 import type { TableShape } from './tableShape.js';
 

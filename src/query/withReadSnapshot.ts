@@ -4,7 +4,7 @@
  * other code can use the connection in between.
  */
 import type Database from 'better-sqlite3';
-import { prepareCached } from './prepareCached.js';
+import { prepareCached } from '../hot/prepareCached.js';
 
 export function withReadSnapshot<T>(db: Database.Database, fn: () => T): T {
   if (db.inTransaction) return fn();

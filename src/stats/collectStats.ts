@@ -8,6 +8,8 @@ import type Database from 'better-sqlite3';
 import { valueToMs } from '../archive/timeColumn.js';
 import { sqlIdent } from '../cold/DuckDbEngine.js';
 import type { HotStore } from '../hot/HotStore.js';
+import { coldTotals } from '../manifest/manifestFiles.js';
+import { lastRun as readLastRun } from '../manifest/runLog.js';
 import type { TimeUnit } from '../registry/defineRegistry.js';
 import type { ResolvedTable } from '../registry/resolveRegistry.js';
 
@@ -142,14 +144,7 @@ function hotTableStats(raw: Database.Database, t: ResolvedTable, useDbstat: bool
 }
 
 function coldTableStats(raw: Database.Database, table: string): ColdTableStats {
-  const row = raw
-    .prepare(
-      `SELECT count(*) AS files, coalesce(sum(rows), 0) AS rows, coalesce(sum(bytes), 0) AS bytes,
-              min(partition) AS oldest, max(partition) AS newest, sum(hot_bytes) AS hotBytes
-         FROM _tierdb_files WHERE table_name = ? AND state = 'live'`,
-    )
-    .get(table) as { files: number; rows: number; bytes: number; oldest: string | null; newest: string | null; hotBytes: number | null };
-  const pendingFiles = raw.prepare(`SELECT count(*) FROM _tierdb_files WHERE table_name = ? AND state = 'pending'`).pluck().get(table) as number;
+  const row = coldTotals(raw, table);
   return {
     files: row.files,
     rows: row.rows,
@@ -157,14 +152,12 @@ function coldTableStats(raw: Database.Database, table: string): ColdTableStats {
     oldest: row.oldest,
     newest: row.newest,
     compressionRatio: row.bytes > 0 && row.hotBytes ? row.hotBytes / row.bytes : null,
-    pendingFiles,
+    pendingFiles: row.pendingFiles,
   };
 }
 
 function lastRun(raw: Database.Database): LastRunStats | null {
-  const row = raw.prepare(`SELECT id, status, started_at_ms, ended_at_ms, error FROM _tierdb_runs ORDER BY id DESC LIMIT 1`).get() as
-    | { id: number; status: string; started_at_ms: number; ended_at_ms: number | null; error: string | null }
-    | undefined;
+  const row = readLastRun(raw);
   if (!row) return null;
   return {
     id: row.id,

@@ -13,6 +13,8 @@ import type Database from 'better-sqlite3';
 import { durableRename, fsyncFile, mkdirDurable } from '../cold/fsyncFile.js';
 import { ConfigError, StoreIdentityError } from '../errors.js';
 import { listTreeFiles } from '../archive/recovery.js';
+import { manifestFileCount } from '../manifest/manifestFiles.js';
+import { claimStoreId, readStoreId } from '../manifest/storeId.js';
 
 /** The marker file in the cold folder. */
 export const STORE_MARKER = '_tierdb_store.json';
@@ -88,13 +90,6 @@ export function checkHotPath(hotPath: string, coldDir: string, readonly: boolean
   }
 }
 
-function metaStoreId(raw: Database.Database): string | undefined {
-  return (raw.prepare(`SELECT value FROM _tierdb_meta WHERE key = 'store_id'`).pluck().get() as string | undefined) ?? undefined;
-}
-
-function manifestFileCount(raw: Database.Database): number {
-  return raw.prepare('SELECT count(*) FROM _tierdb_files').pluck().get() as number;
-}
 
 /** Writes the marker durably (temp, fsync, rename, fsync the folder). */
 export function writeStoreMarker(coldDir: string, marker: StoreMarker): void {
@@ -123,7 +118,7 @@ export function writeStoreMarker(coldDir: string, marker: StoreMarker): void {
  * a read-only open of a store never opened for writing).
  */
 export function bindColdTree(raw: Database.Database, hotPath: string, coldDir: string, readonly: boolean): string | undefined {
-  let storeId = metaStoreId(raw);
+  let storeId = readStoreId(raw);
   const used = treeInUse(coldDir);
   if (used.marker) {
     if (storeId === undefined && !readonly) {
@@ -146,9 +141,7 @@ export function bindColdTree(raw: Database.Database, hotPath: string, coldDir: s
   }
   if (readonly) return storeId;
   if (storeId === undefined) {
-    storeId = randomUUID();
-    raw.prepare(`INSERT INTO _tierdb_meta (key, value) VALUES ('store_id', ?) ON CONFLICT(key) DO NOTHING`).run(storeId);
-    storeId = metaStoreId(raw)!;
+    storeId = claimStoreId(raw, randomUUID());
   }
   // A tree with files but no marker (written before markers existed) is this manifest's: mark it now.
   if (!used.marker && used.files > 0) writeStoreMarker(coldDir, { storeId, hotPath, createdAt: new Date().toISOString() });

@@ -1,0 +1,115 @@
+/**
+ * The manifest (`_tierdb_files`): a cold file exists for readers only while it
+ * has a `live` row. Every statement on the table lives here; each change bumps
+ * `manifest_version` in the same transaction (the caller's).
+ */
+import type Database from 'better-sqlite3';
+import { prepareCached } from '../hot/prepareCached.js';
+import type { FileState, ManifestFile, NewManifestFile } from './ManifestFile.js';
+import { bumpManifestVersion } from './manifestVersion.js';
+
+export type { FileState, ManifestFile, NewManifestFile } from './ManifestFile.js';
+
+export function insertManifestFile(raw: Database.Database, f: NewManifestFile): number {
+  const result = raw
+    .prepare(
+      `INSERT INTO _tierdb_files (table_name, path, partition, rows, min_time_ms, max_time_ms, min_key, max_key, bytes, hot_bytes,
+         checksum, file_sha256, schema_json, state, run_id, created_at_ms, visible_after_ms)
+       VALUES (@table_name, @path, @partition, @rows, @min_time_ms, @max_time_ms, @min_key, @max_key, @bytes, @hot_bytes,
+         @checksum, @file_sha256, @schema_json, @state, @run_id, @created_at_ms, @visible_after_ms)`,
+    )
+    .run(f);
+  bumpManifestVersion(raw);
+  return Number(result.lastInsertRowid);
+}
+
+/** A pending (grace) file becomes visible. */
+export function markFileLive(raw: Database.Database, id: number): void {
+  raw.prepare(`UPDATE _tierdb_files SET state = 'live' WHERE id = ?`).run(id);
+  bumpManifestVersion(raw);
+}
+
+/** A file's row goes (the file itself is the caller's to unlink). */
+export function deleteManifestFile(raw: Database.Database, id: number): void {
+  raw.prepare('DELETE FROM _tierdb_files WHERE id = ?').run(id);
+  bumpManifestVersion(raw);
+}
+
+export function listFiles(raw: Database.Database, table: string | undefined, states: readonly FileState[]): ManifestFile[] {
+  const placeholders = states.map(() => '?').join(', ');
+  const sql = `SELECT * FROM _tierdb_files WHERE state IN (${placeholders})${table === undefined ? '' : ' AND table_name = ?'} ORDER BY table_name, min_time_ms, id`;
+  return raw.prepare(sql).all(...states, ...(table === undefined ? [] : [table])) as ManifestFile[];
+}
+
+/** Retired files whose retirement is older than `beforeMs`: no running query can still list them. */
+export function retiredFilesBefore(raw: Database.Database, beforeMs: number): ManifestFile[] {
+  return raw.prepare(`SELECT * FROM _tierdb_files WHERE state = 'retired' AND retired_at_ms <= ?`).all(beforeMs) as ManifestFile[];
+}
+
+/** Every path the manifest knows, in any state. */
+export function allManifestPaths(raw: Database.Database): Set<string> {
+  return new Set(raw.prepare('SELECT path FROM _tierdb_files').pluck().all() as string[]);
+}
+
+export function manifestFileCount(raw: Database.Database, table?: string): number {
+  return (
+    table === undefined
+      ? raw.prepare('SELECT count(*) FROM _tierdb_files').pluck().get()
+      : raw.prepare('SELECT count(*) FROM _tierdb_files WHERE table_name = ?').pluck().get(table)
+  ) as number;
+}
+
+/** A live file as the query planner reads it: exact (bigint) numbers and keys. */
+export interface LiveFileRow {
+  path: string;
+  rows: bigint;
+  min_time_ms: bigint | number;
+  max_time_ms: bigint | number;
+  min_key: unknown;
+  max_key: unknown;
+  schema_json: string;
+}
+
+/** A table's live files in time order, on a (cached) statement of `db`. */
+export function liveFileRows(db: Database.Database, table: string): LiveFileRow[] {
+  return prepareCached(
+    db,
+    `SELECT path, rows, min_time_ms, max_time_ms, min_key, max_key, schema_json
+     FROM _tierdb_files WHERE table_name = ? AND state = 'live' ORDER BY min_time_ms, id`,
+  )
+    .safeIntegers(true)
+    .all(table) as LiveFileRow[];
+}
+
+/** The key range of every live and pending file of a table (bigint for INTEGER keys). */
+export function fileKeyRanges(db: Database.Database, table: string): { path: string; min: unknown; max: unknown }[] {
+  return prepareCached(
+    db,
+    `SELECT path, min_key AS min, max_key AS max FROM _tierdb_files WHERE table_name = ? AND state IN ('live', 'pending') ORDER BY id`,
+  )
+    .safeIntegers(true)
+    .all(table) as { path: string; min: unknown; max: unknown }[];
+}
+
+/** Totals of a table's live files, and how many wait in their grace period. */
+export interface ColdTotals {
+  files: number;
+  rows: number;
+  bytes: number;
+  oldest: string | null;
+  newest: string | null;
+  hotBytes: number | null;
+  pendingFiles: number;
+}
+
+export function coldTotals(raw: Database.Database, table: string): ColdTotals {
+  const row = raw
+    .prepare(
+      `SELECT count(*) AS files, coalesce(sum(rows), 0) AS rows, coalesce(sum(bytes), 0) AS bytes,
+              min(partition) AS oldest, max(partition) AS newest, sum(hot_bytes) AS hotBytes
+         FROM _tierdb_files WHERE table_name = ? AND state = 'live'`,
+    )
+    .get(table) as Omit<ColdTotals, 'pendingFiles'>;
+  const pendingFiles = raw.prepare(`SELECT count(*) FROM _tierdb_files WHERE table_name = ? AND state = 'pending'`).pluck().get(table) as number;
+  return { ...row, pendingFiles };
+}
