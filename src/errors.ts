@@ -112,3 +112,21 @@ export class ArgumentError extends TierError {
     super('TIERDB_ARGUMENT', message);
   }
 }
+
+/** A file that a command would create already exists (a registry `tierdb init` would write); pass `--force` to replace it. */
+export class FileExistsError extends TierError {
+  readonly path: string;
+  constructor(path: string, message: string) {
+    super('TIERDB_FILE_EXISTS', message);
+    this.path = path;
+  }
+}
+
+/** A file that should be a SQLite database cannot be read as one. */
+export class NotSqliteError extends TierError {
+  readonly path: string;
+  constructor(path: string, message: string, options?: { cause?: unknown }) {
+    super('TIERDB_NOT_SQLITE', message, options);
+    this.path = path;
+  }
+}

@@ -12,3 +12,8 @@ export { UniversalArchiver } from './archive/UniversalArchiver.js';
 export type { ArchiveReport, ArchiveRunOptions, ArchiveProgress, TableReport } from './archive/ArchiveReport.js';
 export { ingestJsonl } from './ingest/ingestJsonl.js';
 export type { StreamOptions } from './query/streamUnifiedQuery.js';
+export { inspectDatabase, type DatabaseInspection, type TableInspection, type InspectOptions } from './init/inspectDatabase.js';
+export { runInit, type InitReport, type RunInitOptions } from './init/runInit.js';
+export type { InitPlan, TableSuggestion } from './init/planInit.js';
+export type { TimeCandidate } from './init/guessTimeColumn.js';
+export type { KeyFinding } from './init/findKeyColumn.js';

@@ -51,8 +51,15 @@ export interface RegistryEntry {
 }
 
 export type Registry = readonly RegistryEntry[];
-/** A registry, or a function of the config (so `hotDays` can come from env). */
-export type RegistryDefinition = Registry | ((config: TierConfig) => Registry);
+/**
+ * A registry, or a function of the config (so `hotDays` can come from env).
+ * A plain array of entries (no `defineRegistry`) works too: it is validated
+ * when the store opens, exactly as `defineRegistry` would.
+ */
+export type RegistryDefinition =
+  | Registry
+  | readonly RegistryEntryInput[]
+  | ((config: TierConfig) => Registry | readonly RegistryEntryInput[]);
 
 function validateEntry(input: RegistryEntryInput, position: number): RegistryEntry {
   const where = `registry entry #${position + 1}`;
@@ -108,6 +115,9 @@ export function defineRegistry(entries: readonly RegistryEntryInput[] | ((config
   return buildRegistry(entries);
 }
 
+/** Registries `buildRegistry` made: already validated, so `materializeRegistry` takes them as they are. */
+const BUILT = new WeakSet<Registry>();
+
 function buildRegistry(entries: readonly RegistryEntryInput[]): Registry {
   if (!Array.isArray(entries)) throw new RegistryError('the registry must be an array of entries');
   const built = entries.map(validateEntry);
@@ -116,7 +126,9 @@ function buildRegistry(entries: readonly RegistryEntryInput[]): Registry {
     if (seen.has(e.table)) throw new RegistryError(`table ${e.table} is registered twice`);
     seen.add(e.table);
   }
-  return Object.freeze([...built].sort((a, b) => a.priority - b.priority));
+  const registry: Registry = Object.freeze([...built].sort((a, b) => a.priority - b.priority));
+  BUILT.add(registry);
+  return registry;
 }
 
 /**
@@ -124,12 +136,16 @@ function buildRegistry(entries: readonly RegistryEntryInput[]): Registry {
  * environment overrides that entry's `hotDays` (see `hotDaysVariable`).
  */
 export function materializeRegistry(definition: RegistryDefinition, config: TierConfig): Registry {
-  const entries = typeof definition === 'function' ? definition(config) : definition;
-  return Object.freeze(
+  const given = typeof definition === 'function' ? definition(config) : definition;
+  // A plain array (a registry module without defineRegistry, e.g. the one `tierdb init` writes) is validated here.
+  const entries = BUILT.has(given as Registry) ? (given as Registry) : buildRegistry(given);
+  const materialized: Registry = Object.freeze(
     entries.map((e) => {
       const variable = hotDaysVariable(e.table);
       const days = config.tableHotDays?.[variable];
       return days === undefined ? e : Object.freeze({ ...e, hotDays: days, hotDaysFrom: variable });
     }),
   );
+  BUILT.add(materialized);
+  return materialized;
 }

@@ -10,6 +10,7 @@ import { registerQuery } from './query.js';
 import { registerSql } from './sql.js';
 import { registerExplain } from './explain.js';
 import { registerExport } from './export.js';
+import { registerInit } from './init.js';
 
 /** Every subcommand; each file registers one. */
-export const commands: ((program: Command) => void)[] = [registerMigrate, registerIngest, registerDemo, registerStats, registerArchive, registerServe, registerValidate, registerQuery, registerSql, registerExplain, registerExport];
+export const commands: ((program: Command) => void)[] = [registerMigrate, registerInit, registerIngest, registerDemo, registerStats, registerArchive, registerServe, registerValidate, registerQuery, registerSql, registerExplain, registerExport];
