@@ -126,9 +126,12 @@ export interface LoadConfigOptions {
   hotPath?: string;
 }
 
-/** Reads `.env` (when present) under the real environment: real variables win. */
+/**
+ * Reads `.env` (when present) under the real environment: real variables win.
+ * `TIERDB_DOTENV=off` in the real environment skips `.env` (tests, containers).
+ */
 export function readEnv(envFile: string | false = process.cwd()): Record<string, string | undefined> {
-  if (envFile === false) return { ...process.env };
+  if (envFile === false || ['off', 'false', '0', 'no'].includes((process.env.TIERDB_DOTENV ?? '').trim().toLowerCase())) return { ...process.env };
   const file = path.join(envFile, '.env');
   const fromFile = existsSync(file) ? dotenv.parse(readFileSync(file)) : {};
   return { ...fromFile, ...process.env };

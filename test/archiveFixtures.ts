@@ -12,7 +12,7 @@ import { DuckDbEngine } from '../src/cold/DuckDbEngine.js';
 import { readParquetRows } from '../src/cold/ParquetChunkWriter.js';
 import { absoluteColdPath } from '../src/cold/coldLayout.js';
 import { openTierStore } from '../src/store/openTierStore.js';
-import { REPO_ROOT, testConfig } from './helpers.js';
+import { cliEnv, REPO_ROOT, testConfig } from './helpers.js';
 
 export const DAY_S = 86_400;
 /** The clock of the archiver tests: 2026-06-15T00:00:00Z. */
@@ -107,7 +107,7 @@ export function runCli(args: string[], env: Record<string, string> = {}, killAft
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/tierdb.mjs'), ...args], {
       cwd: REPO_ROOT,
-      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+      env: cliEnv({ LOG_LEVEL: 'warn', ...env }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -5,7 +5,7 @@ import dotenv from 'dotenv';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ENV_VARS, loadConfig } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
-import { REPO_ROOT, tempDir } from './helpers.js';
+import { cliEnv, REPO_ROOT, tempDir } from './helpers.js';
 
 /** loadConfig on exactly these variables, no `.env`, no process env. */
 const configFrom = (env: Record<string, string>) => loadConfig({ env, envFile: false });
@@ -166,7 +166,7 @@ describe('the CLI', () => {
     const dataDir = tempDir();
     const result = spawnSync(process.execPath, ['bin/tierdb.mjs', '--data-dir', dataDir, 'migrate'], {
       cwd: REPO_ROOT,
-      env: { ...process.env, HOT_DAYS_TASK: 'abc', LOG_LEVEL: 'silent' },
+      env: cliEnv({ HOT_DAYS_TASK: 'abc', LOG_LEVEL: 'silent' }),
       encoding: 'utf8',
     });
     expect(result.status).not.toBe(0);

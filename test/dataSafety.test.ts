@@ -14,7 +14,7 @@ import { LeaseHeldError, LeaseLostError, StoreIdentityError } from '../src/error
 import { defineRegistry } from '../src/registry/defineRegistry.js';
 import { openTierStore } from '../src/store/openTierStore.js';
 import { NOW_MS, expectExactlyOnce, readTierState, runCli, seedTaskQueue } from './archiveFixtures.js';
-import { REPO_ROOT, tempDir, testConfig } from './helpers.js';
+import { cliEnv, REPO_ROOT, tempDir, testConfig } from './helpers.js';
 
 const ENV = { ARCHIVE_BATCH_SIZE: '200', HOT_DAYS_TASK: '7', LOG_LEVEL: 'silent' };
 const NOW_ISO = new Date(NOW_MS).toISOString();
@@ -272,7 +272,7 @@ describe('ISO times with offsets, and rows that cannot move', () => {
   it('SIGTERM stops `tierdb archive` between chunks: it exits by itself and every row is exactly once', async () => {
     const dir = tempDir();
     const total = await seedTaskQueue(dir, 20_000, 30, ENV);
-    const env = { ...process.env, ...ENV, ARCHIVE_BATCH_SIZE: '100', LOG_LEVEL: 'silent' };
+    const env = cliEnv({ ...ENV, ARCHIVE_BATCH_SIZE: '100', LOG_LEVEL: 'silent' });
     const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/tierdb.mjs'), '--data-dir', dir, 'archive', '--json', '--now', NOW_ISO], {
       cwd: REPO_ROOT,
       env,

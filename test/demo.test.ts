@@ -20,7 +20,7 @@ import { HotStore } from '../src/hot/HotStore.js';
 import { defineRegistry } from '../src/registry/defineRegistry.js';
 import { collectStats, type TierStats } from '../src/stats/collectStats.js';
 import { openTierStore } from '../src/store/openTierStore.js';
-import { REPO_ROOT, tempDir, testConfig } from './helpers.js';
+import { cliEnv, REPO_ROOT, tempDir, testConfig } from './helpers.js';
 
 const NOW = Date.UTC(2026, 0, 15, 9, 30, 0);
 const DAY_S = 86_400;
@@ -37,7 +37,7 @@ function openHot(): HotStore {
 function tierdb(args: string[]): { status: number | null; stdout: string; stderr: string } {
   return spawnSync(process.execPath, ['bin/tierdb.mjs', ...args], {
     cwd: REPO_ROOT,
-    env: { ...process.env, LOG_LEVEL: 'silent' },
+    env: cliEnv({ LOG_LEVEL: 'silent' }),
     encoding: 'utf8',
   });
 }

@@ -17,3 +17,15 @@ export function testConfig(dataDir: string, env: Record<string, string> = {}): T
 }
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..');
+
+/**
+ * The environment of a CLI child process: only what a process needs to run, never the developer's
+ * shell variables or `.env` (TIERDB_DOTENV=off), plus `extra`.
+ */
+export function cliEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
+  const keep = ['PATH', 'HOME', 'TMPDIR', 'TEMP', 'TMP', 'SYSTEMROOT', 'LANG', 'TZ', 'NODE_OPTIONS'];
+  const env: Record<string, string> = { TIERDB_DOTENV: 'off' };
+  for (const name of keep) if (process.env[name] !== undefined) env[name] = process.env[name]!;
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
+  return env;
+}

@@ -8,7 +8,7 @@ import { TierError } from '../src/errors.js';
 import { checkpointName, ingestJsonl, rejectsPathFor, type IngestCheckpoint } from '../src/ingest/ingestJsonl.js';
 import { parseJsonLine, quoteBigIntegers } from '../src/ingest/parseJsonLine.js';
 import { openTierStore, type TierStore } from '../src/store/openTierStore.js';
-import { REPO_ROOT, tempDir, testConfig } from './helpers.js';
+import { cliEnv, REPO_ROOT, tempDir, testConfig } from './helpers.js';
 
 const BASE_ID = 7_000_000_000_000_000_000n; // beyond 2^53: must stay exact
 
@@ -270,7 +270,7 @@ describe('ingestJsonl', () => {
     await (await openStore(dataDir)).close();
     const hotPath = path.join(dataDir, 'hot.db');
 
-    const env = { ...process.env, LOG_LEVEL: 'silent', TIERDB_DATA_DIR: dataDir };
+    const env = cliEnv({ LOG_LEVEL: 'silent', TIERDB_DATA_DIR: dataDir });
     const cli = (args: string[]) => spawn(process.execPath, ['bin/tierdb.mjs', '--data-dir', dataDir, 'ingest', file, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const finished = (child: ReturnType<typeof cli>) =>
       new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) => {

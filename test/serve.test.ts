@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { openTierStore } from '../src/store/openTierStore.js';
 import { runCli } from './archiveFixtures.js';
-import { REPO_ROOT, tempDir, testConfig } from './helpers.js';
+import { cliEnv, REPO_ROOT, tempDir, testConfig } from './helpers.js';
 
 const DAY_S = 86_400;
 
@@ -34,7 +34,7 @@ describe('tierdb serve', () => {
 
     const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/tierdb.mjs'), '--data-dir', dir, 'serve'], {
       cwd: REPO_ROOT,
-      env: { ...process.env, ...env, ARCHIVE_CRON: '* * * * * *', LOG_LEVEL: 'info', AUTO_ARCHIVE_ENABLED: 'true' },
+      env: { ...cliEnv(env), ARCHIVE_CRON: '* * * * * *', LOG_LEVEL: 'info', AUTO_ARCHIVE_ENABLED: 'true' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let log = '';
