@@ -2,9 +2,44 @@
  * tierdb's error tree. Every error carries a stable `code` and, where a driver
  * error caused it, that error as `cause`.
  */
+/** Every error code tierdb throws, declared once, with what it means. */
+export const ERROR_CODES = {
+  TIERDB_ABORTED: 'a long job stopped by its AbortSignal',
+  TIERDB_ARGUMENT: 'a bad argument to a public function (ArgumentError)',
+  TIERDB_CHUNK_CHANGED: 'rows changed between read and commit; the chunk is retried next run (ChunkChangedError)',
+  TIERDB_CLOSED: 'the store (or its bridge) is closed',
+  TIERDB_COLD_CHECK_NEEDED: 'an append without a cold-key lookup met a key inside a cold file range',
+  TIERDB_COLD_FILE: 'a cold file missing, torn or unlike its manifest row (ColdFileError)',
+  TIERDB_CONFIG: 'a bad environment variable or option (ConfigError)',
+  TIERDB_DEMO: 'the demo could not run',
+  TIERDB_DEMO_REFUSED: 'the demo refused a data folder that is not its own',
+  TIERDB_DISK_FULL: 'SQLite or the file system reported a full disk',
+  TIERDB_FILE_EXISTS: 'an output file exists and --force was not given',
+  TIERDB_HOT_OPEN: 'the hot SQLite file cannot be opened or created',
+  TIERDB_INGEST_CHECKPOINT: 'a JSONL ingest checkpoint does not match its input',
+  TIERDB_INGEST_INPUT: 'a JSONL ingest input that cannot be read',
+  TIERDB_INT64_LOSSY: 'a 64-bit integer reached JS already rounded',
+  TIERDB_LEASE_HELD: 'another archiver holds the lease (LeaseHeldError)',
+  TIERDB_LEASE_LOST: 'this archiver lost its lease and commits nothing more (LeaseLostError)',
+  TIERDB_MIXED_TYPE: 'a column holds a value of another storage class (MixedTypeError)',
+  TIERDB_NOT_A_STORE: 'a read-only open of a file without tierdb tables',
+  TIERDB_NOT_BUILT: 'a feature not built yet (NotBuiltError)',
+  TIERDB_NOT_SQLITE: 'a file that is not a SQLite database',
+  TIERDB_READ_ONLY: 'a write through the read-only bridge (ReadOnlyError)',
+  TIERDB_READ_ONLY_STORE: 'a write through a store opened read-only (ReadOnlyStoreError)',
+  TIERDB_REGISTRY: 'a registry entry that is malformed or names a missing table or column (RegistryError)',
+  TIERDB_ROW_INVALID: 'a row that failed validation (RowValidationError)',
+  TIERDB_SCHEMA_DRIFT: 'a cold file whose column was renamed or retyped in the hot table',
+  TIERDB_SCHEMA_OUTDATED: 'a read-only open of a store whose tierdb migrations are behind',
+  TIERDB_SQL: 'a statement the bridge failed to run',
+  TIERDB_STORE_IDENTITY: 'a hot database and a cold tree that do not belong together (StoreIdentityError)',
+} as const;
+
+export type TierErrorCode = keyof typeof ERROR_CODES;
+
 export class TierError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  readonly code: TierErrorCode;
+  constructor(code: TierErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
@@ -54,6 +89,17 @@ export class ColdFileError extends TierError {
   constructor(path: string, message: string, options?: { cause?: unknown }) {
     super('TIERDB_COLD_FILE', message, options);
     this.path = path;
+  }
+}
+
+/** A statement the bridge failed to run; keeps the SQL text and the parameters it was given. */
+export class SqlError extends TierError {
+  readonly sql: string;
+  readonly params: readonly unknown[];
+  constructor(message: string, sql: string, params: readonly unknown[], options?: { cause?: unknown }) {
+    super('TIERDB_SQL', message, options);
+    this.sql = sql;
+    this.params = params;
   }
 }
 

@@ -7,6 +7,7 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import registry from '../archive-registry.js';
+import { ERROR_CODES, SqlError } from '../src/errors.js';
 import type { Row } from '../src/query/QueryOptions.js';
 import { openTierStore, type TierStore } from '../src/store/openTierStore.js';
 import { tempDir, testConfig } from './helpers.js';
@@ -299,5 +300,20 @@ describe('inputs that used to give a stack trace or a wrong answer', () => {
     store.hot.raw.exec('ALTER TABLE audit_logs ADD COLUMN target INTEGER');
     await expect(store.bridge.query('audit_logs', {})).rejects.toThrow(/audit_logs\.target is INTEGER in the hot table but TEXT in cold file/);
     await expect(store.bridge.sql('SELECT count(*) AS n FROM audit_logs')).rejects.toThrow(/audit_logs\.target/);
+  });
+});
+
+describe('errors', () => {
+  it('a failing bridge.sql statement keeps its SQL text and parameters', async () => {
+    const store = await openTierStore({ config: testConfig(tempDir()), registry });
+    try {
+      const sql = 'SELECT no_such_column FROM task_queue WHERE id > ?';
+      const error = await store.bridge.sql(sql, [5]).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SqlError);
+      expect(error).toMatchObject({ code: 'TIERDB_SQL', sql, params: [5] });
+      expect(ERROR_CODES[(error as SqlError).code]).toMatch(/bridge failed to run/);
+    } finally {
+      await store.close();
+    }
   });
 });

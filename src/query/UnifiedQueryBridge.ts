@@ -17,7 +17,7 @@ import Database from 'better-sqlite3';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { TierConfig } from '../config.js';
 import { sqlIdent } from '../cold/DuckDbEngine.js';
-import { ArgumentError, TierError } from '../errors.js';
+import { ArgumentError, SqlError, TierError } from '../errors.js';
 import { configureConnection } from '../hot/HotStore.js';
 import { noopLogger, type Logger } from '../logger.js';
 import type { ResolvedTable } from '../registry/resolveRegistry.js';
@@ -41,14 +41,14 @@ import { toDuckParams } from './toDuckParams.js';
 import { arraysToObjects, readerToObjects } from './toRowObjects.js';
 import { withReadSnapshot } from './withReadSnapshot.js';
 
-/** A DuckDB error from user SQL as a TierError (code TIERDB_SQL); tierdb's own errors pass through. */
-function sqlError(error: unknown): unknown {
+/** A DuckDB error from user SQL as a SqlError keeping the SQL and params (code TIERDB_SQL); tierdb's own errors pass through. */
+function sqlError(error: unknown, sql: string, params: readonly unknown[]): unknown {
   if (error instanceof TierError || !(error instanceof Error)) return error;
   const first = error.message.split('\n')[0] ?? error.message;
   if (/^Permission Error/.test(first)) {
-    return new TierError('TIERDB_SQL', `bridge.sql may read only the cold files the manifest lists: ${first}`, { cause: error });
+    return new SqlError(`bridge.sql may read only the cold files the manifest lists: ${first}`, sql, params, { cause: error });
   }
-  return new TierError('TIERDB_SQL', `bridge.sql failed: ${error.message}`, { cause: error });
+  return new SqlError(`bridge.sql failed: ${error.message}`, sql, params, { cause: error });
 }
 
 /** The answer when no cold file survives pruning: the hot rows, offset and limit applied. */
@@ -193,11 +193,11 @@ export class UnifiedQueryBridge {
         try {
           await con.run(`CREATE TEMP VIEW ${sqlIdent(s.shape.table)} AS ${view}`);
         } catch (error) {
-          throw sqlError(toColdFileError(error, this.#config.coldDir, s.files));
+          throw sqlError(toColdFileError(error, this.#config.coldDir, s.files), text, params);
         }
       }
       const extracted = await con.extractStatements(text).catch((error: unknown) => {
-        throw sqlError(error);
+        throw sqlError(error, text, params);
       });
       if (extracted.count > 1 && (verb === 'PIVOT' || /\bpivot\b/i.test(text))) {
         throw new ArgumentError(
@@ -207,7 +207,7 @@ export class UnifiedQueryBridge {
       }
       if (extracted.count !== 1) throw new ArgumentError(`bridge.sql runs one statement at a time; got ${extracted.count}`);
       const statement = await extracted.prepare(0).catch((error: unknown) => {
-        throw sqlError(error);
+        throw sqlError(error, text, params);
       });
       try {
         assertReadOnlyType(statement.statementType);
@@ -218,7 +218,7 @@ export class UnifiedQueryBridge {
         try {
           return readerToObjects(await statement.runAndReadAll());
         } catch (error) {
-          throw sqlError(toColdFileError(error, this.#config.coldDir, allFiles));
+          throw sqlError(toColdFileError(error, this.#config.coldDir, allFiles), text, params);
         }
       } finally {
         statement.destroySync();
