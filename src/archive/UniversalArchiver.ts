@@ -41,7 +41,7 @@ import { recover, type RecoveryReport } from './recovery.js';
 import { failRun, finishRun, insertRunningRun } from '../manifest/runLog.js';
 import { screenRows } from './screenRows.js';
 import { assertKeysNotReusable, readTableShape } from './TableShape.js';
-import { boundForColumn } from './timeColumn.js';
+import { boundForColumn } from '../registry/timeUnit.js';
 import { writeChunk, type WrittenChunk } from './writeChunk.js';
 
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown; partition: string };

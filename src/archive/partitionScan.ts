@@ -10,7 +10,7 @@ import type { ResolvedTable } from '../registry/resolveRegistry.js';
 import type { ArchiveContext } from './ArchiveContext.js';
 import type { TableReport } from './ArchiveReport.js';
 import type { TableShape } from './TableShape.js';
-import { boundForColumn, DAY_MS, isoDatePrefixMs, valueToMs } from './timeColumn.js';
+import { boundForColumn, DAY_MS, isoDatePrefixMs, valueToMs } from '../registry/timeUnit.js';
 
 /** Where the partition scan goes on: after (or from) this time column value. */
 export interface ScanCursor {

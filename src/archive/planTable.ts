@@ -5,7 +5,7 @@ import { emptyTableReport } from './emptyTableReport.js';
 import { hotBytesPerRow } from './hotBytesPerRow.js';
 import { nextPartition, partitionBoundaryMs, refuseUnplaceable, yieldToEventLoop, type ScanCursor } from './partitionScan.js';
 import { assertKeysNotReusable, readTableShape } from './TableShape.js';
-import { boundForColumn } from './timeColumn.js';
+import { boundForColumn } from '../registry/timeUnit.js';
 
 /** The dry run of one table: the partitions that would move, their rows and estimated SQLite bytes. Writes nothing. */
 export async function planTable(ctx: Pick<ArchiveContext, 'raw' | 'logger'>, t: ResolvedTable, now: number, signal: AbortSignal | undefined): Promise<TableReport> {

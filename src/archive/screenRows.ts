@@ -2,7 +2,7 @@ import type { PartitionSpan } from '../cold/coldLayout.js';
 import type { ArchiveContext } from './ArchiveContext.js';
 import type { TableReport } from './ArchiveReport.js';
 import type { TableShape } from './TableShape.js';
-import { isCanonicalUtcIso, valueToMs } from './timeColumn.js';
+import { isCanonicalUtcIso, valueToMs } from '../registry/timeUnit.js';
 
 /**
  * Splits a chunk into rows that can move and rows that must stay hot: a NULL

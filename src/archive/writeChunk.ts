@@ -17,7 +17,7 @@ import { compareKeys, keyForManifest } from './chunkKeys.js';
 import { failpoint } from './failpoint.js';
 import type { NewManifestFile } from '../manifest/manifestFiles.js';
 import type { TableShape } from './TableShape.js';
-import { valueToMs } from './timeColumn.js';
+import { valueToMs } from '../registry/timeUnit.js';
 
 export interface WriteChunkOptions {
   engine: DuckDbEngine;

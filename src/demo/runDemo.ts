@@ -10,7 +10,7 @@ import { TierError } from '../errors.js';
 import { noopLogger, type Logger } from '../logger.js';
 import type { RegistryDefinition } from '../registry/defineRegistry.js';
 import type { ArchiveReport } from '../archive/ArchiveReport.js';
-import { DAY_MS } from '../archive/timeColumn.js';
+import { DAY_MS } from '../registry/timeUnit.js';
 import { manifestFileCount } from '../manifest/manifestFiles.js';
 import type { ExplainResult, QueryOptions, Row } from '../query/QueryOptions.js';
 import { collectStats, type TierStats } from '../stats/collectStats.js';

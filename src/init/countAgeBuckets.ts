@@ -4,7 +4,7 @@
  * archiver's partitions.
  */
 import type Database from 'better-sqlite3';
-import { boundForColumn, DAY_MS, isoDatePrefixMs, valueToMs } from '../archive/timeColumn.js';
+import { boundForColumn, DAY_MS, isoDatePrefixMs, valueToMs } from '../registry/timeUnit.js';
 import { sqlIdent } from '../cold/DuckDbEngine.js';
 import type { TimeUnit } from '../registry/defineRegistry.js';
 

@@ -3,7 +3,7 @@
  * column's name, its declared type and a sample of its values. Pure: the
  * sampling happens in inspectDatabase.
  */
-import { isCanonicalUtcIso, isoDatePrefixMs, valueToMs } from '../archive/timeColumn.js';
+import { isCanonicalUtcIso, isoDatePrefixMs, valueToMs } from '../registry/timeUnit.js';
 import type { TimeUnit } from '../registry/defineRegistry.js';
 import type { ColumnInfo } from '../registry/resolveRegistry.js';
 

@@ -7,7 +7,7 @@
 import type Database from 'better-sqlite3';
 import type { TableReport } from '../archive/ArchiveReport.js';
 import { planTable } from '../archive/planTable.js';
-import { DAY_MS } from '../archive/timeColumn.js';
+import { DAY_MS } from '../registry/timeUnit.js';
 import { ArgumentError } from '../errors.js';
 import { noopLogger } from '../logger.js';
 import { defineRegistry, type Partition, type Registry, type RegistryEntryInput } from '../registry/defineRegistry.js';

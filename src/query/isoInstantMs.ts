@@ -16,7 +16,7 @@
  * min/max statistics still narrow the scan.
  */
 import type Database from 'better-sqlite3';
-import { DAY_MS, valueToMs } from '../archive/timeColumn.js';
+import { DAY_MS, valueToMs } from '../registry/timeUnit.js';
 
 export const ISO_INSTANT_SQLITE = 'tierdb_iso_ms';
 

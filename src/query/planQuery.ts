@@ -8,7 +8,7 @@
  * cannot beat its n-th row are dropped, so a recent query touches no file.
  */
 import type Database from 'better-sqlite3';
-import { DAY_MS, valueToMs } from '../archive/timeColumn.js';
+import { DAY_MS, valueToMs } from '../registry/timeUnit.js';
 import { sqlIdent } from '../cold/DuckDbEngine.js';
 import { ArgumentError } from '../errors.js';
 import { readColumns, type ResolvedTable } from '../registry/resolveRegistry.js';

@@ -4,7 +4,7 @@
  * conditions on the key column against [min_key, max_key]. Pruning is
  * conservative: when in doubt a file is kept.
  */
-import { DAY_MS, valueToMs } from '../archive/timeColumn.js';
+import { DAY_MS, valueToMs } from '../registry/timeUnit.js';
 import { compareSqlValues } from '../hot/compareSqlValues.js';
 import type { Condition } from './normalizeQuery.js';
 import type { LiveFile } from './readLiveFiles.js';

@@ -5,7 +5,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
-import { valueToMs } from '../archive/timeColumn.js';
+import { valueToMs } from '../registry/timeUnit.js';
 import { sqlIdent } from '../cold/DuckDbEngine.js';
 import type { HotStore } from '../hot/HotStore.js';
 import { coldTotals } from '../manifest/manifestFiles.js';

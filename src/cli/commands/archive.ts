@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { ArchiveReport } from '../../archive/ArchiveReport.js';
-import { valueToMs } from '../../archive/timeColumn.js';
+import { valueToMs } from '../../registry/timeUnit.js';
 import { ArgumentError } from '../../errors.js';
 import { openCliStore, type GlobalOptions } from '../context.js';
 import { createProgress } from '../progress.js';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { valueToMs } from '../../archive/timeColumn.js';
+import { valueToMs } from '../../registry/timeUnit.js';
 import { ArgumentError } from '../../errors.js';
 import { formatInit } from '../../init/formatInit.js';
 import { DEFAULT_INIT_HOT_DAYS } from '../../init/planInit.js';

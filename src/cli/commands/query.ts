@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { valueToMs } from '../../archive/timeColumn.js';
+import { valueToMs } from '../../registry/timeUnit.js';
 import { affinityType } from '../../cold/columnTypes.js';
 import { ArgumentError } from '../../errors.js';
 import { parseRowFormat, ROW_FORMATS, RowWriter } from '../../query/formatRows.js';

@@ -2,7 +2,7 @@
  * Converts between a table's time column (unix seconds, unix ms or ISO-8601
  * UTC text) and unix milliseconds.
  */
-import type { TimeUnit } from '../registry/defineRegistry.js';
+import type { TimeUnit } from './defineRegistry.js';
 
 export const DAY_MS = 86_400_000;
 
