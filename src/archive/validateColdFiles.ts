@@ -1,25 +1,50 @@
 /**
  * Checks every live (and pending) cold file against its manifest row: it
- * exists, has the recorded size, its footer is readable, and its row count and
- * key checksum match. Reads only; repairs nothing.
+ * exists, has the recorded size and whole-file sha256 (`file_sha256`, so any
+ * changed byte shows), its footer is readable, and its row count and key
+ * checksum match. Files from before `file_sha256` (NULL) get the footer, row
+ * and key checks only, and are named as such. Then, per table, keys present
+ * twice (in two live files, or hot and in a live file), and `.parquet` files
+ * in the cold tree the manifest does not list. Reads only; repairs nothing.
  */
 import { existsSync, statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { absoluteColdPath } from '../cold/coldLayout.js';
 import type { DuckDbEngine } from '../cold/DuckDbEngine.js';
+import { fileSha256 } from '../cold/fileSha256.js';
 import { readBackKeys, readFooterMetadata } from '../cold/ParquetChunkWriter.js';
-import { listFiles, type ManifestFile } from '../manifest/manifestFiles.js';
+import { compareSqlValues } from '../hot/compareSqlValues.js';
+import { allManifestPaths, listFiles, type FileState, type ManifestFile } from '../manifest/manifestFiles.js';
+import { findDuplicateKeys, type DuplicateKeys } from './findDuplicateKeys.js';
+import { listTreeFiles } from './recovery.js';
+
+export type { DuplicateKeys } from './findDuplicateKeys.js';
 
 export interface FileProblem {
   table: string;
+  /** Absolute path. */
   path: string;
+  state: FileState;
+  partition: string;
+  /** Rows the manifest says the file holds. */
+  rows: number;
+  /** What is wrong. */
   problem: string;
+  /** What it means for the rows, and how to get them back. */
+  recovery: string;
 }
 
 export interface ValidationReport {
   filesChecked: number;
   rowsChecked: number;
+  /** Damaged or missing files: their rows are unreadable until the file is restored. */
   problems: FileProblem[];
+  /** Keys present twice: in two live files of a table, or hot and in a live file. */
+  duplicateKeys: DuplicateKeys[];
+  /** Files checked without a whole-file checksum (written before `file_sha256`): footer, row count and keys only (absolute paths). */
+  withoutChecksum: string[];
+  /** Warning: `.parquet` files in the cold tree that the manifest does not list; readers never see them (absolute paths). */
+  unlisted: string[];
 }
 
 export async function validateColdFiles(
@@ -29,36 +54,107 @@ export async function validateColdFiles(
   options: { table?: string; onFile?: (done: number, total: number) => void } = {},
 ): Promise<ValidationReport> {
   const files = listFiles(raw, options.table, ['live', 'pending']);
-  const report: ValidationReport = { filesChecked: 0, rowsChecked: 0, problems: [] };
+  const report: ValidationReport = { filesChecked: 0, rowsChecked: 0, problems: [], duplicateKeys: [], withoutChecksum: [], unlisted: [] };
+  /** Per table and key column, the live files that passed every check. */
+  const intact = new Map<string, { table: string; keyColumn: string; files: ManifestFile[] }>();
   for (const f of files) {
     const abs = absoluteColdPath(coldDir, f.path);
     report.filesChecked++;
     options.onFile?.(report.filesChecked, files.length);
-    const issues = await checkFile(engine, abs, f);
-    if (issues.length > 0) report.problems.push({ table: f.table_name, path: abs, problem: issues.join('; ') });
-    else report.rowsChecked += f.rows;
+    const checked = await checkFile(engine, abs, f);
+    if (f.file_sha256 === null && existsSync(abs)) report.withoutChecksum.push(abs);
+    if (checked.issues.length > 0) {
+      report.problems.push({
+        table: f.table_name,
+        path: abs,
+        state: f.state,
+        partition: f.partition,
+        rows: f.rows,
+        problem: checked.issues.join('; '),
+        recovery: recoveryAdvice(f, abs),
+      });
+      continue;
+    }
+    report.rowsChecked += f.rows;
+    if (f.state === 'live' && checked.keyColumn !== undefined) {
+      const group = `${f.table_name}\u0000${checked.keyColumn}`;
+      let entry = intact.get(group);
+      if (!entry) intact.set(group, (entry = { table: f.table_name, keyColumn: checked.keyColumn, files: [] }));
+      entry.files.push(f);
+    }
+  }
+  for (const { table, keyColumn, files: good } of intact.values()) {
+    const keys = keyRangeOf(raw, table);
+    report.duplicateKeys.push(...(await findDuplicateKeys(raw, engine, table, keyColumn, good.map((f) => absoluteColdPath(coldDir, f.path)), keys)));
+  }
+  const known = allManifestPaths(raw);
+  for (const rel of listTreeFiles(coldDir)) {
+    if (known.has(rel)) continue;
+    if (options.table !== undefined && !rel.startsWith(`${options.table}/`)) continue;
+    report.unlisted.push(absoluteColdPath(coldDir, rel));
   }
   return report;
 }
 
-/** The problems of one file, empty when it matches its manifest row. */
-async function checkFile(engine: DuckDbEngine, abs: string, f: ManifestFile): Promise<string[]> {
-  if (!existsSync(abs)) return ['missing: the manifest lists it but it is not on disk'];
+/** What a damaged or missing file means for its rows, and how to get them back. */
+function recoveryAdvice(f: ManifestFile, abs: string): string {
+  const expected = `${f.bytes} bytes${f.file_sha256 === null ? '' : `, sha256 ${f.file_sha256}`}`;
+  if (f.state === 'pending') {
+    return (
+      `a pending (grace-period) file: its ${f.rows} rows of ${f.table_name} (partition ${f.partition}) are still in the hot tier and readers do not see this file, ` +
+      `so nothing is lost; restore it from a copy (${expected}), or expect the archive run that would make it live to drop or fail on it`
+    );
+  }
+  return (
+    `its ${f.rows} rows of ${f.table_name} (partition ${f.partition}) are gone from the cold tier, and they are not in the hot tier: ` +
+    `queries that read this file fail or return wrong values. Restore ${abs} from a copy or backup of the cold tree (the manifest expects ${expected}), ` +
+    `then run tierdb validate again`
+  );
+}
+
+/** The overall key range of a table's live files, exact (safeIntegers). */
+function keyRangeOf(raw: Database.Database, table: string): { min: unknown; max: unknown } {
+  const rows = raw
+    .prepare(`SELECT min_key AS lo, max_key AS hi FROM _tierdb_files WHERE table_name = ? AND state = 'live'`)
+    .safeIntegers(true)
+    .all(table) as { lo: unknown; hi: unknown }[];
+  let min: unknown = null;
+  let max: unknown = null;
+  for (const { lo, hi } of rows) {
+    if (lo === null || hi === null) return { min: null, max: null };
+    const a = min === null ? -1 : compareSqlValues(lo, min);
+    const b = max === null ? 1 : compareSqlValues(hi, max);
+    if (a === undefined || b === undefined) return { min: null, max: null };
+    if (a < 0) min = lo;
+    if (b > 0) max = hi;
+  }
+  return { min, max };
+}
+
+/** The problems of one file (empty when it matches its manifest row), and the key column its footer names. */
+async function checkFile(engine: DuckDbEngine, abs: string, f: ManifestFile): Promise<{ issues: string[]; keyColumn?: string }> {
+  if (!existsSync(abs)) return { issues: ['missing: the manifest lists it but it is not on disk'] };
   const issues: string[] = [];
   const size = statSync(abs).size;
   if (size !== f.bytes) issues.push(`size ${size} bytes, the manifest says ${f.bytes}`);
+  if (f.file_sha256 !== null) {
+    const sha = await fileSha256(abs);
+    // A damaged file may still parse (a flipped bit in a value): do not read it further.
+    if (sha !== f.file_sha256) return { issues: [...issues, `damaged: its sha256 is ${sha}, the manifest recorded ${f.file_sha256} when it was written`] };
+  }
   try {
     const meta = await readFooterMetadata(engine, abs);
     if (meta['tierdb.table'] !== undefined && meta['tierdb.table'] !== f.table_name) {
       issues.push(`footer names table ${meta['tierdb.table']}, the manifest says ${f.table_name}`);
     }
     const keyColumn = meta['tierdb.key_column'];
-    if (keyColumn === undefined) return [...issues, 'footer has no tierdb.key_column metadata'];
+    if (keyColumn === undefined) return { issues: [...issues, 'footer has no tierdb.key_column metadata'] };
     const back = await readBackKeys(engine, abs, keyColumn);
     if (back.rows !== f.rows) issues.push(`${back.rows} rows, the manifest says ${f.rows}`);
     else if (back.checksum !== f.checksum) issues.push('key checksum differs from the manifest');
+    return { issues, keyColumn };
   } catch (error) {
     issues.push(`unreadable: ${(error as Error).message}`);
   }
-  return issues;
+  return { issues };
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { formatValidationReport } from '../../archive/formatValidationReport.js';
 import { validateColdFiles } from '../../archive/validateColdFiles.js';
 import { DuckDbEngine } from '../../cold/DuckDbEngine.js';
 import { openCliStore, type GlobalOptions } from '../context.js';
@@ -7,7 +8,7 @@ import { createProgress } from '../progress.js';
 export function registerValidate(program: Command): void {
   program
     .command('validate')
-    .description('check every cold file against the manifest: present, same size, readable, same rows and key checksum')
+    .description('check every cold file against the manifest (present, same size and sha256, readable, same rows and key checksum), keys stored twice, and files the manifest does not list; exit 1 on a damaged or missing file or a duplicate key')
     .option('--table <name>', 'only this table')
     .option('--json', 'print the report as JSON')
     .action(async (opts: { table?: string; json?: boolean }, cmd: Command) => {
@@ -26,11 +27,8 @@ export function registerValidate(program: Command): void {
         });
         progress.stop();
         if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-        else {
-          process.stdout.write(`checked ${report.filesChecked} files, ${report.rowsChecked} rows: ${report.problems.length === 0 ? 'all good' : `${report.problems.length} problems`}\n`);
-          for (const p of report.problems) process.stdout.write(`  ${p.table} ${p.path}: ${p.problem}\n`);
-        }
-        if (report.problems.length > 0) process.exitCode = 1;
+        else process.stdout.write(formatValidationReport(report));
+        if (report.problems.length > 0 || report.duplicateKeys.length > 0) process.exitCode = 1;
       } finally {
         progress.stop();
         engine.close();
