@@ -11,6 +11,7 @@ import { parseRowFormat, RowWriter } from '../../query/formatRows.js';
 import type { QueryOptions, Row } from '../../query/QueryOptions.js';
 import type { ResolvedTable } from '../../registry/resolveRegistry.js';
 import type { TierStore } from '../../store/openTierStore.js';
+import { assertOutputPath } from '../assertOutputPath.js';
 import { openCliStore, type GlobalOptions } from '../context.js';
 import { createProgress, type Progress } from '../progress.js';
 import { addFilterOptions, buildQueryOptions, wholeNumberOption, type FilterOptions } from './query.js';
@@ -122,7 +123,8 @@ function tempBeside(out: string): string {
 
 /**
  * Streams one table's rows (bridge.stream) into a file: written under a temp
- * name, fsynced, then renamed onto `out`. Refuses an existing `out` unless `force`.
+ * name, fsynced, then renamed onto `out`. Refuses an existing `out` unless `force`,
+ * and anything at `out` that is not a regular file (a folder, a device, a FIFO, a link) even then.
  */
 export async function exportTable(
   store: TierStore,
@@ -133,8 +135,7 @@ export async function exportTable(
   const started = performance.now();
   const t = store.table(table);
   const out = path.resolve(target.out);
-  if (existsSync(out) && !target.force) throw new ArgumentError(`--out ${out} already exists; pass --force to replace it`);
-  if (!existsSync(path.dirname(out))) throw new ArgumentError(`--out ${out}: the folder ${path.dirname(out)} does not exist`);
+  assertOutputPath(out, target.force ?? false);
   const batchSize = target.batchSize ?? 10_000;
   const columns = options.columns ?? t.columns.map((c) => c.name);
   const tmp = tempBeside(out);
@@ -171,6 +172,8 @@ export async function exportTable(
       await finished(file!);
     }
     fsyncFile(tmp);
+    // Checked again: the path may have become something else while the rows were written.
+    assertOutputPath(out, target.force ?? false);
     durableRename(tmp, out);
   } catch (error) {
     file?.destroy();
