@@ -14,7 +14,7 @@
  */
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { JSDuckDBValueConverter, type DuckDBConnection, type DuckDBInstance, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import type { TierConfig } from '../config.js';
 import { sqlIdent } from '../cold/DuckDbEngine.js';
 import { ArgumentError, SqlError, TierError } from '../errors.js';
@@ -30,6 +30,7 @@ import { createBridgeDuckDb } from './createBridgeDuckDb.js';
 import { decideColumnTypes } from './decideColumnTypes.js';
 import { planQuery, readShape, type QueryPlan } from './planQuery.js';
 import type { ExplainResult, QueryOptions, Row } from './QueryOptions.js';
+import type { LiveFile } from './readLiveFiles.js';
 import { readOverlapKeys } from './readOverlapKeys.js';
 import { prepareCached } from '../hot/prepareCached.js';
 import { readSqlReferences } from './readSqlReferences.js';
@@ -156,74 +157,129 @@ export class UnifiedQueryBridge {
   async sql(text: string, params: readonly unknown[] = []): Promise<Row[]> {
     const verb = assertReadOnlyText(text);
     if (!Array.isArray(params)) throw new ArgumentError('bridge.sql: params must be an array (bound to ? or $1, $2, …)');
-    const bound = toDuckParams(params, true);
     return this.#withConnection(async (con) => {
-      const refs = await readSqlReferences(con, text, [...this.#tables.keys()]);
-      const db = this.#read();
-      const snapshot = withReadSnapshot(db, () =>
-        refs.tables.map((name) => {
-          const read = readShape(db, this.#tables.get(name)!);
-          const { files } = read;
-          assertColdSchema(read.shape, files);
-          const shape = referencedColumns(refs, read.shape);
-          const hotRows = prepareCached(db, `SELECT ${shape.names.map(sqlIdent).join(', ')} FROM ${sqlIdent(shape.table)}`)
-            .raw(true)
-            .safeIntegers(true)
-            .all() as unknown[][];
-          return { shape, files, hotRows, overlapKeys: readOverlapKeys(db, shape, files) };
-        }),
-      );
-      const allFiles = snapshot.flatMap((s) => s.files);
-      for (const [i, s] of snapshot.entries()) {
-        const types = decideColumnTypes(s.shape, s.hotRows);
-        const hot = `__hot_${i}`;
-        await createTempTable(con, hot, s.shape.names, types);
-        await appendRows(con, hot, types, s.hotRows);
-        let view = `SELECT * FROM ${hot}`;
-        if (s.files.length > 0) {
-          let shadow = '';
-          if (s.overlapKeys.length > 0) {
-            const keyType = types[s.shape.keyIndex]!;
-            await createTempTable(con, `__shadow_${i}`, ['k'], [keyType]);
-            await appendRows(con, `__shadow_${i}`, [keyType], s.overlapKeys.map((k) => [k]));
-            shadow = ` WHERE ${sqlIdent(s.shape.keyColumn)} NOT IN (SELECT k FROM __shadow_${i})`;
-          }
-          view += ` UNION ALL SELECT * FROM ${coldRelation(this.#config.coldDir, s.files, s.shape.names, types)} AS c${shadow}`;
-        }
-        try {
-          await con.run(`CREATE TEMP VIEW ${sqlIdent(s.shape.table)} AS ${view}`);
-        } catch (error) {
-          throw sqlError(toColdFileError(error, this.#config.coldDir, s.files), text, params);
-        }
-      }
-      const extracted = await con.extractStatements(text).catch((error: unknown) => {
-        throw sqlError(error, text, params);
-      });
-      if (extracted.count > 1 && (verb === 'PIVOT' || /\bpivot\b/i.test(text))) {
-        throw new ArgumentError(
-          'bridge.sql: a PIVOT without an IN list makes DuckDB create a type before it reads, which the read-only bridge does not run; ' +
-            "name the values: PIVOT t ON col IN ('a', 'b') USING count(*)",
-        );
-      }
-      if (extracted.count !== 1) throw new ArgumentError(`bridge.sql runs one statement at a time; got ${extracted.count}`);
-      const statement = await extracted.prepare(0).catch((error: unknown) => {
-        throw sqlError(error, text, params);
-      });
+      const { statement, allFiles } = await this.#prepareSql(con, text, params, verb);
       try {
-        assertReadOnlyType(statement.statementType);
-        if (statement.parameterCount !== bound.values.length) {
-          throw new ArgumentError(`bridge.sql: the statement has ${statement.parameterCount} parameters; ${bound.values.length} given`);
-        }
-        if (bound.values.length > 0) statement.bind(bound.values, bound.types);
-        try {
-          return readerToObjects(await statement.runAndReadAll());
-        } catch (error) {
-          throw sqlError(toColdFileError(error, this.#config.coldDir, allFiles), text, params);
-        }
+        return readerToObjects(await statement.runAndReadAll());
+      } catch (error) {
+        throw sqlError(toColdFileError(error, this.#config.coldDir, allFiles), text, params);
       } finally {
         statement.destroySync();
       }
     });
+  }
+
+  /**
+   * The rows `sql` would return, with the same checks and value contract, as
+   * an async iterable: DuckDB streams the result chunk by chunk, so a result
+   * larger than memory never sits in JS (tables the statement reads are still
+   * set up as in `sql`: their hot rows go into DuckDB first). Breaking out of
+   * the loop releases the DuckDB connection; consume it within 10 minutes
+   * (retired cold files are unlinked then).
+   *
+   * @example
+   * for await (const row of store.bridge.sqlStream('SELECT * FROM messages WHERE chatroom = ?', ['room-1'])) out.write(`${row.msg_id}\n`);
+   */
+  async *sqlStream(text: string, params: readonly unknown[] = [], options: Pick<StreamOptions, 'batchSize'> = {}): AsyncGenerator<Row, void, undefined> {
+    const verb = assertReadOnlyText(text);
+    if (!Array.isArray(params)) throw new ArgumentError('bridge.sqlStream: params must be an array (bound to ? or $1, $2, …)');
+    const batchSize = streamBatchSize(options);
+    const con = await this.#connect();
+    const started = Date.now();
+    try {
+      const { statement, allFiles } = await this.#prepareSql(con, text, params, verb);
+      const failed = (error: unknown) => sqlError(toColdFileError(error, this.#config.coldDir, allFiles), text, params);
+      try {
+        const result = await statement.stream().catch((error: unknown) => {
+          throw failed(error);
+        });
+        const columns = result.deduplicatedColumnNames();
+        for (;;) {
+          const chunk = await result.fetchChunk().catch((error: unknown) => {
+            throw failed(error);
+          });
+          if (!chunk || chunk.rowCount === 0) break;
+          const rows = chunk.convertRows(JSDuckDBValueConverter);
+          for (let i = 0; i < rows.length; i += batchSize) yield* arraysToObjects(columns, rows.slice(i, i + batchSize));
+        }
+      } finally {
+        statement.destroySync();
+      }
+    } finally {
+      con.closeSync();
+      this.#logger.debug({ ms: Date.now() - started }, 'bridge sql stream ran in DuckDB');
+    }
+  }
+
+  /**
+   * What `sql` and `sqlStream` share: a temp view per registered table the
+   * statement reads (hot ∪ listed cold files, read under one snapshot), then
+   * the statement, checked to be one read-only statement, prepared and bound.
+   */
+  async #prepareSql(con: DuckDBConnection, text: string, params: readonly unknown[], verb: string): Promise<{ statement: DuckDBPreparedStatement; allFiles: LiveFile[] }> {
+    const bound = toDuckParams(params, true);
+    const refs = await readSqlReferences(con, text, [...this.#tables.keys()]);
+    const db = this.#read();
+    const snapshot = withReadSnapshot(db, () =>
+      refs.tables.map((name) => {
+        const read = readShape(db, this.#tables.get(name)!);
+        const { files } = read;
+        assertColdSchema(read.shape, files);
+        const shape = referencedColumns(refs, read.shape);
+        const hotRows = prepareCached(db, `SELECT ${shape.names.map(sqlIdent).join(', ')} FROM ${sqlIdent(shape.table)}`)
+          .raw(true)
+          .safeIntegers(true)
+          .all() as unknown[][];
+        return { shape, files, hotRows, overlapKeys: readOverlapKeys(db, shape, files) };
+      }),
+    );
+    const allFiles = snapshot.flatMap((s) => s.files);
+    for (const [i, s] of snapshot.entries()) {
+      const types = decideColumnTypes(s.shape, s.hotRows);
+      const hot = `__hot_${i}`;
+      await createTempTable(con, hot, s.shape.names, types);
+      await appendRows(con, hot, types, s.hotRows);
+      let view = `SELECT * FROM ${hot}`;
+      if (s.files.length > 0) {
+        let shadow = '';
+        if (s.overlapKeys.length > 0) {
+          const keyType = types[s.shape.keyIndex]!;
+          await createTempTable(con, `__shadow_${i}`, ['k'], [keyType]);
+          await appendRows(con, `__shadow_${i}`, [keyType], s.overlapKeys.map((k) => [k]));
+          shadow = ` WHERE ${sqlIdent(s.shape.keyColumn)} NOT IN (SELECT k FROM __shadow_${i})`;
+        }
+        view += ` UNION ALL SELECT * FROM ${coldRelation(this.#config.coldDir, s.files, s.shape.names, types)} AS c${shadow}`;
+      }
+      try {
+        await con.run(`CREATE TEMP VIEW ${sqlIdent(s.shape.table)} AS ${view}`);
+      } catch (error) {
+        throw sqlError(toColdFileError(error, this.#config.coldDir, s.files), text, params);
+      }
+    }
+    const extracted = await con.extractStatements(text).catch((error: unknown) => {
+      throw sqlError(error, text, params);
+    });
+    if (extracted.count > 1 && (verb === 'PIVOT' || /\bpivot\b/i.test(text))) {
+      throw new ArgumentError(
+        'bridge.sql: a PIVOT without an IN list makes DuckDB create a type before it reads, which the read-only bridge does not run; ' +
+          "name the values: PIVOT t ON col IN ('a', 'b') USING count(*)",
+      );
+    }
+    if (extracted.count !== 1) throw new ArgumentError(`bridge.sql runs one statement at a time; got ${extracted.count}`);
+    const statement = await extracted.prepare(0).catch((error: unknown) => {
+      throw sqlError(error, text, params);
+    });
+    try {
+      assertReadOnlyType(statement.statementType);
+      if (statement.parameterCount !== bound.values.length) {
+        throw new ArgumentError(`bridge.sql: the statement has ${statement.parameterCount} parameters; ${bound.values.length} given`);
+      }
+      if (bound.values.length > 0) statement.bind(bound.values, bound.types);
+    } catch (error) {
+      statement.destroySync();
+      throw error;
+    }
+    return { statement, allFiles };
   }
 
   /** Closes the read connection and the DuckDB instance. Idempotent. */

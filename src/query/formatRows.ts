@@ -129,9 +129,12 @@ function tableCell(value: unknown): string {
   return `${out}…`;
 }
 
-/** Rows as an aligned text table (cells cut at 60 columns, numbers right-aligned), then a row count. */
-export function formatRowsTable(rows: readonly Row[], columns: readonly string[] = rows[0] ? Object.keys(rows[0]) : []): string {
-  const count = `(${rows.length} ${rows.length === 1 ? 'row' : 'rows'})`;
+/**
+ * Rows as an aligned text table (cells cut at 60 columns, numbers right-aligned), then a row count
+ * (`more`: the rows are the first of a larger result, and the count says so).
+ */
+export function formatRowsTable(rows: readonly Row[], columns: readonly string[] = rows[0] ? Object.keys(rows[0]) : [], more = false): string {
+  const count = more ? `(first ${rows.length} ${rows.length === 1 ? 'row' : 'rows'}; more not shown)` : `(${rows.length} ${rows.length === 1 ? 'row' : 'rows'})`;
   if (columns.length === 0) return count;
   const cells = rows.map((r) => columns.map((c) => tableCell(r[c])));
   const numeric = columns.map((c) => rows.length > 0 && rows.every((r) => r[c] === null || r[c] === undefined || typeof r[c] === 'bigint' || typeof r[c] === 'number'));
@@ -188,11 +191,14 @@ export class RowWriter {
     if (this.#buffer.length >= 64 * 1024) await this.#flush();
   }
 
-  /** Finishes the output (the header of an empty CSV, the closing bracket of JSON, the table). */
-  async end(): Promise<void> {
+  /**
+   * Finishes the output (the header of an empty CSV, the closing bracket of JSON, the table).
+   * `more`: the caller stopped before the end of the result (the table's count line says so).
+   */
+  async end(more = false): Promise<void> {
     if (this.#rows === 0) this.#start(undefined);
     if (this.#format === 'json') this.#buffer += this.#rows === 0 ? ']\n' : '\n]\n';
-    if (this.#format === 'table') this.#buffer += `${formatRowsTable(this.#collected, this.#columns)}\n`;
+    if (this.#format === 'table') this.#buffer += `${formatRowsTable(this.#collected, this.#columns, more)}\n`;
     await this.#flush();
   }
 

@@ -20,6 +20,9 @@ export function sqlParam(text: string, asText = false): bigint | number | string
   return text;
 }
 
+/** Rows `--format table` shows at most (it holds them all to align the columns). */
+export const TABLE_ROW_LIMIT = 1000;
+
 export function registerSql(program: Command): void {
   program
     .command('sql')
@@ -27,7 +30,7 @@ export function registerSql(program: Command): void {
     .argument('<statement>', 'e.g. "SELECT status, count(*) FROM task_queue GROUP BY 1"')
     .option('--param <value>', 'a value bound to ? or $1, $2, … in order; repeatable; integers bind as BIGINT, decimals as DOUBLE, the rest as text', (v: string, prev: string[]) => [...prev, v], [])
     .option('--text-params', 'bind every --param as text')
-    .option('--format <fmt>', 'output: table, json, csv, ndjson', 'table')
+    .option('--format <fmt>', `output: table (at most ${TABLE_ROW_LIMIT} rows), json, csv, ndjson (these stream any number of rows)`, 'table')
     .action(async (statement: string, opts: SqlOptions, command: Command) => {
       const format = parseRowFormat(opts.format, ['table', 'json', 'csv', 'ndjson']);
       const globals = command.optsWithGlobals<GlobalOptions>();
@@ -36,10 +39,24 @@ export function registerSql(program: Command): void {
       if (ctx.config.sqliteScan === 'isolated') await assertSqliteScanUsable();
       const store = await openCliStore(globals, ctx, { readonly: true });
       try {
-        const rows = await store.bridge.sql(statement, opts.param.map((p) => sqlParam(p, opts.textParams)));
+        // Streamed (bridge.sqlStream): csv, ndjson and json hold one chunk at a time, whatever the result's size;
+        // the table format needs every width first, so it shows at most TABLE_ROW_LIMIT rows.
         const writer = new RowWriter(process.stdout, format);
-        for (const row of rows) await writer.write(row);
-        await writer.end();
+        let more = false;
+        for await (const row of store.bridge.sqlStream(statement, opts.param.map((p) => sqlParam(p, opts.textParams)))) {
+          if (format === 'table' && writer.rows >= TABLE_ROW_LIMIT) {
+            more = true;
+            break;
+          }
+          await writer.write(row);
+        }
+        await writer.end(more);
+        if (more) {
+          process.stderr.write(
+            `tierdb: the table format shows only the first ${TABLE_ROW_LIMIT} rows, and the result has more; ` +
+              'use --format csv (or ndjson, json) to stream every row, or add a LIMIT\n',
+          );
+        }
       } finally {
         await store.close();
       }
