@@ -31,11 +31,24 @@ const bool = z
   .refine((s) => ['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'].includes(s), 'true or false')
   .transform((s) => ['true', '1', 'yes', 'on'].includes(s));
 
-/** DuckDB memory sizes: `512MB`, `1.5GiB`, `80%`. */
+/** DuckDB's byte units (KB = 1000 bytes, KiB = 1024). */
+const MEMORY_UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+/** The least DUCKDB_MEMORY_LIMIT accepted: below it DuckDB fails on the first query (0 or a few bytes) instead of at load. */
+export const MIN_DUCKDB_MEMORY_BYTES = 16e6;
+export const MIN_DUCKDB_MEMORY_PERCENT = 1;
+const MEMORY_EXPECTED = `a size of at least 16MB such as 512MB, 2GB or 1.5GiB, or a share of RAM of at least ${MIN_DUCKDB_MEMORY_PERCENT}% such as 80%`;
+
+/** DuckDB memory sizes: `512MB`, `1.5GiB`, `80%`; at least 16MB or 1%. */
 const memorySize = z
   .string()
   .trim()
-  .regex(/^(\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)|\d{1,2}(\.\d+)?%|100%)$/i, 'a size such as 512MB, 2GB, 1.5GiB or 80%');
+  .regex(/^(\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)|\d{1,2}(\.\d+)?%|100%)$/i, MEMORY_EXPECTED)
+  .refine((s) => {
+    const m = /^(\d+(?:\.\d+)?)\s*(%|[a-z]+)$/i.exec(s);
+    if (!m || (m[2] !== '%' && MEMORY_UNITS[m[2]!.toLowerCase()] === undefined)) return true; // the regex reports it
+    const n = Number(m[1]);
+    return m[2] === '%' ? n >= MIN_DUCKDB_MEMORY_PERCENT : n * MEMORY_UNITS[m[2]!.toLowerCase()]! >= MIN_DUCKDB_MEMORY_BYTES;
+  }, MEMORY_EXPECTED);
 
 const cronExpression = z
   .string()
@@ -76,7 +89,7 @@ export const ENV_VARS = {
   ARCHIVE_GRACE_HOURS: v(nonNegativeNumber, '0', 'Hours a written file stays invisible (rows kept hot) before a later run commits it'),
   ARCHIVE_BACKUP_ENABLED: v(bool, 'false', 'Take an online backup of the hot file before each archive run'),
   ARCHIVE_BACKUP_KEEP: v(wholeNumber(1, 1000), '3', 'How many hot-file backups to keep'),
-  DUCKDB_MEMORY_LIMIT: v(memorySize, '1GB', 'Memory limit of the DuckDB instance used for writing and querying'),
+  DUCKDB_MEMORY_LIMIT: v(memorySize, '1GB', 'Memory limit of the DuckDB instance used for writing and querying; at least 16MB or 1%'),
   ARCHIVE_QUERY_CACHE_ENABLED: v(bool, 'true', 'Cache cold query results, keyed by the manifest version'),
   ARCHIVE_QUERY_CACHE_TTL: v(wholeNumber(0, 86_400 * 365), '300', 'Seconds a cached cold result lives'),
   TIERDB_SQLITE_SCAN: v(z.enum(['off', 'isolated'], 'off or isolated'), 'off', 'Let DuckDB read SQLite itself (isolated processes only; needs the sqlite extension)'),
