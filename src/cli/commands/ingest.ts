@@ -1,4 +1,7 @@
+import { statSync } from 'node:fs';
+import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
+import { TierError } from '../../errors.js';
 import { ingestJsonl } from '../../ingest/ingestJsonl.js';
 import { cliContext, openCliStore, type GlobalOptions } from '../context.js';
 import { createProgress } from '../progress.js';
@@ -14,6 +17,20 @@ function positiveInt(value: string): number {
   return n;
 }
 
+/** The input must be a regular file (offsets are its checkpoint); checked before the store is opened or created. */
+function assertIngestInput(file: string): void {
+  const abs = path.resolve(file);
+  const st = statSync(abs, { throwIfNoEntry: false });
+  const problem = !st
+    ? 'does not exist'
+    : st.isDirectory()
+      ? 'is a directory; give one JSONL file (one message object per line), e.g. one ingest per file of the folder'
+      : !st.isFile()
+        ? 'is not a regular file (ingest resumes from byte offsets, so it reads files, not pipes or devices)'
+        : undefined;
+  if (problem) throw new TierError('TIERDB_INGEST_INPUT', `ingest: ${abs} ${problem}`);
+}
+
 export function registerIngest(program: Command): void {
   program
     .command('ingest')
@@ -24,6 +41,7 @@ export function registerIngest(program: Command): void {
     .action(async (file: string, _opts: IngestCliOptions, cmd: Command) => {
       const opts = cmd.optsWithGlobals<GlobalOptions & IngestCliOptions>();
       const ctx = cliContext(opts);
+      assertIngestInput(file);
       const store = await openCliStore(opts, ctx);
       const progress = createProgress();
       // Ctrl-C stops after the current batch; what is committed stays, a rerun resumes.

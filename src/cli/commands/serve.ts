@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
 import cron from 'node-cron';
 import { openCliStore, cliContext, type GlobalOptions } from '../context.js';
+import { createArchiveTick } from '../createArchiveTick.js';
 
 /**
  * `tierdb serve`: the nightly job. Runs the archiver on ARCHIVE_CRON, never two
- * runs at once; SIGTERM/SIGINT stop it between chunks, never mid-chunk.
+ * runs at once (createArchiveTick.ts; a tick skipped because another archiver
+ * holds the lease is logged at info); SIGTERM/SIGINT stop it between chunks, never mid-chunk.
  */
 export function registerServe(program: Command): void {
   program
@@ -20,28 +22,8 @@ export function registerServe(program: Command): void {
       }
       const store = await openCliStore(globals, ctx);
       const controller = new AbortController();
-      let running: Promise<void> | undefined;
-      const job = async () => {
-        if (running || controller.signal.aborted) {
-          log.warn({}, 'previous archive run still going; this tick is skipped');
-          return;
-        }
-        running = (async () => {
-          try {
-            const report = await store.archiver.run({ signal: controller.signal });
-            log.info(
-              { runId: report.runId, ms: report.durationMs, tables: report.tables.map((t) => ({ table: t.table, rows: t.rowsMoved, error: t.error })) },
-              'archive run finished',
-            );
-          } catch (error) {
-            log.error({ err: error }, 'archive run failed');
-          } finally {
-            running = undefined;
-          }
-        })();
-        await running;
-      };
-      const task = cron.schedule(ctx.config.archiveCron, job, { noOverlap: true, name: 'tierdb-archive' });
+      const job = createArchiveTick(store.archiver, log, controller.signal);
+      const task = cron.schedule(ctx.config.archiveCron, job.tick, { noOverlap: true, name: 'tierdb-archive' });
       log.info({ cron: ctx.config.archiveCron, hot: ctx.config.hotPath }, 'serving: archive runs scheduled');
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
@@ -54,7 +36,7 @@ export function registerServe(program: Command): void {
       });
       await task.stop();
       await task.destroy();
-      if (running) await running;
+      await job.current();
       await store.close();
       log.info({}, 'stopped');
     });
