@@ -1,15 +1,10 @@
 /**
- * Which tables tier, by which time column, after how many days.
- * `hotDays` come from env (HOT_DAYS_*, see .env.example).
- * An app adopting tierdb lists its own tables here (drizzle tables or plain names).
+ * The registry of this clone: which tables tier, by which time column, after
+ * how many days. Here it is the demo's (src/demo/demoRegistry.ts: task_queue,
+ * messages, rule_logs, audit_logs, media_signatures; hotDays from HOT_DAYS_*).
+ *
+ * An app lists its own tables in `tierdb.config.mjs` (or .ts/.js), e.g.
+ *   export default [{ table: 'events', timeColumn: 'ts', timeUnit: 'unix_ms', hotDays: 14 }];
+ * `tierdb init --hot-path app.db` writes one from the database itself.
  */
-import { defineRegistry } from './src/index.js';
-import { auditLogs, mediaSignatures, messages, ruleLogs, taskQueue } from './src/hot/schema.js';
-
-export default defineRegistry(({ hotDays }) => [
-  { table: taskQueue, timeColumn: 'created_at', timeUnit: 'unix_s', hotDays: hotDays.task, priority: 1 },
-  { table: messages, timeColumn: 'create_time', timeUnit: 'unix_s', hotDays: hotDays.messages, priority: 2, appAssignsKeys: true },
-  { table: ruleLogs, timeColumn: 'created_at', timeUnit: 'unix_s', hotDays: hotDays.log, priority: 3, partition: 'month' },
-  { table: auditLogs, timeColumn: 'created_at', timeUnit: 'iso', hotDays: hotDays.log, priority: 4, partition: 'month' },
-  { table: mediaSignatures, timeColumn: 'created_at', timeUnit: 'unix_ms', hotDays: hotDays.sign, priority: 5, partition: 'month' },
-]);
+export { demoRegistry as default } from './src/demo/demoRegistry.js';

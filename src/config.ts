@@ -76,7 +76,7 @@ export function hotDaysVariable(table: string): string {
 export const ENV_VARS = {
   TIERDB_DATA_DIR: v(text, 'data', 'Folder for the hot SQLite file and the cold Parquet tree'),
   TIERDB_HOT_PATH: v(text, '', 'The hot SQLite file (default: <TIERDB_DATA_DIR>/hot.db); point it at an existing app database to adopt it'),
-  TIERDB_REGISTRY: v(text, 'archive-registry.ts', 'The registry module that lists the tiered tables'),
+  TIERDB_REGISTRY: v(text, '', 'The registry module that lists the tiered tables (default: tierdb.config.ts, .mjs or .js, else archive-registry.ts, in the working folder)'),
   AUTO_ARCHIVE_ENABLED: v(bool, 'true', '`tierdb serve` runs the archiver on ARCHIVE_CRON when true'),
   HOT_DAYS_TASK: v(wholeNumber(0, 36500), '7', 'Days task_queue rows stay hot'),
   HOT_DAYS_LOG: v(wholeNumber(0, 36500), '30', 'Days rule_logs and audit_logs rows stay hot'),
@@ -108,7 +108,8 @@ export interface TierConfig {
   readonly dataDir: string;
   readonly hotPath: string;
   readonly coldDir: string;
-  readonly registryPath: string;
+  /** The registry module named by TIERDB_REGISTRY / --registry; undefined: look in the working folder (see findRegistryModule). */
+  readonly registryPath: string | undefined;
   readonly autoArchiveEnabled: boolean;
   readonly hotDays: { readonly task: number; readonly log: number; readonly sign: number; readonly messages: number };
   /**
@@ -188,7 +189,7 @@ export function loadConfig(options: LoadConfigOptions = {}): TierConfig {
     dataDir,
     hotPath,
     coldDir: path.join(dataDir, 'cold'),
-    registryPath: path.resolve(p.TIERDB_REGISTRY),
+    registryPath: p.TIERDB_REGISTRY ? path.resolve(p.TIERDB_REGISTRY) : undefined,
     autoArchiveEnabled: p.AUTO_ARCHIVE_ENABLED,
     tableHotDays: Object.freeze(tableHotDays),
     hotDays: Object.freeze({

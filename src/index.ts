@@ -1,4 +1,6 @@
 export { openTierStore, type OpenTierStoreOptions, type TierStore } from './store/openTierStore.js';
+export { findRegistryModule, loadRegistryModule, REGISTRY_FILE_NAMES } from './registry/loadRegistryModule.js';
+export { materializeRegistry, type RegistryDefinition } from './registry/defineRegistry.js';
 export { defineRegistry, type RegistryEntryInput, type RegistryEntry, type Registry, type TimeUnit, type Partition } from './registry/defineRegistry.js';
 export type { ResolvedTable, ColumnInfo } from './registry/resolveRegistry.js';
 export { loadConfig, ENV_VARS, type TierConfig } from './config.js';

@@ -95,7 +95,7 @@ describe('loadConfig', () => {
       dataDir: path.resolve('data'),
       hotPath: path.resolve('data', 'hot.db'),
       coldDir: path.resolve('data', 'cold'),
-      registryPath: path.resolve('archive-registry.ts'),
+      registryPath: undefined,
       autoArchiveEnabled: true,
       hotDays: { task: 7, log: 30, sign: 60, messages: 7 },
       archiveBatchSize: 20_000,

@@ -2,13 +2,12 @@
  * The entry point: one call opens the hot store, binds the registry to it and
  * gives the archiver and the query bridge.
  */
-import { existsSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { loadConfig, type TierConfig } from '../config.js';
 import { RegistryError } from '../errors.js';
 import { HotStore } from '../hot/HotStore.js';
 import { noopLogger, type Logger } from '../logger.js';
 import { materializeRegistry, type RegistryDefinition } from '../registry/defineRegistry.js';
+import { findRegistryModule, loadRegistryModule, REGISTRY_FILE_NAMES } from '../registry/loadRegistryModule.js';
 import { resolveRegistry, type ResolvedTable } from '../registry/resolveRegistry.js';
 import { UniversalArchiver } from '../archive/UniversalArchiver.js';
 import { UnifiedQueryBridge } from '../query/UnifiedQueryBridge.js';
@@ -48,14 +47,15 @@ export interface TierStore extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-/** Imports the registry module named by the config. */
-export async function loadRegistryModule(registryPath: string): Promise<RegistryDefinition> {
-  if (!existsSync(registryPath)) {
-    throw new RegistryError(`registry module ${registryPath} does not exist (set TIERDB_REGISTRY or pass options.registry)`);
+/** The registry for a config: the module it names, else the first registry file in the working folder. */
+async function registryFromConfig(config: TierConfig): Promise<RegistryDefinition> {
+  const file = findRegistryModule(config.registryPath);
+  if (file === undefined) {
+    throw new RegistryError(
+      `no registry: pass options.registry, name a module with TIERDB_REGISTRY or --registry, or create one of ${REGISTRY_FILE_NAMES.join(', ')} in ${process.cwd()} (\`tierdb init\` writes one)`,
+    );
   }
-  const mod = (await import(pathToFileURL(registryPath).href)) as { default?: RegistryDefinition };
-  if (mod.default === undefined) throw new RegistryError(`registry module ${registryPath} has no default export (use export default defineRegistry([...]))`);
-  return mod.default;
+  return loadRegistryModule(file);
 }
 
 /**
@@ -70,7 +70,7 @@ export async function openTierStore(options: OpenTierStoreOptions = {}): Promise
     options.config ??
     loadConfig({ ...(options.env ? { env: options.env } : {}), ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.hotPath ? { hotPath: options.hotPath } : {}) });
   const logger = options.logger ?? noopLogger;
-  const definition = options.registry ?? (await loadRegistryModule(config.registryPath));
+  const definition = options.registry ?? (await registryFromConfig(config));
   const registry = materializeRegistry(definition, config);
   const readonly = options.readonly ?? false;
   checkHotPath(config.hotPath, config.coldDir, readonly);

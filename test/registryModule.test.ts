@@ -1,0 +1,65 @@
+/**
+ * Registries load anywhere: named, or found in the working folder; `.mjs`/`.js`
+ * natively, `.ts` through jiti; a module that fails to load is named with its cause.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { RegistryError } from '../src/errors.js';
+import { findRegistryModule, loadRegistryModule } from '../src/registry/loadRegistryModule.js';
+import { runCli } from './archiveFixtures.js';
+import { tempDir } from './helpers.js';
+
+describe('registry modules', () => {
+  it('finds tierdb.config.{ts,mjs,js} in the working folder, a named module first', () => {
+    const dir = tempDir();
+    expect(findRegistryModule(undefined, dir)).toBeUndefined();
+    writeFileSync(path.join(dir, 'tierdb.config.js'), 'export default [];');
+    expect(findRegistryModule(undefined, dir)).toBe(path.join(dir, 'tierdb.config.js'));
+    writeFileSync(path.join(dir, 'tierdb.config.mjs'), 'export default [];');
+    expect(findRegistryModule(undefined, dir)).toBe(path.join(dir, 'tierdb.config.mjs'));
+    writeFileSync(path.join(dir, 'tierdb.config.ts'), 'export default [];');
+    expect(findRegistryModule(undefined, dir)).toBe(path.join(dir, 'tierdb.config.ts'));
+    expect(findRegistryModule('elsewhere/reg.mjs', dir)).toBe(path.join(dir, 'elsewhere/reg.mjs'));
+  });
+
+  it('loads .mjs natively and .ts (with types and imports) through jiti', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'a.mjs'), `export default [{ table: 'events', timeColumn: 'ts', timeUnit: 'unix_s', hotDays: 3 }];`);
+    mkdirSync(path.join(dir, 'lib'));
+    writeFileSync(path.join(dir, 'lib', 'days.ts'), `export const days: number = 9;`);
+    writeFileSync(
+      path.join(dir, 'b.ts'),
+      `import { days } from './lib/days.js';\ninterface E { table: string; timeColumn: string; timeUnit: 'iso'; hotDays: number }\nconst e: E = { table: 'logs', timeColumn: 'at', timeUnit: 'iso', hotDays: days };\nexport default [e];`,
+    );
+    expect(await loadRegistryModule(path.join(dir, 'a.mjs'))).toEqual([{ table: 'events', timeColumn: 'ts', timeUnit: 'unix_s', hotDays: 3 }]);
+    expect(await loadRegistryModule(path.join(dir, 'b.ts'))).toEqual([{ table: 'logs', timeColumn: 'at', timeUnit: 'iso', hotDays: 9 }]);
+  });
+
+  it('names the file and the cause: missing, syntax error, throws, no default export, wrong default', async () => {
+    const dir = tempDir();
+    const cases: [string, string, RegExp][] = [
+      ['syntax.ts', 'export default [ { table: "x" ', /cannot load the registry module .*syntax\.ts: /],
+      ['syntax.mjs', 'export default [ { table: "x" ', /cannot load the registry module .*syntax\.mjs: .*SyntaxError|cannot load the registry module .*syntax\.mjs: /],
+      ['throws.mjs', 'throw new Error("boom at load");', /syntax|throws\.mjs: boom at load/],
+      ['nodefault.mjs', 'export const x = 1;', /nodefault\.mjs has no default export/],
+      ['wrong.mjs', 'export default 42;', /wrong\.mjs: its default export is number/],
+    ];
+    for (const [name, text, message] of cases) {
+      writeFileSync(path.join(dir, name), text);
+      const error = await loadRegistryModule(path.join(dir, name)).catch((e: unknown) => e);
+      expect(error, name).toBeInstanceOf(RegistryError);
+      expect((error as Error).message, name).toMatch(message);
+    }
+    await expect(loadRegistryModule(path.join(dir, 'missing.mjs'))).rejects.toThrow(/missing\.mjs does not exist/);
+  });
+
+  it('the CLI reports a broken registry by file and cause, without a stack trace', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'bad.ts'), 'export default [ { table: "x" ');
+    const r = await runCli(['--data-dir', dir, '--registry', path.join(dir, 'bad.ts'), 'migrate']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`cannot load the registry module ${path.join(dir, 'bad.ts')}`);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
