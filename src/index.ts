@@ -1,4 +1,5 @@
 export { openTierStore, type OpenTierStoreOptions, type TierStore } from './store/openTierStore.js';
+export { exportTable, EXPORT_FORMATS, type ExportFormat, type ExportReport, type ExportProgress } from './export/exportTable.js';
 export { findRegistryModule, loadRegistryModule, REGISTRY_FILE_NAMES } from './registry/loadRegistryModule.js';
 export { materializeRegistry, type RegistryDefinition } from './registry/defineRegistry.js';
 export { defineRegistry, type RegistryEntryInput, type RegistryEntry, type Registry, type TimeUnit, type Partition } from './registry/defineRegistry.js';

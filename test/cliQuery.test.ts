@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import registry from '../archive-registry.js';
-import { buildQueryOptions } from '../src/cli/commands/query.js';
+import { buildQueryOptions } from '../src/cli/filterOptions.js';
 import { affinityType } from '../src/cold/columnTypes.js';
 import { DuckDbEngine, sqlString } from '../src/cold/DuckDbEngine.js';
 import { csvLine, toJson } from '../src/query/formatRows.js';

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { assertOutputPath } from '../src/cli/assertOutputPath.js';
+import { assertOutputPath } from '../src/export/assertOutputPath.js';
 import { ArgumentError } from '../src/errors.js';
 import { runCli, seedTaskQueue } from './archiveFixtures.js';
 import { tempDir } from './helpers.js';

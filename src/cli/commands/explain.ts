@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { toJson } from '../../query/formatRows.js';
 import { openCliStore, type GlobalOptions } from '../context.js';
-import { addFilterOptions, buildQueryOptions, type FilterOptions } from './query.js';
+import { addFilterOptions, buildQueryOptions, type FilterOptions } from '../filterOptions.js';
 
 interface ExplainOptions extends FilterOptions {
   json?: boolean;
