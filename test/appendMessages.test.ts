@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import registry from '../archive-registry.js';
 import { appendMessages } from '../src/hot/appendMessages.js';
-import { MESSAGE_COLUMNS, normalizeMessage, normalizeMessageWithSchema } from '../src/hot/messageRow.js';
+import { MESSAGE_COLUMNS, normalizeFast, normalizeMessage, normalizeMessageWithSchema } from '../src/hot/messageRow.js';
 import { openTierStore, type TierStore } from '../src/store/openTierStore.js';
 import { tempDir, testConfig } from './helpers.js';
 
@@ -257,6 +257,14 @@ describe('appendMessages', () => {
       base(1, { unknown: 1n }),
     ];
     for (const input of inputs) expect(normalizeMessage(input), JSON.stringify(input, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))).toEqual(normalizeMessageWithSchema(input));
+    // The plain shape really takes the fast path (a fast path that always declines would pass the loop above),
+    // and whatever the fast path accepts, it gives exactly what the schema gives.
+    const plain = [base(1), base(2n ** 62n), base('123'), base(1, { is_chatroom_msg: 1, chatroom: 'r' }), base(1, { notify_type: 3, source: 5 })];
+    for (const input of plain) expect(normalizeFast(input), JSON.stringify(input, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))).toBeDefined();
+    for (const input of inputs) {
+      const fast = normalizeFast(input as Record<string, unknown>);
+      if (fast) expect(fast).toEqual(normalizeMessageWithSchema(input));
+    }
   });
 
   it('works on a raw handle opened without the store', async () => {

@@ -160,7 +160,7 @@ const optionalSafeInt = (v: unknown): boolean => v === undefined || v === null |
  * decimal text; other integers as numbers; texts as strings). Returns
  * undefined for anything else, which then goes through the zod schema.
  */
-function normalizeFast(row: Record<string, unknown>): NormalizedMessage | undefined {
+export function normalizeFast(row: Record<string, unknown>): NormalizedMessage | undefined {
   const rawId = row.msg_id;
   let msgId: bigint;
   if (typeof rawId === 'bigint') msgId = rawId;
