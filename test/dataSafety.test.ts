@@ -294,3 +294,25 @@ describe('ISO times with offsets, and rows that cannot move', () => {
     expect(state.hotKeys.length).toBeGreaterThan(total - 20_000 * (23 / 30));
   });
 });
+
+describe('grace files', () => {
+  it('a pending file that went missing is dropped, not a failure every run: its rows were still hot and move again', async () => {
+    const dir = tempDir();
+    const env = { ...ENV, ARCHIVE_GRACE_HOURS: '1' };
+    const total = await seedTaskQueue(dir, 1000, 20, env);
+    const store = await openTierStore({ config: testConfig(dir, env) });
+    try {
+      const first = await store.archiver.run({ now: NOW_MS, tables: ['task_queue'] });
+      expect(first.tables[0]!.pendingWritten).toBeGreaterThan(1);
+      const [gone] = store.hot.raw.prepare(`SELECT path FROM _tierdb_files WHERE state = 'pending' ORDER BY id LIMIT 1`).pluck().all() as string[];
+      rmSync(path.join(dir, 'cold', ...gone!.split('/')));
+      const later = await store.archiver.run({ now: NOW_MS + 2 * 3_600_000, tables: ['task_queue'] });
+      expect(later.tables[0]!.error).toBeUndefined();
+      expect(store.hot.raw.prepare('SELECT count(*) FROM _tierdb_files WHERE path = ?').pluck().get(gone)).toBe(0);
+    } finally {
+      await store.close();
+    }
+    expectExactlyOnce(await readTierState(dir), total);
+  });
+});
+

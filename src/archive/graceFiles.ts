@@ -28,10 +28,16 @@ export async function commitDuePending(ctx: ArchiveContext, engine: DuckDbEngine
     let keep = fileColumns.length === s.names.length && fileColumns.every((n, i) => n === s.names[i]);
     let fileRows: unknown[][] = [];
     if (keep) {
-      fileRows = await readParquetRows(engine, abs, s.names);
-      const keys = fileRows.map((r) => r[s.keyIndex]);
-      keep = fileRows.length === f.rows && keyChecksum(keys) === f.checksum;
-      if (!keep) ctx.logger.warn({ file: f.path }, 'pending file does not match its manifest row; dropping it');
+      try {
+        fileRows = await readParquetRows(engine, abs, s.names);
+        const keys = fileRows.map((r) => r[s.keyIndex]);
+        keep = fileRows.length === f.rows && keyChecksum(keys) === f.checksum;
+        if (!keep) ctx.logger.warn({ file: f.path }, 'pending file does not match its manifest row; dropping it (its rows are still hot)');
+      } catch (error) {
+        // A pending file's rows never left the hot table: dropping a missing or torn one loses nothing.
+        keep = false;
+        ctx.logger.warn({ file: f.path, err: error }, 'pending file is missing or unreadable; dropping it (its rows are still hot)');
+      }
     }
     if (keep) {
       try {
