@@ -16,7 +16,7 @@ import {
 } from '../src/demo/generateDemoData.js';
 import { generateStep, openStep, prepareStep, runDemo } from '../src/demo/runDemo.js';
 import { ArgumentError, TierError } from '../src/errors.js';
-import { HotStore } from '../src/hot/HotStore.js';
+import { APP_MIGRATIONS, HotStore } from '../src/hot/HotStore.js';
 import { defineRegistry } from '../src/registry/defineRegistry.js';
 import { collectStats, type TierStats } from '../src/stats/collectStats.js';
 import { openTierStore } from '../src/store/openTierStore.js';
@@ -29,7 +29,7 @@ const SMALL: DemoDataOptions = { rows: 5000, days: 30, seed: 7, now: NOW };
 const allRows = (table: DemoTable, options: DemoDataOptions) => [...generateDemoRows(table, options)];
 
 function openHot(): HotStore {
-  const hot = HotStore.open({ path: path.join(tempDir(), 'hot.db') });
+  const hot = HotStore.open({ path: path.join(tempDir(), 'hot.db'), migrations: APP_MIGRATIONS });
   onTestFinished(() => hot.close());
   return hot;
 }

@@ -2,12 +2,12 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { HotStore } from '../src/hot/HotStore.js';
+import { APP_MIGRATIONS, HotStore } from '../src/hot/HotStore.js';
 import { messages } from '../src/hot/schema.js';
 import { tempDir } from './helpers.js';
 
 function openHot(file: string, migrations?: false): HotStore {
-  const hot = HotStore.open({ path: file, ...(migrations === false ? { migrations } : {}) });
+  const hot = HotStore.open({ path: file, migrations: migrations ?? APP_MIGRATIONS });
   onTestFinished(() => hot.close());
   return hot;
 }

@@ -2,6 +2,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { RegistryError } from '../src/errors.js';
+import { APP_MIGRATIONS } from '../src/hot/HotStore.js';
 import { taskQueue } from '../src/hot/schema.js';
 import { defineRegistry, materializeRegistry, type RegistryEntryInput } from '../src/registry/defineRegistry.js';
 import { openTierStore, type TierStore } from '../src/store/openTierStore.js';
@@ -24,7 +25,7 @@ async function open(entries: RegistryEntryInput[], setup?: (raw: Database.Databa
     setup(raw);
     raw.close();
   }
-  const store = await openTierStore({ config, registry: defineRegistry(entries), ...(setup ? { migrations: false as const } : {}) });
+  const store = await openTierStore({ config, registry: defineRegistry(entries), migrations: setup ? false : APP_MIGRATIONS });
   onTestFinished(() => store.close());
   return store;
 }
@@ -171,5 +172,23 @@ describe('defineRegistry', () => {
   it('keeps tables the store resolves in priority order', async () => {
     const store = await open([entry({ table: 'messages', timeColumn: 'create_time', priority: 9 }), entry({ priority: 2 })]);
     expect(store.tables.map((t) => t.table)).toEqual(['task_queue', 'messages']);
+  });
+});
+
+describe('a generic core', () => {
+  it("opening a user's database with the user's registry creates only tierdb's _tierdb_ tables; the demo registry brings the demo schema", async () => {
+    const dataDir = tempDir();
+    const raw = new Database(path.join(dataDir, 'hot.db'));
+    raw.exec('CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL)');
+    raw.close();
+    const store = await openTierStore({ config: testConfig(dataDir), registry: [{ table: 'events', timeColumn: 'at', timeUnit: 'unix_s', hotDays: 3 }] });
+    const tables = store.hot.raw.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).pluck().all() as string[];
+    await store.close();
+    expect(tables.filter((t) => !t.startsWith('_tierdb_'))).toEqual(['events']);
+    const { demoRegistry } = await import('../src/demo/demoRegistry.js');
+    const demo = await openTierStore({ config: testConfig(tempDir()), registry: demoRegistry });
+    const demoTables = demo.tables.map((t) => t.table);
+    await demo.close();
+    expect(demoTables).toEqual(['task_queue', 'messages', 'rule_logs', 'audit_logs', 'media_signatures']);
   });
 });

@@ -26,8 +26,8 @@ export interface HotStoreOptions {
   /** The SQLite file; its folder is created. */
   path: string;
   /**
-   * The application schema's migrations folder, or `false` to leave the
-   * application's tables alone (adopting an existing database). Default: the demo schema.
+   * The application schema's migrations folder (APP_MIGRATIONS for the demo
+   * schema), or `false` (the default) to leave the application's tables alone.
    */
   migrations?: string | false;
   readonly?: boolean;
@@ -127,7 +127,7 @@ export class HotStore {
       configureConnection(raw, options.readonly);
       const store = new HotStore(raw, filePath, logger);
       if (options.readonly) assertTierdbSchemaCurrent(raw, filePath);
-      else store.#migrate(options.migrations === undefined ? APP_MIGRATIONS : options.migrations);
+      else store.#migrate(options.migrations ?? false);
       return store;
     } catch (error) {
       raw.close();

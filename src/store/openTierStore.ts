@@ -4,9 +4,9 @@
  */
 import { loadConfig, type TierConfig } from '../config.js';
 import { RegistryError } from '../errors.js';
-import { HotStore } from '../hot/HotStore.js';
+import { APP_MIGRATIONS, HotStore } from '../hot/HotStore.js';
 import { noopLogger, type Logger } from '../logger.js';
-import { materializeRegistry, type RegistryDefinition } from '../registry/defineRegistry.js';
+import { APP_SCHEMA, materializeRegistry, type RegistryDefinition } from '../registry/defineRegistry.js';
 import { findRegistryModule, loadRegistryModule, REGISTRY_FILE_NAMES } from '../registry/loadRegistryModule.js';
 import { resolveRegistry, type ResolvedTable } from '../registry/resolveRegistry.js';
 import { UniversalArchiver } from '../archive/UniversalArchiver.js';
@@ -20,7 +20,11 @@ export interface OpenTierStoreOptions {
   /** The registry; default: the module at TIERDB_REGISTRY (`archive-registry.ts`). */
   registry?: RegistryDefinition;
   logger?: Logger;
-  /** Application migrations folder, or false to leave the app's tables alone. Default: the demo schema. */
+  /**
+   * Application migrations folder, or false to leave the app's tables alone. Default: false — tierdb
+   * creates only its own `_tierdb_` tables — unless the registry is a preset that brings its schema
+   * (the WeChat demo's), whose migrations are then applied.
+   */
   migrations?: string | false;
   /** A config already loaded; otherwise read from env (and `.env`). */
   config?: TierConfig;
@@ -77,7 +81,7 @@ export async function openTierStore(options: OpenTierStoreOptions = {}): Promise
   const hot = HotStore.open({
     path: config.hotPath,
     readonly,
-    ...(options.migrations !== undefined ? { migrations: options.migrations } : {}),
+    migrations: options.migrations ?? ((definition as { [APP_SCHEMA]?: string })[APP_SCHEMA] === 'wechat-demo' ? APP_MIGRATIONS : false),
     logger: logger.child({ subsystem: 'hot' }),
   });
   let tables: readonly ResolvedTable[];
