@@ -11,6 +11,7 @@ import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeS
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { durableRename, fsyncFile, mkdirDurable } from '../cold/fsyncFile.js';
+import { describeFileKind } from '../describeFileKind.js';
 import { ConfigError, StoreIdentityError } from '../errors.js';
 import { listTreeFiles } from '../archive/recovery.js';
 import { manifestFileCount } from '../manifest/manifestFiles.js';
@@ -27,13 +28,7 @@ export interface StoreMarker {
 }
 
 function fileKind(p: string): string {
-  const st = statSync(p);
-  if (st.isDirectory()) return 'a directory';
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
-  if (st.isFIFO()) return 'a FIFO';
-  if (st.isSocket()) return 'a socket';
-  return 'not a regular file';
+  return describeFileKind(statSync(p));
 }
 
 /** The tree's marker, or undefined when there is none. A marker that cannot be read is an error naming it. */
