@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import { loadConfig } from '../src/config.js';
 import { APP_MIGRATIONS } from '../src/hot/HotStore.js';
 import { generateMessages, type DemoMessage } from '../src/demo/generateDemoData.js';
-import { MESSAGE_COLUMNS } from '../src/hot/messageRow.js';
+import { MESSAGE_COLUMNS } from '../src/presets/wechat/messageRow.js';
 import { openTierStore } from '../src/store/openTierStore.js';
 import registry from '../archive-registry.js';
 import { BENCH_DATA_DIR, round, writeResult } from './lib.js';

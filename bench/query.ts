@@ -55,7 +55,7 @@ import { readColumns } from '../src/registry/resolveRegistry.js';
 import { openTierStore, type TierStore } from '../src/store/openTierStore.js';
 import { benchConfig, DATA_NOW } from './archiveData.js';
 import { BENCH_DATA_DIR, percentile, round, writeResult } from './lib.js';
-import { MESSAGE_COLUMNS } from '../src/hot/messageRow.js';
+import { MESSAGE_COLUMNS } from '../src/presets/wechat/messageRow.js';
 
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 const DAY_S = 86_400;

@@ -6,14 +6,14 @@ export { defineRegistry, type RegistryEntryInput, type RegistryEntry, type Regis
 export type { ResolvedTable, ColumnInfo } from './registry/resolveRegistry.js';
 export { loadConfig, ENV_VARS, type TierConfig } from './config.js';
 export { HotStore, APP_MIGRATIONS } from './hot/HotStore.js';
-export type { AppendResult, RejectedRow } from './hot/appendMessages.js';
+export type { AppendResult, RejectedRow } from './presets/wechat/appendMessages.js';
 export * from './errors.js';
 export { noopLogger, type Logger } from './logger.js';
 export { UnifiedQueryBridge } from './query/UnifiedQueryBridge.js';
 export type { QueryOptions, Where, WhereOperators, WhereScalar, OrderBy, SortDirection, Row, ExplainResult } from './query/QueryOptions.js';
 export { UniversalArchiver } from './archive/UniversalArchiver.js';
 export type { ArchiveReport, ArchiveRunOptions, ArchiveProgress, TableReport } from './archive/ArchiveReport.js';
-export { ingestJsonl } from './ingest/ingestJsonl.js';
+export { ingestJsonl } from './presets/wechat/ingestJsonl.js';
 export type { StreamOptions } from './query/streamUnifiedQuery.js';
 export { inspectDatabase, type DatabaseInspection, type TableInspection, type InspectOptions } from './init/inspectDatabase.js';
 export { runInit, type InitReport, type RunInitOptions } from './init/runInit.js';

@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import registry from '../archive-registry.js';
-import { appendMessages } from '../src/hot/appendMessages.js';
-import { MESSAGE_COLUMNS, normalizeFast, normalizeMessage, normalizeMessageWithSchema } from '../src/hot/messageRow.js';
+import { appendMessages } from '../src/presets/wechat/appendMessages.js';
+import { MESSAGE_COLUMNS, normalizeFast, normalizeMessage, normalizeMessageWithSchema } from '../src/presets/wechat/messageRow.js';
 import { openTierStore, type TierStore } from '../src/store/openTierStore.js';
 import { tempDir, testConfig } from './helpers.js';
 

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import registry from '../archive-registry.js';
 import { ArgumentError, TierError } from '../src/errors.js';
-import { appendMessages } from '../src/hot/appendMessages.js';
-import { checkpointName, ingestJsonl, type IngestCheckpoint } from '../src/ingest/ingestJsonl.js';
+import { appendMessages } from '../src/presets/wechat/appendMessages.js';
+import { checkpointName, ingestJsonl, type IngestCheckpoint } from '../src/presets/wechat/ingestJsonl.js';
 import { openTierStore, type TierStore } from '../src/store/openTierStore.js';
 import { tempDir, testConfig } from './helpers.js';
 

@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { APP_MIGRATIONS, HotStore } from '../src/hot/HotStore.js';
-import { messages } from '../src/hot/schema.js';
+import { messages } from '../src/presets/wechat/schema.js';
 import { tempDir } from './helpers.js';
 
 function openHot(file: string, migrations?: false): HotStore {

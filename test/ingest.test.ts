@@ -5,8 +5,8 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import registry from '../archive-registry.js';
 import { TierError } from '../src/errors.js';
-import { checkpointName, ingestJsonl, rejectsPathFor, type IngestCheckpoint } from '../src/ingest/ingestJsonl.js';
-import { parseJsonLine, quoteBigIntegers } from '../src/ingest/parseJsonLine.js';
+import { checkpointName, ingestJsonl, rejectsPathFor, type IngestCheckpoint } from '../src/presets/wechat/ingestJsonl.js';
+import { parseJsonLine, quoteBigIntegers } from '../src/presets/wechat/parseJsonLine.js';
 import { openTierStore, type TierStore } from '../src/store/openTierStore.js';
 import { cliEnv, REPO_ROOT, tempDir, testConfig } from './helpers.js';
 

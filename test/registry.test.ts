@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { RegistryError } from '../src/errors.js';
 import { APP_MIGRATIONS } from '../src/hot/HotStore.js';
-import { taskQueue } from '../src/hot/schema.js';
+import { taskQueue } from '../src/presets/wechat/schema.js';
 import { defineRegistry, materializeRegistry, type RegistryEntryInput } from '../src/registry/defineRegistry.js';
 import { openTierStore, type TierStore } from '../src/store/openTierStore.js';
 import { tempDir, testConfig } from './helpers.js';

@@ -4,7 +4,7 @@
  * when no registry module is found, so the demo runs in an empty folder.
  */
 import { APP_SCHEMA, defineRegistry, type RegistryDefinition } from '../registry/defineRegistry.js';
-import { auditLogs, mediaSignatures, messages, ruleLogs, taskQueue } from '../hot/schema.js';
+import { auditLogs, mediaSignatures, messages, ruleLogs, taskQueue } from '../presets/wechat/schema.js';
 
 export const demoRegistry: RegistryDefinition & { [APP_SCHEMA]?: string } = defineRegistry(({ hotDays }) => [
   { table: taskQueue, timeColumn: 'created_at', timeUnit: 'unix_s', hotDays: hotDays.task, priority: 1 },

@@ -10,7 +10,7 @@ import type Database from 'better-sqlite3';
 import { ArgumentError } from '../errors.js';
 import * as words from './demoVocabulary.js';
 import { Rng, hash32, weighted } from './random.js';
-import { MESSAGE_COLUMNS } from '../hot/messageRow.js';
+import { MESSAGE_COLUMNS } from '../presets/wechat/messageRow.js';
 
 export const DEMO_TABLES = ['messages', 'task_queue', 'rule_logs', 'audit_logs', 'media_signatures'] as const;
 export type DemoTable = (typeof DEMO_TABLES)[number];

@@ -10,8 +10,8 @@ import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { TierError } from '../errors.js';
 import { noopLogger, type Logger } from '../logger.js';
-import * as appSchema from './schema.js';
-import { appendMessagesChecked, type AppendResult } from './appendMessages.js';
+import * as appSchema from '../presets/wechat/schema.js';
+import { appendMessagesChecked, type AppendResult } from '../presets/wechat/appendMessages.js';
 import type { ColdKeyIndex } from '../cold/ColdKeyIndex.js';
 
 const MIGRATIONS_ROOT = fileURLToPath(new URL('../../migrations/', import.meta.url));

@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { TierError } from '../../errors.js';
-import { ingestJsonl } from '../../ingest/ingestJsonl.js';
+import { ingestJsonl } from '../../presets/wechat/ingestJsonl.js';
 import { cliContext, openCliStore, type GlobalOptions } from '../context.js';
 import { createProgress } from '../progress.js';
 

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
-import type { ColdKeyIndex } from '../cold/ColdKeyIndex.js';
-import { coldKeyCandidates, coldKeyId, type ColdKey } from '../cold/coldKeyCandidates.js';
-import { ArgumentError, TierError } from '../errors.js';
+import type { ColdKeyIndex } from '../../cold/ColdKeyIndex.js';
+import { coldKeyCandidates, coldKeyId, type ColdKey } from '../../cold/coldKeyCandidates.js';
+import { ArgumentError, TierError } from '../../errors.js';
 import { MESSAGE_COLUMNS, normalizeMessage, type MessageValues } from './messageRow.js';
 
 export interface RejectedRow {

@@ -15,9 +15,9 @@ import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { open, stat, truncate, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import type { ColdKeyIndex } from '../cold/ColdKeyIndex.js';
-import { TierError } from '../errors.js';
-import { appendMessagesChecked } from '../hot/appendMessages.js';
+import type { ColdKeyIndex } from '../../cold/ColdKeyIndex.js';
+import { TierError } from '../../errors.js';
+import { appendMessagesChecked } from './appendMessages.js';
 import { parseJsonLine } from './parseJsonLine.js';
 
 export interface IngestOptions {

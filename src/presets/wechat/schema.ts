@@ -4,7 +4,7 @@
  * own schema instead; tierdb then reads columns from SQLite itself.
  */
 import { sql } from 'drizzle-orm';
-import { TierError } from '../errors.js';
+import { TierError } from '../../errors.js';
 import { blob, customType, index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 /**
