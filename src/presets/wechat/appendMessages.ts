@@ -1,20 +1,12 @@
 import type Database from 'better-sqlite3';
 import type { ColdKeyIndex } from '../../cold/ColdKeyIndex.js';
-import { coldKeyCandidates, coldKeyId, type ColdKey } from '../../cold/coldKeyCandidates.js';
-import { ArgumentError, TierError } from '../../errors.js';
+import { coldKeyId } from '../../cold/coldKeyCandidates.js';
+import { ArgumentError } from '../../errors.js';
+import type { AppendResult } from '../../hot/AppendResult.js';
+import { insertWithColdLookup, insertWithoutColdLookup, type ColdCheckedInsert } from '../../hot/coldCheckedInsert.js';
 import { MESSAGE_COLUMNS, normalizeMessage, type MessageValues } from './messageRow.js';
 
-export interface RejectedRow {
-  /** Position of the row in the input. */
-  index: number;
-  reason: string;
-}
-
-export interface AppendResult {
-  inserted: number;
-  duplicates: number;
-  rejected: RejectedRow[];
-}
+export type { AppendResult, RejectedRow } from '../../hot/AppendResult.js';
 
 const TABLE = 'messages';
 const KEY = 'msg_id';
@@ -61,63 +53,45 @@ function validate(rows: unknown): Validated {
   return { result, valid };
 }
 
-/** Keys already read from cold files, and which files they were read from. */
-interface ColdChecked {
-  files: Set<string>;
-  found: Set<string>;
-}
-
-/** Thrown inside the transaction when the manifest names a file not yet read: roll back, read it, retry. */
-class ColdFilesChanged extends Error {
-  constructor(readonly candidates: Map<string, ColdKey[]>) {
-    super('cold files changed');
-  }
-}
-
-/** SQLite's disk-full error, named with the file; other errors unchanged. */
-function toDiskFullError(error: unknown, raw: Database.Database, rowCount: number): unknown {
-  if ((error as { code?: unknown }).code !== 'SQLITE_FULL') return error;
-  return new TierError(
-    'TIERDB_DISK_FULL',
-    `the disk holding the hot database ${raw.name} is full: none of the ${rowCount} rows of this call were stored. Free space and append them again`,
-    { cause: error },
-  );
-}
-
 /**
- * Inserts in one IMMEDIATE transaction (so no archiver commit can slip in
- * between the manifest check and the inserts). Keys in `cold.found` count as
- * duplicates; a candidate file not in `cold.files` aborts with ColdFilesChanged.
+ * Inserts in one IMMEDIATE transaction (see coldCheckedInsert). Keys in
+ * `coldFound` count as duplicates, like keys already hot.
  */
-function insert(
+function insertBody(
   raw: Database.Database,
   { result, valid }: Validated,
-  candidatesOf: (keys: ColdKey[]) => Map<string, ColdKey[]>,
-  cold: ColdChecked,
   alsoInTransaction: ((result: AppendResult) => void) | undefined,
-): AppendResult {
+): (coldFound: ReadonlySet<string>) => AppendResult {
   const stmt = insertStatement(raw);
-  const keys = valid.map((v) => v[0] as bigint);
-  const attempt = { inserted: 0, duplicates: 0 };
-  try {
-    raw.transaction(() => {
-      const candidates = candidatesOf(keys);
-      for (const file of candidates.keys()) if (!cold.files.has(file)) throw new ColdFilesChanged(candidates);
-      for (const values of valid) {
-        if (cold.found.size > 0 && cold.found.has(coldKeyId(values[0]))) attempt.duplicates++;
-        else if (stmt.run(values).changes === 1) attempt.inserted++;
-        else attempt.duplicates++;
-      }
-      result.inserted = attempt.inserted;
-      result.duplicates = attempt.duplicates;
+  return (coldFound) => {
+    const attempt = { inserted: 0, duplicates: 0 };
+    for (const values of valid) {
+      if (coldFound.size > 0 && coldFound.has(coldKeyId(values[0]))) attempt.duplicates++;
+      else if (stmt.run(values).changes === 1) attempt.inserted++;
+      else attempt.duplicates++;
+    }
+    result.inserted = attempt.inserted;
+    result.duplicates = attempt.duplicates;
+    try {
       alsoInTransaction?.(result);
-    }).immediate();
-  } catch (error) {
-    result.inserted = 0;
-    result.duplicates = 0;
-    throw toDiskFullError(error, raw, valid.length + result.rejected.length);
-  }
-  return result;
+    } catch (error) {
+      result.inserted = 0;
+      result.duplicates = 0;
+      throw error;
+    }
+    return result;
+  };
+}
+
+function job(raw: Database.Database, validated: Validated, alsoInTransaction: ((result: AppendResult) => void) | undefined): ColdCheckedInsert<AppendResult> {
+  return {
+    raw,
+    table: TABLE,
+    keyColumn: KEY,
+    keys: validated.valid.map((v) => v[0] as bigint),
+    rowCount: validated.valid.length + validated.result.rejected.length,
+    body: insertBody(raw, validated, alsoInTransaction),
+  };
 }
 
 /**
@@ -139,18 +113,7 @@ export function appendMessages(
   rows: readonly unknown[],
   alsoInTransaction?: (result: AppendResult) => void,
 ): AppendResult {
-  const validated = validate(rows);
-  try {
-    return insert(raw, validated, (keys) => coldKeyCandidates(raw, TABLE, keys), { files: new Set(), found: new Set() }, alsoInTransaction);
-  } catch (error) {
-    if (!(error instanceof ColdFilesChanged)) throw error;
-    const keys = [...new Set([...error.candidates.values()].flat())];
-    throw new TierError(
-      'TIERDB_COLD_CHECK_NEEDED',
-      `${keys.length} msg_id(s) (first: ${String(keys[0])}) fall inside the key range of cold file(s) ${[...error.candidates.keys()].join(', ')}, ` +
-        'which a bare SQLite handle cannot read to dedupe them; nothing was inserted. Append through an open store (store.hot.appendMessages, ingestJsonl(store, ...))',
-    );
-  }
+  return insertWithoutColdLookup(job(raw, validate(rows), alsoInTransaction), 'store.hot.appendMessages, ingestJsonl(store, ...)');
 }
 
 /**
@@ -166,20 +129,5 @@ export async function appendMessagesChecked(
   alsoInTransaction?: (result: AppendResult) => void,
 ): Promise<AppendResult> {
   if (!coldKeys) return appendMessages(raw, rows, alsoInTransaction);
-  const validated = validate(rows);
-  const candidatesOf = (keys: ColdKey[]) => coldKeys.candidates(raw, TABLE, KEY, keys);
-  const cold: ColdChecked = { files: new Set(), found: new Set() };
-  let toRead = candidatesOf(validated.valid.map((v) => v[0] as bigint));
-  for (;;) {
-    if (toRead.size > 0) {
-      for (const id of await coldKeys.findKeys(KEY, toRead)) cold.found.add(id);
-      for (const file of toRead.keys()) cold.files.add(file);
-    }
-    try {
-      return insert(raw, validated, candidatesOf, cold, alsoInTransaction);
-    } catch (error) {
-      if (!(error instanceof ColdFilesChanged)) throw error;
-      toRead = new Map([...error.candidates].filter(([file]) => !cold.files.has(file)));
-    }
-  }
+  return insertWithColdLookup(job(raw, validate(rows), alsoInTransaction), coldKeys);
 }
