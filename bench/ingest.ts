@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { loadConfig } from '../src/config.js';
-import { APP_MIGRATIONS } from '../src/hot/HotStore.js';
+import { APP_MIGRATIONS } from '../src/presets/wechat/wechatPreset.js';
 import { generateMessages, type DemoMessage } from '../src/demo/generateDemoData.js';
 import { MESSAGE_COLUMNS } from '../src/presets/wechat/messageRow.js';
 import { openTierStore } from '../src/store/openTierStore.js';

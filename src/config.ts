@@ -78,10 +78,10 @@ export const ENV_VARS = {
   TIERDB_HOT_PATH: v(text, '', 'The hot SQLite file (default: <TIERDB_DATA_DIR>/hot.db); point it at an existing app database to adopt it'),
   TIERDB_REGISTRY: v(text, '', 'The registry module that lists the tiered tables (default: tierdb.config.ts, .mjs or .js, else archive-registry.ts, in the working folder)'),
   AUTO_ARCHIVE_ENABLED: v(bool, 'true', '`tierdb serve` runs the archiver on ARCHIVE_CRON when true'),
-  HOT_DAYS_TASK: v(wholeNumber(0, 36500), '7', 'Days task_queue rows stay hot'),
-  HOT_DAYS_LOG: v(wholeNumber(0, 36500), '30', 'Days rule_logs and audit_logs rows stay hot'),
-  HOT_DAYS_SIGN: v(wholeNumber(0, 36500), '60', 'Days media_signatures rows stay hot'),
-  HOT_DAYS_MESSAGES: v(wholeNumber(0, 36500), '7', 'Days messages rows stay hot'),
+  HOT_DAYS_TASK: v(wholeNumber(0, 36500), '7', 'WeChat demo preset: days task_queue rows stay hot'),
+  HOT_DAYS_LOG: v(wholeNumber(0, 36500), '30', 'WeChat demo preset: days rule_logs and audit_logs rows stay hot'),
+  HOT_DAYS_SIGN: v(wholeNumber(0, 36500), '60', 'WeChat demo preset: days media_signatures rows stay hot'),
+  HOT_DAYS_MESSAGES: v(wholeNumber(0, 36500), '7', 'WeChat demo preset: days messages rows stay hot'),
   ARCHIVE_BATCH_SIZE: v(wholeNumber(1, 10_000_000), '20000', 'Most rows moved in one chunk (one Parquet file, one commit: app writers wait for that commit)'),
   ARCHIVE_MAX_WORKERS: v(wholeNumber(1, 64), '2', 'Threads DuckDB uses to write and read Parquet'),
   ARCHIVE_ZSTD_LEVEL: v(wholeNumber(1, 22), '6', 'zstd level of the cold Parquet files'),
@@ -111,10 +111,10 @@ export interface TierConfig {
   /** The registry module named by TIERDB_REGISTRY / --registry; undefined: look in the working folder (see findRegistryModule). */
   readonly registryPath: string | undefined;
   readonly autoArchiveEnabled: boolean;
-  readonly hotDays: { readonly task: number; readonly log: number; readonly sign: number; readonly messages: number };
   /**
    * Every `HOT_DAYS_<NAME>` variable given, by variable name. A registered table
    * whose upper-cased name (other characters → `_`) is `<NAME>` takes its hot days from it.
+   * (The demo preset reads HOT_DAYS_TASK / _MESSAGES / _LOG / _SIGN from here: wechatHotDays.)
    */
   readonly tableHotDays: Readonly<Record<string, number>>;
   readonly archiveBatchSize: number;
@@ -192,12 +192,6 @@ export function loadConfig(options: LoadConfigOptions = {}): TierConfig {
     registryPath: p.TIERDB_REGISTRY ? path.resolve(p.TIERDB_REGISTRY) : undefined,
     autoArchiveEnabled: p.AUTO_ARCHIVE_ENABLED,
     tableHotDays: Object.freeze(tableHotDays),
-    hotDays: Object.freeze({
-      task: p.HOT_DAYS_TASK,
-      log: p.HOT_DAYS_LOG,
-      sign: p.HOT_DAYS_SIGN,
-      messages: p.HOT_DAYS_MESSAGES,
-    }),
     archiveBatchSize: p.ARCHIVE_BATCH_SIZE,
     archiveMaxWorkers: p.ARCHIVE_MAX_WORKERS,
     archiveZstdLevel: p.ARCHIVE_ZSTD_LEVEL,

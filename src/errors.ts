@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   TIERDB_DEMO: 'the demo could not run',
   TIERDB_DEMO_REFUSED: 'the demo refused a data folder that is not its own',
   TIERDB_DISK_FULL: 'SQLite or the file system reported a full disk',
+  TIERDB_DUPLICATE_KEY: 'an append with onConflict: error met a key already stored, hot or cold (DuplicateKeyError)',
   TIERDB_FILE_EXISTS: 'an output file exists and --force was not given',
   TIERDB_HOT_OPEN: 'the hot SQLite file cannot be opened or created',
   TIERDB_INGEST_CHECKPOINT: 'a JSONL ingest checkpoint does not match its input',
@@ -25,6 +26,7 @@ export const ERROR_CODES = {
   TIERDB_NOT_A_STORE: 'a read-only open of a file without tierdb tables',
   TIERDB_NOT_BUILT: 'a feature not built yet (NotBuiltError)',
   TIERDB_NOT_SQLITE: 'a file that is not a SQLite database',
+  TIERDB_PRESET_MISSING: 'a preset feature (store.hot.appendMessages) on a store opened without that preset',
   TIERDB_READ_ONLY: 'a write through the read-only bridge (ReadOnlyError)',
   TIERDB_READ_ONLY_STORE: 'a write through a store opened read-only (ReadOnlyStoreError)',
   TIERDB_REGISTRY: 'a registry entry that is malformed or names a missing table or column (RegistryError)',
@@ -57,6 +59,16 @@ export class ConfigError extends TierError {
 export class RegistryError extends TierError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('TIERDB_REGISTRY', message, options);
+  }
+}
+
+/** An append with `onConflict: 'error'` met a row whose key (or another unique column) is already stored; nothing of the call was inserted. */
+export class DuplicateKeyError extends TierError {
+  /** Position of the row in the input. */
+  readonly index: number;
+  constructor(index: number, message: string, options?: { cause?: unknown }) {
+    super('TIERDB_DUPLICATE_KEY', message, options);
+    this.index = index;
   }
 }
 

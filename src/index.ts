@@ -5,8 +5,12 @@ export { materializeRegistry, type RegistryDefinition } from './registry/defineR
 export { defineRegistry, type RegistryEntryInput, type RegistryEntry, type Registry, type TimeUnit, type Partition } from './registry/defineRegistry.js';
 export type { ResolvedTable, ColumnInfo } from './registry/resolveRegistry.js';
 export { loadConfig, ENV_VARS, type TierConfig } from './config.js';
-export { HotStore, APP_MIGRATIONS } from './hot/HotStore.js';
-export type { AppendResult, RejectedRow } from './presets/wechat/appendMessages.js';
+export { HotStore, type DrizzleSchema } from './hot/HotStore.js';
+export type { AppendResult, RejectedRow, AppendOptions, OnConflict } from './hot/AppendResult.js';
+export { int64 } from './hot/int64.js';
+export type { TierPreset } from './presets/TierPreset.js';
+export { wechatPreset, wechatRegistry, APP_MIGRATIONS } from './presets/wechat/wechatPreset.js';
+export * as wechatSchema from './presets/wechat/schema.js';
 export * from './errors.js';
 export { noopLogger, type Logger } from './logger.js';
 export { UnifiedQueryBridge } from './query/UnifiedQueryBridge.js';

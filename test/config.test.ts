@@ -5,6 +5,7 @@ import dotenv from 'dotenv';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ENV_VARS, loadConfig } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
+import { wechatHotDays } from '../src/presets/wechat/wechatHotDays.js';
 import { cliEnv, REPO_ROOT, tempDir } from './helpers.js';
 
 /** loadConfig on exactly these variables, no `.env`, no process env. */
@@ -80,12 +81,12 @@ describe('loadConfig', () => {
   it('returns a frozen config', () => {
     const config = configFrom({});
     expect(Object.isFrozen(config)).toBe(true);
-    expect(Object.isFrozen(config.hotDays)).toBe(true);
+    expect(Object.isFrozen(config.tableHotDays)).toBe(true);
     expect(() => {
       (config as { archiveBatchSize: number }).archiveBatchSize = 1;
     }).toThrow(TypeError);
     expect(() => {
-      (config.hotDays as { task: number }).task = 1;
+      (wechatHotDays(config) as { task: number }).task = 1;
     }).toThrow(TypeError);
   });
 
@@ -97,7 +98,6 @@ describe('loadConfig', () => {
       coldDir: path.resolve('data', 'cold'),
       registryPath: undefined,
       autoArchiveEnabled: true,
-      hotDays: { task: 7, log: 30, sign: 60, messages: 7 },
       archiveBatchSize: 20_000,
       archiveMaxWorkers: 2,
       archiveZstdLevel: 6,
@@ -112,6 +112,7 @@ describe('loadConfig', () => {
       tableHotDays: {},
       logLevel: 'info',
     });
+    expect(wechatHotDays(config)).toEqual({ task: 7, log: 30, sign: 60, messages: 7 });
   });
 
   it('parses good values', () => {
@@ -123,7 +124,7 @@ describe('loadConfig', () => {
       ARCHIVE_GRACE_HOURS: '2.5',
       TIERDB_SQLITE_SCAN: 'isolated',
     });
-    expect(config.hotDays.task).toBe(14);
+    expect(wechatHotDays(config).task).toBe(14);
     expect(config.autoArchiveEnabled).toBe(false);
     expect(config.archiveBackupEnabled).toBe(true);
     expect(config.duckdbMemoryLimit).toBe('1.5GiB');
@@ -144,12 +145,12 @@ describe('loadConfig', () => {
     vi.stubEnv('HOT_DAYS_TASK', undefined);
     vi.stubEnv('ARCHIVE_BATCH_SIZE', undefined);
     const fromFile = loadConfig({ envFile: dir });
-    expect(fromFile.hotDays.task).toBe(14);
+    expect(wechatHotDays(fromFile).task).toBe(14);
     expect(fromFile.archiveBatchSize).toBe(500);
 
     vi.stubEnv('HOT_DAYS_TASK', '21');
     const realWins = loadConfig({ envFile: dir });
-    expect(realWins.hotDays.task).toBe(21);
+    expect(wechatHotDays(realWins).task).toBe(21);
     expect(realWins.archiveBatchSize).toBe(500);
   });
 
@@ -157,7 +158,7 @@ describe('loadConfig', () => {
     const dir = tempDir();
     writeFileSync(path.join(dir, '.env'), 'HOT_DAYS_TASK=14\n');
     vi.stubEnv('HOT_DAYS_TASK', undefined);
-    expect(loadConfig({ envFile: false }).hotDays.task).toBe(7);
+    expect(wechatHotDays(loadConfig({ envFile: false })).task).toBe(7);
   });
 });
 

@@ -16,7 +16,8 @@ import {
 } from '../src/demo/generateDemoData.js';
 import { generateStep, openStep, prepareStep, runDemo } from '../src/demo/runDemo.js';
 import { ArgumentError, TierError } from '../src/errors.js';
-import { APP_MIGRATIONS, HotStore } from '../src/hot/HotStore.js';
+import { HotStore } from '../src/hot/HotStore.js';
+import { APP_MIGRATIONS } from '../src/presets/wechat/wechatPreset.js';
 import { defineRegistry } from '../src/registry/defineRegistry.js';
 import { collectStats, type TierStats } from '../src/stats/collectStats.js';
 import { openTierStore } from '../src/store/openTierStore.js';

@@ -2,7 +2,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { RegistryError } from '../src/errors.js';
-import { APP_MIGRATIONS } from '../src/hot/HotStore.js';
+import { APP_MIGRATIONS } from '../src/presets/wechat/wechatPreset.js';
+import { wechatHotDays } from '../src/presets/wechat/wechatHotDays.js';
 import { taskQueue } from '../src/presets/wechat/schema.js';
 import { defineRegistry, materializeRegistry, type RegistryEntryInput } from '../src/registry/defineRegistry.js';
 import { openTierStore, type TierStore } from '../src/store/openTierStore.js';
@@ -164,7 +165,7 @@ describe('defineRegistry', () => {
   });
 
   it('takes hotDays from the config when given a function', () => {
-    const definition = defineRegistry(({ hotDays }) => [entry({ hotDays: hotDays.task })]);
+    const definition = defineRegistry((config) => [entry({ hotDays: wechatHotDays(config).task })]);
     const [e] = materializeRegistry(definition, testConfig(tempDir(), { HOT_DAYS_TASK: '21' }));
     expect(e?.hotDays).toBe(21);
   });

@@ -4,6 +4,7 @@
  */
 import { loadConfig, readEnv, type TierConfig } from '../config.js';
 import { createCliLogger, type Logger } from '../logger.js';
+import type { TierPreset } from '../presets/TierPreset.js';
 import { openTierStore, type TierStore } from '../store/openTierStore.js';
 
 /** Options every command accepts (see main.ts). */
@@ -36,11 +37,17 @@ export function cliContext(opts: GlobalOptions): CliContext {
  * export, validate, stats, dry runs) pass `readonly`: they never create a hot
  * database, migrate it, or delete anything.
  */
-export async function openCliStore(opts: GlobalOptions, ctx: CliContext = cliContext(opts), mode: { readonly?: boolean } = {}): Promise<TierStore> {
+export async function openCliStore(
+  opts: GlobalOptions,
+  ctx: CliContext = cliContext(opts),
+  mode: { readonly?: boolean; preset?: TierPreset } = {},
+): Promise<TierStore> {
   return openTierStore({
     config: ctx.config,
     logger: ctx.logger,
     readonly: mode.readonly ?? false,
+    // Commands use the store untyped (store.hot.db is not theirs to query): the preset's schema type is dropped.
+    ...(mode.preset ? { preset: mode.preset as TierPreset<Record<string, never>> } : {}),
     ...(opts.migrations === false ? { migrations: false as const } : {}),
   });
 }

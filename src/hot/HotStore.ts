@@ -1,6 +1,7 @@
 /**
- * The hot store: one SQLite file in WAL mode, the demo schema applied by
- * drizzle-kit migrations, tierdb's own `_tierdb_` tables always present.
+ * The hot store: one SQLite file in WAL mode, tierdb's own `_tierdb_` tables
+ * always present; an application schema (a preset's, or the app's own
+ * drizzle-kit migrations) applied only when asked for.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -8,28 +9,35 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import { TierError } from '../errors.js';
+import { RegistryError, TierError } from '../errors.js';
 import { noopLogger, type Logger } from '../logger.js';
-import * as appSchema from '../presets/wechat/schema.js';
-import { appendMessagesChecked, type AppendResult } from '../presets/wechat/appendMessages.js';
 import type { ColdKeyIndex } from '../cold/ColdKeyIndex.js';
+import type { TierPreset } from '../presets/TierPreset.js';
+import type { AppendOptions, AppendResult } from './AppendResult.js';
+import { appendRows } from './appendRows.js';
+import { safeIntegerClient } from './safeIntegerClient.js';
 
 const MIGRATIONS_ROOT = fileURLToPath(new URL('../../migrations/', import.meta.url));
-/** The folder of the demo application's drizzle-kit migrations. */
-export const APP_MIGRATIONS = path.join(MIGRATIONS_ROOT, 'app');
 /** The folder of tierdb's own migrations (the `_tierdb_` tables). */
 export const TIERDB_MIGRATIONS = path.join(MIGRATIONS_ROOT, 'tierdb');
 /** Busy timeout for every connection: writers wait this long for a lock. */
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
-export interface HotStoreOptions {
+/** A drizzle schema: the module of an app's `sqliteTable`s (`import * as schema from './schema.js'`). */
+export type DrizzleSchema = Record<string, unknown>;
+
+export interface HotStoreOptions<TSchema extends DrizzleSchema = Record<string, never>> {
   /** The SQLite file; its folder is created. */
   path: string;
   /**
-   * The application schema's migrations folder (APP_MIGRATIONS for the demo
-   * schema), or `false` (the default) to leave the application's tables alone.
+   * The application schema's migrations folder, or `false` to leave the
+   * application's tables alone. Default: the preset's migrations, else false.
    */
   migrations?: string | false;
+  /** The drizzle schema that types `db` (default: the preset's, else untyped). */
+  schema?: TSchema;
+  /** A preset (`wechatPreset`): its migrations, schema and `appendMessages`. */
+  preset?: TierPreset<TSchema> | TierPreset;
   readonly?: boolean;
   logger?: Logger;
 }
@@ -80,20 +88,29 @@ function toHotOpenError(error: unknown, filePath: string): unknown {
   return error;
 }
 
-export class HotStore {
-  /** The raw better-sqlite3 handle. */
+export class HotStore<TSchema extends DrizzleSchema = Record<string, never>> {
+  /** The raw better-sqlite3 handle (numbers by default; `safeIntegers(true)` per statement for 64-bit values). */
   readonly raw: Database.Database;
-  /** A drizzle database over the same handle, with the demo schema. */
-  readonly db: BetterSQLite3Database<typeof appSchema>;
+  /**
+   * A drizzle database over the same handle, typed by the caller's schema.
+   * It reads with safe integers: INTEGERs within ±(2^53 − 1) arrive as numbers,
+   * larger ones as exact bigints (`int64()` columns are always bigint).
+   */
+  readonly db: BetterSQLite3Database<TSchema>;
   readonly path: string;
   readonly #logger: Logger;
+  readonly #preset: TierPreset | undefined;
   #coldKeys: ColdKeyIndex | undefined;
+  /** Registered table → its key column (set by openTierStore). */
+  #keyColumns = new Map<string, string>();
 
-  private constructor(raw: Database.Database, filePath: string, logger: Logger) {
+  private constructor(raw: Database.Database, filePath: string, logger: Logger, schema: TSchema | undefined, preset: TierPreset | undefined) {
     this.raw = raw;
     this.path = filePath;
     this.#logger = logger;
-    this.db = drizzle({ client: raw, schema: appSchema });
+    this.#preset = preset;
+    const client = safeIntegerClient(raw);
+    this.db = (schema ? drizzle({ client, schema }) : drizzle({ client })) as BetterSQLite3Database<TSchema>;
   }
 
   /**
@@ -103,7 +120,7 @@ export class HotStore {
    * @example
    * const hot = HotStore.open({ path: 'data/hot.db' });
    */
-  static open(options: HotStoreOptions): HotStore {
+  static open<TSchema extends DrizzleSchema = Record<string, never>>(options: HotStoreOptions<TSchema>): HotStore<TSchema> {
     const logger = options.logger ?? noopLogger;
     const filePath = path.resolve(options.path);
     if (!options.readonly) {
@@ -125,9 +142,10 @@ export class HotStore {
       // it can only be chosen before the first table exists.
       if (fresh) raw.pragma('auto_vacuum = INCREMENTAL');
       configureConnection(raw, options.readonly);
-      const store = new HotStore(raw, filePath, logger);
+      const preset = options.preset as TierPreset | undefined;
+      const store = new HotStore<TSchema>(raw, filePath, logger, options.schema ?? (preset?.schema as TSchema | undefined), preset);
       if (options.readonly) assertTierdbSchemaCurrent(raw, filePath);
-      else store.#migrate(options.migrations ?? false);
+      else store.#migrate(options.migrations ?? preset?.migrations ?? false);
       return store;
     } catch (error) {
       raw.close();
@@ -143,12 +161,52 @@ export class HotStore {
   }
 
   /**
+   * Checks and inserts rows into a registered table in one transaction (see
+   * appendRows): each value against its column's declared type, 64-bit
+   * integers exact as bigint; invalid rows reported with their index and
+   * reason, never dropped silently; keys deduped against hot and cold rows.
+   *
+   * @example
+   * const r = await store.hot.append('events', [{ id: 1n, at: 1700000000, kind: 'click' }], { onConflict: 'ignore' });
+   * // { inserted: 1, duplicates: 0, rejected: [] }
+   */
+  async append(table: string, rows: readonly unknown[], options: AppendOptions = {}): Promise<AppendResult> {
+    const keyColumn = this.#keyColumns.get(table);
+    if (keyColumn === undefined) {
+      const registered = [...this.#keyColumns.keys()];
+      throw new RegistryError(
+        `append: table ${JSON.stringify(table)} is not registered (${registered.length > 0 ? `registered: ${registered.join(', ')}` : 'no registered tables: open the store with openTierStore'})`,
+      );
+    }
+    return appendRows({ raw: this.raw, coldKeys: this.#coldKeys }, table, keyColumn, rows, options);
+  }
+
+  /**
    * Validates and inserts WeChat-style message rows in one transaction,
    * skipping rows whose `msg_id` is already stored. Invalid rows are
-   * reported with their index, never dropped silently.
+   * reported with their index, never dropped silently. Needs the message
+   * preset (`openTierStore({ preset: wechatPreset })`, or its registry).
    */
   async appendMessages(rows: readonly unknown[]): Promise<AppendResult> {
-    return appendMessagesChecked(this.raw, rows, this.#coldKeys);
+    const append = this.#preset?.appendMessages;
+    if (!append) {
+      throw new TierError(
+        'TIERDB_PRESET_MISSING',
+        `store.hot.appendMessages needs the WeChat message preset, and this store was opened ${this.#preset ? `with the ${this.#preset.name} preset` : 'without a preset'}: ` +
+          'open it with openTierStore({ preset: wechatPreset }) (or its registry), or append to any registered table with store.hot.append(table, rows)',
+      );
+    }
+    return append({ raw: this.raw, coldKeys: this.#coldKeys }, rows);
+  }
+
+  /** The preset this store was opened with, if any. */
+  get preset(): TierPreset | undefined {
+    return this.#preset;
+  }
+
+  /** Set by openTierStore: the registered tables `append` takes, with their key columns. */
+  useTables(tables: readonly { table: string; keyColumn: string }[]): void {
+    this.#keyColumns = new Map(tables.map((t) => [t.table, t.keyColumn]));
   }
 
   /** Where appends look up keys already in the cold tier (a key is never hot and cold at once). */

@@ -53,13 +53,6 @@ export interface RegistryEntry {
 export type Registry = readonly RegistryEntry[];
 
 /**
- * Marks a registry definition that brings its own application schema (a
- * preset, like the WeChat demo): openTierStore then applies that schema's
- * migrations unless told otherwise. A global symbol, so it survives a registry
- * module loaded through another module instance (jiti).
- */
-export const APP_SCHEMA = Symbol.for('tierdb.appSchema');
-/**
  * A registry, or a function of the config (so `hotDays` can come from env).
  * A plain array of entries (no `defineRegistry`) works too: it is validated
  * when the store opens, exactly as `defineRegistry` would.

@@ -4,9 +4,10 @@
  */
 import { loadConfig, type TierConfig } from '../config.js';
 import { RegistryError } from '../errors.js';
-import { APP_MIGRATIONS, HotStore } from '../hot/HotStore.js';
+import { HotStore, type DrizzleSchema } from '../hot/HotStore.js';
 import { noopLogger, type Logger } from '../logger.js';
-import { APP_SCHEMA, materializeRegistry, type RegistryDefinition } from '../registry/defineRegistry.js';
+import { materializeRegistry, type RegistryDefinition } from '../registry/defineRegistry.js';
+import { presetOfRegistry, type TierPreset } from '../presets/TierPreset.js';
 import { findRegistryModule, loadRegistryModule, REGISTRY_FILE_NAMES } from '../registry/loadRegistryModule.js';
 import { resolveRegistry, type ResolvedTable } from '../registry/resolveRegistry.js';
 import { UniversalArchiver } from '../archive/UniversalArchiver.js';
@@ -14,18 +15,25 @@ import { UnifiedQueryBridge } from '../query/UnifiedQueryBridge.js';
 import { bindColdTree, checkHotPath } from './coldTreeIdentity.js';
 import { ColdKeyIndex } from '../cold/ColdKeyIndex.js';
 
-export interface OpenTierStoreOptions {
+export interface OpenTierStoreOptions<TSchema extends DrizzleSchema = Record<string, never>> {
   dataDir?: string;
   hotPath?: string;
-  /** The registry; default: the module at TIERDB_REGISTRY (`archive-registry.ts`). */
+  /**
+   * The registry; default: the module named by TIERDB_REGISTRY, else a registry file in the
+   * working folder, else the preset's registry.
+   */
   registry?: RegistryDefinition;
   logger?: Logger;
   /**
    * Application migrations folder, or false to leave the app's tables alone. Default: false — tierdb
-   * creates only its own `_tierdb_` tables — unless the registry is a preset that brings its schema
-   * (the WeChat demo's), whose migrations are then applied.
+   * creates only its own `_tierdb_` tables — unless a preset is given (or the registry names one, as
+   * the demo's does), whose migrations are then applied.
    */
   migrations?: string | false;
+  /** The app's drizzle schema: types `store.hot.db` (default: the preset's, else untyped). */
+  schema?: TSchema;
+  /** A schema shipped with tierdb (`wechatPreset`): its tables, registry and `store.hot.appendMessages`. */
+  preset?: TierPreset<TSchema>;
   /** A config already loaded; otherwise read from env (and `.env`). */
   config?: TierConfig;
   /** The environment to read instead of process.env. */
@@ -37,9 +45,9 @@ export interface OpenTierStoreOptions {
   readonly?: boolean;
 }
 
-export interface TierStore extends AsyncDisposable {
+export interface TierStore<TSchema extends DrizzleSchema = Record<string, never>> extends AsyncDisposable {
   readonly config: TierConfig;
-  readonly hot: HotStore;
+  readonly hot: HotStore<TSchema>;
   readonly tables: readonly ResolvedTable[];
   readonly logger: Logger;
   /** Moves old rows to cold Parquet (see UniversalArchiver.run). */
@@ -51,9 +59,10 @@ export interface TierStore extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-/** The registry for a config: the module it names, else the first registry file in the working folder. */
-async function registryFromConfig(config: TierConfig): Promise<RegistryDefinition> {
+/** The registry for a config: the module it names, else the first registry file in the working folder, else the preset's. */
+async function registryFromConfig(config: TierConfig, preset: TierPreset | undefined): Promise<RegistryDefinition> {
   const file = findRegistryModule(config.registryPath);
+  if (file === undefined && preset) return preset.registry;
   if (file === undefined) {
     throw new RegistryError(
       `no registry: pass options.registry, name a module with TIERDB_REGISTRY or --registry, or create one of ${REGISTRY_FILE_NAMES.join(', ')} in ${process.cwd()} (\`tierdb init\` writes one)`,
@@ -66,22 +75,27 @@ async function registryFromConfig(config: TierConfig): Promise<RegistryDefinitio
  * Opens a tier store. Anything not given comes from env (see .env.example).
  *
  * @example
- * await using store = await openTierStore({ dataDir: 'data' });
- * await store.hot.appendMessages(rows);
+ * import * as schema from './schema.js';
+ * await using store = await openTierStore({ hotPath: 'app.db', registry, schema });
+ * await store.hot.append('events', rows, { onConflict: 'ignore' });
+ * await store.hot.db.select().from(schema.events);
  */
-export async function openTierStore(options: OpenTierStoreOptions = {}): Promise<TierStore> {
+export async function openTierStore<TSchema extends DrizzleSchema = Record<string, never>>(options: OpenTierStoreOptions<TSchema> = {}): Promise<TierStore<TSchema>> {
   const config =
     options.config ??
     loadConfig({ ...(options.env ? { env: options.env } : {}), ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.hotPath ? { hotPath: options.hotPath } : {}) });
   const logger = options.logger ?? noopLogger;
-  const definition = options.registry ?? (await registryFromConfig(config));
+  const definition = options.registry ?? (await registryFromConfig(config, options.preset));
+  const preset: TierPreset | undefined = options.preset ?? presetOfRegistry(definition);
   const registry = materializeRegistry(definition, config);
   const readonly = options.readonly ?? false;
   checkHotPath(config.hotPath, config.coldDir, readonly);
-  const hot = HotStore.open({
+  const hot = HotStore.open<TSchema>({
     path: config.hotPath,
     readonly,
-    migrations: options.migrations ?? ((definition as { [APP_SCHEMA]?: string })[APP_SCHEMA] === 'wechat-demo' ? APP_MIGRATIONS : false),
+    migrations: options.migrations ?? preset?.migrations ?? false,
+    ...(options.schema ? { schema: options.schema } : {}),
+    ...(preset ? { preset } : {}),
     logger: logger.child({ subsystem: 'hot' }),
   });
   let tables: readonly ResolvedTable[];
@@ -94,6 +108,7 @@ export async function openTierStore(options: OpenTierStoreOptions = {}): Promise
     throw error;
   }
   const byName = new Map(tables.map((t) => [t.table, t]));
+  hot.useTables(tables);
   hot.useColdKeys(new ColdKeyIndex({ coldDir: config.coldDir, memoryLimit: config.duckdbMemoryLimit, keyColumns: new Map(tables.map((t) => [t.table, t.keyColumn])) }));
   // Its own connection: app writes through hot.raw then count as another connection's (data_version).
   const archiverDb = readonly ? hot.raw : hot.openConnection();
@@ -114,7 +129,7 @@ export async function openTierStore(options: OpenTierStoreOptions = {}): Promise
   }
   const bridge = new UnifiedQueryBridge({ config, tables, logger: logger.child({ subsystem: 'bridge' }) });
   let closed = false;
-  const store: TierStore = {
+  const store: TierStore<TSchema> = {
     config,
     hot,
     tables,

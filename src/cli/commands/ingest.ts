@@ -3,6 +3,7 @@ import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { TierError } from '../../errors.js';
 import { ingestJsonl } from '../../presets/wechat/ingestJsonl.js';
+import { wechatPreset } from '../../presets/wechat/wechatPreset.js';
 import { cliContext, openCliStore, type GlobalOptions } from '../context.js';
 import { createProgress } from '../progress.js';
 
@@ -34,7 +35,7 @@ function assertIngestInput(file: string): void {
 export function registerIngest(program: Command): void {
   program
     .command('ingest')
-    .description('load a JSONL file of messages into the hot store; resumes from its checkpoint, rejected lines go to <file>.rejects.jsonl')
+    .description('load a JSONL file of WeChat messages into the hot store (the wechat preset: creates its tables); resumes from its checkpoint, rejected lines go to <file>.rejects.jsonl')
     .argument('<file>', 'JSONL file, one message object per line')
     .option('--batch-size <n>', 'lines per transaction', positiveInt, 1000)
     .option('--restart', 'forget the checkpoint and the rejects file; start from the first line')
@@ -42,7 +43,8 @@ export function registerIngest(program: Command): void {
       const opts = cmd.optsWithGlobals<GlobalOptions & IngestCliOptions>();
       const ctx = cliContext(opts);
       assertIngestInput(file);
-      const store = await openCliStore(opts, ctx);
+      // Message ingest is the WeChat preset's: its tables are created unless --no-migrations.
+      const store = await openCliStore(opts, ctx, { preset: wechatPreset });
       const progress = createProgress();
       // Ctrl-C stops after the current batch; what is committed stays, a rerun resumes.
       const abort = new AbortController();

@@ -4,29 +4,8 @@
  * own schema instead; tierdb then reads columns from SQLite itself.
  */
 import { sql } from 'drizzle-orm';
-import { TierError } from '../../errors.js';
-import { blob, customType, index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
-
-/**
- * A 64-bit INTEGER written as bigint (WeChat msg_id exceeds 2^53). drizzle reads
- * through better-sqlite3 without safeIntegers, so a value beyond 2^53 reaches
- * `fromDriver` already rounded: that read throws instead of returning a wrong
- * id. Read such columns exactly with `store.hot.raw` + `safeIntegers(true)`, or
- * select `sql<string>\`CAST(${messages.msgId} AS TEXT)\``.
- */
-export const int64 = customType<{ data: bigint; driverData: bigint | number }>({
-  dataType: () => 'integer',
-  toDriver: (value) => value,
-  fromDriver: (value) => {
-    if (typeof value === 'number' && !Number.isSafeInteger(value)) {
-      throw new TierError(
-        'TIERDB_INT64_LOSSY',
-        `a 64-bit integer (${value}) reached drizzle already rounded to a JS number; read it with store.hot.raw and safeIntegers(true), or select CAST(column AS TEXT)`,
-      );
-    }
-    return BigInt(value);
-  },
-});
+import { blob, index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { int64 } from '../../hot/int64.js';
 
 export const messages = sqliteTable(
   'messages',
