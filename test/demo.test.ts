@@ -17,7 +17,7 @@ import {
 import { generateStep, openStep, prepareStep, runDemo } from '../src/demo/runDemo.js';
 import { ArgumentError, TierError } from '../src/errors.js';
 import { HotStore } from '../src/hot/HotStore.js';
-import { APP_MIGRATIONS } from '../src/presets/wechat/wechatPreset.js';
+import { wechatPreset } from '../src/presets/wechat/wechatPreset.js';
 import { defineRegistry } from '../src/registry/defineRegistry.js';
 import { collectStats, type TierStats } from '../src/stats/collectStats.js';
 import { openTierStore } from '../src/store/openTierStore.js';
@@ -30,7 +30,7 @@ const SMALL: DemoDataOptions = { rows: 5000, days: 30, seed: 7, now: NOW };
 const allRows = (table: DemoTable, options: DemoDataOptions) => [...generateDemoRows(table, options)];
 
 function openHot(): HotStore {
-  const hot = HotStore.open({ path: path.join(tempDir(), 'hot.db'), migrations: APP_MIGRATIONS });
+  const hot = HotStore.open({ path: path.join(tempDir(), 'hot.db'), preset: wechatPreset });
   onTestFinished(() => hot.close());
   return hot;
 }

@@ -46,8 +46,7 @@ export async function openCliStore(
     config: ctx.config,
     logger: ctx.logger,
     readonly: mode.readonly ?? false,
-    // Commands use the store untyped (store.hot.db is not theirs to query): the preset's schema type is dropped.
-    ...(mode.preset ? { preset: mode.preset as TierPreset<Record<string, never>> } : {}),
+    ...(mode.preset ? { preset: mode.preset } : {}),
     ...(opts.migrations === false ? { migrations: false as const } : {}),
   });
 }

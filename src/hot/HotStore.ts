@@ -23,10 +23,13 @@ export const TIERDB_MIGRATIONS = path.join(MIGRATIONS_ROOT, 'tierdb');
 /** Busy timeout for every connection: writers wait this long for a lock. */
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
-/** A drizzle schema: the module of an app's `sqliteTable`s (`import * as schema from './schema.js'`). */
+/**
+ * A drizzle schema: the module of an app's `sqliteTable`s (`import * as schema from './schema.js'`).
+ * Also the default: an untyped store, to which every typed store is assignable.
+ */
 export type DrizzleSchema = Record<string, unknown>;
 
-export interface HotStoreOptions<TSchema extends DrizzleSchema = Record<string, never>> {
+export interface HotStoreOptions<TSchema extends DrizzleSchema = DrizzleSchema> {
   /** The SQLite file; its folder is created. */
   path: string;
   /**
@@ -88,7 +91,7 @@ function toHotOpenError(error: unknown, filePath: string): unknown {
   return error;
 }
 
-export class HotStore<TSchema extends DrizzleSchema = Record<string, never>> {
+export class HotStore<TSchema extends DrizzleSchema = DrizzleSchema> {
   /** The raw better-sqlite3 handle (numbers by default; `safeIntegers(true)` per statement for 64-bit values). */
   readonly raw: Database.Database;
   /**
@@ -120,7 +123,7 @@ export class HotStore<TSchema extends DrizzleSchema = Record<string, never>> {
    * @example
    * const hot = HotStore.open({ path: 'data/hot.db' });
    */
-  static open<TSchema extends DrizzleSchema = Record<string, never>>(options: HotStoreOptions<TSchema>): HotStore<TSchema> {
+  static open<TSchema extends DrizzleSchema = DrizzleSchema>(options: HotStoreOptions<TSchema>): HotStore<TSchema> {
     const logger = options.logger ?? noopLogger;
     const filePath = path.resolve(options.path);
     if (!options.readonly) {

@@ -15,7 +15,7 @@ import { UnifiedQueryBridge } from '../query/UnifiedQueryBridge.js';
 import { bindColdTree, checkHotPath } from './coldTreeIdentity.js';
 import { ColdKeyIndex } from '../cold/ColdKeyIndex.js';
 
-export interface OpenTierStoreOptions<TSchema extends DrizzleSchema = Record<string, never>> {
+export interface OpenTierStoreOptions<TSchema extends DrizzleSchema = DrizzleSchema> {
   dataDir?: string;
   hotPath?: string;
   /**
@@ -45,7 +45,7 @@ export interface OpenTierStoreOptions<TSchema extends DrizzleSchema = Record<str
   readonly?: boolean;
 }
 
-export interface TierStore<TSchema extends DrizzleSchema = Record<string, never>> extends AsyncDisposable {
+export interface TierStore<TSchema extends DrizzleSchema = DrizzleSchema> extends AsyncDisposable {
   readonly config: TierConfig;
   readonly hot: HotStore<TSchema>;
   readonly tables: readonly ResolvedTable[];
@@ -80,7 +80,7 @@ async function registryFromConfig(config: TierConfig, preset: TierPreset | undef
  * await store.hot.append('events', rows, { onConflict: 'ignore' });
  * await store.hot.db.select().from(schema.events);
  */
-export async function openTierStore<TSchema extends DrizzleSchema = Record<string, never>>(options: OpenTierStoreOptions<TSchema> = {}): Promise<TierStore<TSchema>> {
+export async function openTierStore<TSchema extends DrizzleSchema = DrizzleSchema>(options: OpenTierStoreOptions<TSchema> = {}): Promise<TierStore<TSchema>> {
   const config =
     options.config ??
     loadConfig({ ...(options.env ? { env: options.env } : {}), ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.hotPath ? { hotPath: options.hotPath } : {}) });
