@@ -43,6 +43,9 @@ describe('registry modules', () => {
       ['syntax.mjs', 'export default [ { table: "x" ', /cannot load the registry module .*syntax\.mjs: .*SyntaxError|cannot load the registry module .*syntax\.mjs: /],
       ['throws.mjs', 'throw new Error("boom at load");', /syntax|throws\.mjs: boom at load/],
       ['nodefault.mjs', 'export const x = 1;', /nodefault\.mjs has no default export/],
+      // jiti answers .default with the whole module when there is none: still "no default export".
+      ['nodefault.ts', 'export const x: number = 1;', /nodefault\.ts has no default export/],
+      ['throws.ts', 'const at: string = "load";\nthrow new Error(`boom at ${at}`);', /cannot load the registry module .*throws\.ts: boom at load/],
       ['wrong.mjs', 'export default 42;', /wrong\.mjs: its default export is number/],
     ];
     for (const [name, text, message] of cases) {

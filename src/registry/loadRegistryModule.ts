@@ -31,19 +31,25 @@ export async function loadRegistryModule(file: string): Promise<RegistryDefiniti
     throw new RegistryError(`registry module ${file} does not exist (name one with --registry or TIERDB_REGISTRY, or create tierdb.config.mjs; \`tierdb init\` writes one)`);
   }
   if (!statSync(file).isFile()) throw new RegistryError(`registry module ${file} is not a file`);
-  let mod: { default?: unknown };
+  let mod: object;
   try {
     if (/\.[cm]?ts$/.test(file)) {
       const { createJiti } = await import('jiti');
-      mod = (await createJiti(import.meta.url, { moduleCache: false }).import(file)) as { default?: unknown };
+      mod = (await createJiti(import.meta.url, { moduleCache: false }).import(file)) as object;
     } else {
-      mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+      mod = (await import(pathToFileURL(file).href)) as object;
     }
   } catch (cause) {
     const message = (cause as Error).message?.split('\n')[0] ?? String(cause);
     throw new RegistryError(`cannot load the registry module ${file}: ${message}`, { cause });
   }
-  const definition = mod.default;
+  // jiti answers `.default` with the whole module when there is none, so ask for the own property;
+  // a CommonJS .cts whose module.exports is the registry comes back as that value itself.
+  const definition = Object.hasOwn(mod, 'default')
+    ? (mod as { default: unknown }).default
+    : Array.isArray(mod) || typeof mod === 'function'
+      ? mod
+      : undefined;
   if (definition === undefined) {
     throw new RegistryError(`registry module ${file} has no default export (use export default [ ... ] or export default defineRegistry([ ... ]))`);
   }
