@@ -11,7 +11,7 @@ export function buildProgram(): Command {
     .description('Hot SQLite + cold zstd Parquet, one query bridge over both')
     .option('--data-dir <dir>', 'data folder (env TIERDB_DATA_DIR, default data)')
     .option('--hot-path <file>', 'hot SQLite file (env TIERDB_HOT_PATH, default <data-dir>/hot.db)')
-    .option('--registry <file>', 'registry module (env TIERDB_REGISTRY, default archive-registry.ts)')
+    .option('--registry <file>', 'registry module (env TIERDB_REGISTRY; default: tierdb.config.ts, .mjs or .js, else archive-registry.ts, in the working folder)')
     .option('--no-migrations', "adopt an existing app database: apply only tierdb's own tables")
     .showHelpAfterError()
     .exitOverride();

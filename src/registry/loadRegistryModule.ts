@@ -40,8 +40,7 @@ export async function loadRegistryModule(file: string): Promise<RegistryDefiniti
       mod = (await import(pathToFileURL(file).href)) as object;
     }
   } catch (cause) {
-    const message = (cause as Error).message?.split('\n')[0] ?? String(cause);
-    throw new RegistryError(`cannot load the registry module ${file}: ${message}`, { cause });
+    throw new RegistryError(`cannot load the registry module ${file}: ${describeLoadError(cause)}`, { cause });
   }
   // jiti answers `.default` with the whole module when there is none, so ask for the own property;
   // a CommonJS .cts whose module.exports is the registry comes back as that value itself.
@@ -57,4 +56,18 @@ export async function loadRegistryModule(file: string): Promise<RegistryDefiniti
     throw new RegistryError(`registry module ${file}: its default export is ${typeof definition}; expected an array of entries or a function of the config`);
   }
   return definition as RegistryDefinition;
+}
+
+/**
+ * One line for why a module did not load: the error's kind when it says more than
+ * `Error` (`SyntaxError: Unexpected end of input`), its first line, and the
+ * `file:line:column` jiti puts on a later line of a parse error.
+ */
+function describeLoadError(cause: unknown): string {
+  if (!(cause instanceof Error)) return String(cause);
+  const lines = cause.message.split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  let text = lines[0] ?? cause.name;
+  if (cause.name !== 'Error' && !text.startsWith(cause.name)) text = `${cause.name}: ${text}`;
+  const at = lines.slice(1).find((line) => /:\d+:\d+\)?$/.test(line));
+  return at === undefined ? text : `${text} (at ${at.replace(/^at\s+/, '').replace(/^\((.*)\)$/, '$1')})`;
 }
