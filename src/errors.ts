@@ -14,7 +14,6 @@ export const ERROR_CODES = {
   TIERDB_DEMO: 'the demo could not run',
   TIERDB_DEMO_REFUSED: 'the demo refused a data folder that is not its own',
   TIERDB_DISK_FULL: 'SQLite or the file system reported a full disk',
-  TIERDB_DUPLICATE_KEY: 'an append with onConflict: error met a key already stored, hot or cold (DuplicateKeyError)',
   TIERDB_FILE_EXISTS: 'an output file exists and --force was not given',
   TIERDB_HOT_OPEN: 'the hot SQLite file cannot be opened or created',
   TIERDB_INGEST_CHECKPOINT: 'a JSONL ingest checkpoint does not match its input',
@@ -59,16 +58,6 @@ export class ConfigError extends TierError {
 export class RegistryError extends TierError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('TIERDB_REGISTRY', message, options);
-  }
-}
-
-/** An append with `onConflict: 'error'` met a row whose key (or another unique column) is already stored; nothing of the call was inserted. */
-export class DuplicateKeyError extends TierError {
-  /** Position of the row in the input. */
-  readonly index: number;
-  constructor(index: number, message: string, options?: { cause?: unknown }) {
-    super('TIERDB_DUPLICATE_KEY', message, options);
-    this.index = index;
   }
 }
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { DuplicateKeyError, RegistryError, TierError } from '../src/errors.js';
+import { RegistryError, TierError } from '../src/errors.js';
 import { wechatPreset } from '../src/presets/wechat/wechatPreset.js';
 import { messages } from '../src/presets/wechat/schema.js';
 import { openTierStore } from '../src/store/openTierStore.js';
@@ -119,7 +119,7 @@ describe('store.hot.append on a table of the app', () => {
     ]);
   });
 
-  it("onConflict 'ignore' counts keys already stored (or earlier in the call) as duplicates; 'error' (the default) inserts nothing and names the row", async () => {
+  it("onConflict 'ignore' counts keys already stored (or earlier in the call) as duplicates; 'error' (the default) rejects those rows by index with the reason and inserts the rest", async () => {
     await using store = await openUserStore();
     const row = (id: bigint, kind: string) => ({ id, at: NOW_S, kind });
     expect(await store.hot.append('events', [row(BIG, 'a'), row(BIG + 1n, 'b')])).toEqual({ inserted: 2, duplicates: 0, rejected: [] });
@@ -128,22 +128,26 @@ describe('store.hot.append on a table of the app', () => {
       duplicates: 2,
       rejected: [],
     });
-    const error = await store.hot.append('events', [row(BIG + 3n, 'd'), row(BIG, 'dup')]).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(DuplicateKeyError);
-    expect((error as DuplicateKeyError).index).toBe(1);
-    expect((error as Error).message).toContain(`id ${BIG}`);
-    // Nothing of the failed call was stored; the earlier rows were kept as they were.
+    const result = await store.hot.append('events', [row(BIG + 3n, 'd'), row(BIG, 'dup'), row(BIG + 4n, 'e'), row(BIG + 4n, 'e twice'), { id: 'x', at: NOW_S }]);
+    expect(result).toMatchObject({ inserted: 2, duplicates: 0 });
+    expect(result.rejected.map((r) => r.index)).toEqual([1, 3, 4]);
+    expect(result.rejected[0]!.reason).toMatch(new RegExp(`id ${BIG} is already stored.*onConflict: 'error'`));
+    expect(result.rejected[1]!.reason).toMatch(new RegExp(`id ${BIG + 4n} is already stored, hot or earlier in this call`));
+    expect(result.rejected[2]!.reason).toMatch(/id \(INTEGER\): expected an integer/);
+    // The stored rows were kept as they were; the new keys of the call were inserted.
     const kinds = store.hot.raw.prepare('SELECT id, kind FROM events ORDER BY id').safeIntegers(true).all();
     expect(kinds).toEqual([
       { id: BIG, kind: 'a' },
       { id: BIG + 1n, kind: 'b' },
       { id: BIG + 2n, kind: 'c' },
+      { id: BIG + 3n, kind: 'd' },
+      { id: BIG + 4n, kind: 'e' },
     ]);
     await expect(store.hot.append('events', [], { onConflict: 'replace' as never })).rejects.toThrow(/onConflict "replace" is invalid/);
     await expect(store.hot.append('nope', [])).rejects.toBeInstanceOf(RegistryError);
   });
 
-  it('dedupes against the cold tier exactly like appendMessages: archived 64-bit keys are duplicates (ignore) or an error, their neighbours are inserted', async () => {
+  it('dedupes against the cold tier exactly like appendMessages: archived 64-bit keys are duplicates (ignore) or rejected (error), their neighbours are inserted', async () => {
     const dir = tempDir();
     await using store = await openUserStore(dir);
     const old = Array.from({ length: 10 }, (_, i) => ({ id: BIG + BigInt(2 * i), at: NOW_S - 20 * DAY_S + i, kind: 'old' }));
@@ -155,16 +159,17 @@ describe('store.hot.append on a table of the app', () => {
 
     const neighbours = [{ id: BIG + 1n, at: NOW_S - 20 * DAY_S, kind: 'n' }, { id: BIG + 17n, at: NOW_S - 20 * DAY_S, kind: 'n' }];
     expect(await store.hot.append('events', [...old, ...recent, ...neighbours], { onConflict: 'ignore' })).toEqual({ inserted: 2, duplicates: 13, rejected: [] });
-    const error = await store.hot.append('events', [{ id: BIG + 100n, at: NOW_S, kind: 'x' }, old[4]!]).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(DuplicateKeyError);
-    expect((error as DuplicateKeyError).index).toBe(1);
-    expect((error as Error).message).toMatch(/cold tier/);
-    expect(store.hot.raw.prepare('SELECT count(*) FROM events WHERE id = ?').pluck().get(BIG + 100n)).toBe(0);
+    expect(await store.hot.append('events', [{ id: BIG + 100n, at: NOW_S, kind: 'x' }, old[4]!], { onConflict: 'error' })).toEqual({
+      inserted: 1,
+      duplicates: 0,
+      rejected: [{ index: 1, reason: `id ${BIG + 8n} is already stored in the cold tier (onConflict: 'error')` }],
+    });
+    expect(store.hot.raw.prepare('SELECT count(*) FROM events WHERE id = ?').pluck().get(BIG + 8n)).toBe(0);
 
     // Each key once across the tiers, read through the bridge.
     const ids = (await store.bridge.sql('SELECT id FROM events ORDER BY id')).map((r) => r.id);
-    expect(ids).toHaveLength(15);
-    expect(new Set(ids.map(String)).size).toBe(15);
+    expect(ids).toHaveLength(16);
+    expect(new Set(ids.map(String)).size).toBe(16);
   });
 
   it('is refused on a store opened read-only', async () => {

@@ -17,12 +17,12 @@ export interface AppendResult {
 /**
  * What an append does with a row whose key (or another unique column) is
  * already stored, hot or cold, or appeared earlier in the same call:
- * `ignore` keeps the stored row and counts a duplicate; `error` inserts
- * nothing of the call and throws a DuplicateKeyError naming the row.
+ * `ignore` keeps the stored row and counts a duplicate; `error` keeps the
+ * stored row and reports the new one in `rejected` with the reason.
  */
 export type OnConflict = 'ignore' | 'error';
 
 export interface AppendOptions {
-  /** Default `error`: a duplicate is never dropped unless asked. */
+  /** Default `error`: a duplicate is never counted away silently. */
   onConflict?: OnConflict;
 }

@@ -8,7 +8,7 @@
 import type Database from 'better-sqlite3';
 import type { ColdKeyIndex } from '../cold/ColdKeyIndex.js';
 import { coldKeyId, type ColdKey } from '../cold/coldKeyCandidates.js';
-import { ArgumentError, DuplicateKeyError, ReadOnlyStoreError, RegistryError } from '../errors.js';
+import { ArgumentError, ReadOnlyStoreError, RegistryError } from '../errors.js';
 import type { AppendOptions, AppendResult, OnConflict, RejectedRow } from './AppendResult.js';
 import { checkRowValues, toAppendColumn, type AppendTableShape } from './checkRowValues.js';
 import { insertWithColdLookup, insertWithoutColdLookup } from './coldCheckedInsert.js';
@@ -70,9 +70,9 @@ export interface AppendRowsTarget {
  * Checks and inserts `rows` into `table`. Every input position ends up in
  * exactly one of inserted, duplicates (onConflict `ignore`) or rejected (with
  * its index and reason: a value that does not fit its column, a missing NOT
- * NULL column, an unknown column, a CHECK or foreign-key failure). With
- * onConflict `error` (the default), a key already stored — hot, cold, or
- * earlier in the call — throws a DuplicateKeyError and nothing is inserted.
+ * NULL column, an unknown column, a CHECK or foreign-key failure, and with
+ * onConflict `error` (the default) a key already stored — hot, cold, or
+ * earlier in the call); the other rows are inserted.
  */
 export async function appendRows(
   target: AppendRowsTarget,
@@ -100,11 +100,9 @@ export async function appendRows(
     const result: AppendResult = { inserted: 0, duplicates: 0, rejected: [...rejected] };
     for (const row of valid) {
       if (row.key !== undefined && coldFound.size > 0 && coldFound.has(coldKeyId(row.key))) {
-        if (onConflict === 'ignore') {
-          result.duplicates++;
-          continue;
-        }
-        throw new DuplicateKeyError(row.index, `${table} row ${row.index}: ${keyColumn} ${String(row.key)} is already stored in the cold tier; nothing of this call was inserted`);
+        if (onConflict === 'ignore') result.duplicates++;
+        else result.rejected.push({ index: row.index, reason: `${keyColumn} ${String(row.key)} is already stored in the cold tier (onConflict: 'error')` });
+        continue;
       }
       try {
         if (insertStatement(raw, table, row.names, onConflict).run(row.values).changes === 1) result.inserted++;
@@ -112,15 +110,12 @@ export async function appendRows(
       } catch (error) {
         const code = String((error as { code?: unknown }).code ?? '');
         if (UNIQUE_CODES.has(code)) {
-          if (onConflict === 'ignore') {
-            result.duplicates++;
-            continue;
+          if (onConflict === 'ignore') result.duplicates++;
+          else {
+            const what = row.key !== undefined ? `${keyColumn} ${String(row.key)}` : 'a unique value';
+            result.rejected.push({ index: row.index, reason: `${what} is already stored, hot or earlier in this call (onConflict: 'error'; ${(error as Error).message})` });
           }
-          throw new DuplicateKeyError(
-            row.index,
-            `${table} row ${row.index}: ${row.key !== undefined ? `${keyColumn} ${String(row.key)}` : 'a unique value'} is already stored (${(error as Error).message}); nothing of this call was inserted`,
-            { cause: error },
-          );
+          continue;
         }
         // CHECK, foreign key, NOT NULL from a trigger...: SQLite undid this one statement; the row is refused.
         if (code.startsWith('SQLITE_CONSTRAINT')) result.rejected.push({ index: row.index, reason: (error as Error).message });
