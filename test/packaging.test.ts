@@ -210,5 +210,16 @@ describe('the packed package', () => {
     // The CLI finds that registry in the working folder by itself.
     const dry = bin(['--hot-path', 'data/app.db', '--data-dir', 'data', '--no-migrations', 'archive', '--dry-run', '--now', '2026-07-15T00:00:00Z']);
     expect(dry).toMatch(/events: hot_days 30 \(registry\), would move \d+ rows/);
+
+    // A TypeScript registry importing tierdb loads without a build step (jiti, a runtime dependency),
+    // and tierdb.config.ts comes before tierdb.config.mjs.
+    writeFileSync(
+      path.join(project, 'tierdb.config.ts'),
+      `import { defineRegistry, type RegistryEntryInput } from 'tierdb';\n` +
+        `const events: RegistryEntryInput = { table: 'events', timeColumn: 'ts', timeUnit: 'unix_s', hotDays: 10 as number };\n` +
+        `export default defineRegistry([events]);\n`,
+    );
+    const dryTs = bin(['--hot-path', 'data/app.db', '--data-dir', 'data', '--no-migrations', 'archive', '--dry-run', '--now', '2026-07-15T00:00:00Z']);
+    expect(dryTs).toMatch(/events: hot_days 10 \(registry\), would move \d+ rows/);
   }, 120_000);
 });
