@@ -221,5 +221,8 @@ describe('the packed package', () => {
     );
     const dryTs = bin(['--hot-path', 'data/app.db', '--data-dir', 'data', '--no-migrations', 'archive', '--dry-run', '--now', '2026-07-15T00:00:00Z']);
     expect(dryTs).toMatch(/events: hot_days 10 \(registry\), would move \d+ rows/);
+
+    // An app's registry in the working folder does not change the demo: it still brings its own.
+    expect(bin(['--data-dir', 'demo-data', 'demo', '--rows', '2000', '--days', '10'])).toMatch(/demo data: [\d,]+ rows \(2,000 messages over 10 days/);
   }, 120_000);
 });

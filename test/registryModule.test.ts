@@ -2,7 +2,7 @@
  * Registries load anywhere: named, or found in the working folder; `.mjs`/`.js`
  * natively, `.ts` through jiti; a module that fails to load is named with its cause.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RegistryError } from '../src/errors.js';
@@ -77,5 +77,14 @@ describe('registry modules', () => {
       expect(line, name).toMatch(cause);
       expect(rest, name).toEqual([]);
     }
+  });
+
+  it('demo brings its own registry: naming one for it is refused, not silently ignored', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'app.mjs'), `export default [{ table: 'events', timeColumn: 'ts', timeUnit: 'unix_s', hotDays: 3 }];`);
+    const r = await runCli(['--data-dir', dir, '--registry', path.join(dir, 'app.mjs'), 'demo', '--rows', '100', '--days', '2']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(`tierdb: demo uses its own registry (the demo tables); drop --registry ${path.join(dir, 'app.mjs')}`);
+    expect(existsSync(path.join(dir, 'hot.db'))).toBe(false);
   });
 });
