@@ -11,6 +11,7 @@ import { expect } from 'vitest';
 import { DuckDbEngine } from '../src/cold/DuckDbEngine.js';
 import { readParquetRows } from '../src/cold/ParquetChunkWriter.js';
 import { absoluteColdPath } from '../src/cold/coldLayout.js';
+import { wechatPreset } from '../src/presets/wechat/wechatPreset.js';
 import { openTierStore } from '../src/store/openTierStore.js';
 import { cliEnv, REPO_ROOT, testConfig } from './helpers.js';
 
@@ -19,9 +20,9 @@ export const DAY_S = 86_400;
 export const NOW_MS = Date.UTC(2026, 5, 15);
 export const NOW_S = NOW_MS / 1000;
 
-/** Fills task_queue with `rows` rows spread over the `days` before NOW; returns the row count. */
+/** Fills task_queue (the WeChat preset's, created here) with `rows` rows spread over the `days` before NOW; returns the row count. */
 export async function seedTaskQueue(dataDir: string, rows: number, days: number, env: Record<string, string> = {}): Promise<number> {
-  const store = await openTierStore({ config: testConfig(dataDir, env) });
+  const store = await openTierStore({ config: testConfig(dataDir, env), preset: wechatPreset });
   try {
     const ins = store.hot.raw.prepare(
       'INSERT INTO task_queue (task_type, status, priority, msg_id, payload, attempts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
