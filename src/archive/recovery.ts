@@ -17,6 +17,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { TMP_DIR, absoluteColdPath, parseFileId } from '../cold/coldLayout.js';
+import { listTreeFiles } from '../cold/listTreeFiles.js';
 import type { Lease } from './lease.js';
 import { allManifestPaths, deleteManifestFile, retiredFilesBefore } from '../manifest/manifestFiles.js';
 import { markCrashedRuns, runTokens as readRunTokens } from '../manifest/runLog.js';
@@ -31,23 +32,6 @@ export interface RecoveryReport {
   unlisted: string[];
   retiredUnlinked: number;
   crashedRuns: number;
-}
-
-function walkParquet(dir: string, rel: string, out: string[]): void {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const childRel = rel === '' ? entry.name : `${rel}/${entry.name}`;
-    if (entry.isDirectory()) {
-      if (rel === '' && entry.name === TMP_DIR) continue;
-      walkParquet(path.join(dir, entry.name), childRel, out);
-    } else if (entry.name.endsWith('.parquet')) out.push(childRel);
-  }
-}
-
-/** Every `.parquet` file under the cold folder (outside `_tmp`), relative and `/`-separated. */
-export function listTreeFiles(coldDir: string): string[] {
-  const out: string[] = [];
-  if (existsSync(coldDir)) walkParquet(coldDir, '', out);
-  return out;
 }
 
 export interface RecoverOptions {

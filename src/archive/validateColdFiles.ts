@@ -16,7 +16,7 @@ import { readBackKeys, readFooterMetadata } from '../cold/ParquetChunkWriter.js'
 import { compareSqlValues } from '../hot/compareSqlValues.js';
 import { allManifestPaths, listFiles, type FileState, type ManifestFile } from '../manifest/manifestFiles.js';
 import { findDuplicateKeys, type DuplicateKeys } from './findDuplicateKeys.js';
-import { listTreeFiles } from './recovery.js';
+import { listTreeFiles } from '../cold/listTreeFiles.js';
 
 export type { DuplicateKeys } from './findDuplicateKeys.js';
 

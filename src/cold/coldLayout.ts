@@ -8,9 +8,9 @@
  */
 import path from 'node:path';
 import type { Partition } from '../registry/defineRegistry.js';
+import { DAY_MS } from '../registry/timeUnit.js';
 
 export const TMP_DIR = '_tmp';
-const DAY_MS = 86_400_000;
 
 export interface PartitionSpan {
   /** `YYYY-MM-DD` or `YYYY-MM`. */

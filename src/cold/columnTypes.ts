@@ -3,6 +3,7 @@
  * and refuses values whose storage class does not match their column.
  */
 import { BIGINT, BLOB, DOUBLE, VARCHAR, type DuckDBType } from '@duckdb/node-api';
+import { sqliteAffinity, type SqliteAffinity } from '../hot/sqliteAffinity.js';
 import type { ColumnInfo } from '../registry/resolveRegistry.js';
 
 export type ColdType = 'BIGINT' | 'DOUBLE' | 'VARCHAR' | 'BLOB';
@@ -12,20 +13,15 @@ export type ValueClass = 'integer' | 'real' | 'text' | 'blob';
 
 export const DUCKDB_TYPES: Record<ColdType, DuckDBType> = { BIGINT, DOUBLE, VARCHAR, BLOB };
 const CLASS_OF_TYPE: Record<ColdType, ValueClass> = { BIGINT: 'integer', DOUBLE: 'real', VARCHAR: 'text', BLOB: 'blob' };
-const TYPE_OF_CLASS: Record<ValueClass, ColdType> = { integer: 'BIGINT', real: 'DOUBLE', text: 'VARCHAR', blob: 'BLOB' };
+/** The Parquet type that keeps values of a SQLite storage class. */
+export const TYPE_OF_CLASS: Record<ValueClass, ColdType> = { integer: 'BIGINT', real: 'DOUBLE', text: 'VARCHAR', blob: 'BLOB' };
 const SQLITE_NAME: Record<ValueClass, string> = { integer: 'INTEGER', real: 'REAL', text: 'TEXT', blob: 'BLOB' };
 
-/**
- * SQLite's affinity rules (https://sqlite.org/datatype3.html §3.1). NUMERIC and
- * untyped columns have no fixed class: the data decides (see `decideColdTypes`).
- */
+/** The Parquet type that keeps a column's values, from its SQLite affinity; NUMERIC and untyped columns have none (the data decides, see `decideColdTypes`). */
+const COLD_TYPE_OF_AFFINITY: Record<SqliteAffinity, ColdType | undefined> = { INTEGER: 'BIGINT', TEXT: 'VARCHAR', REAL: 'DOUBLE', BLOB: undefined, NUMERIC: undefined };
+
 export function affinityType(declaredType: string): ColdType | undefined {
-  const t = declaredType.toUpperCase();
-  if (t.includes('INT')) return 'BIGINT';
-  if (t.includes('CHAR') || t.includes('CLOB') || t.includes('TEXT')) return 'VARCHAR';
-  if (t === '' || t.includes('BLOB')) return undefined;
-  if (t.includes('REAL') || t.includes('FLOA') || t.includes('DOUB')) return 'DOUBLE';
-  return undefined;
+  return COLD_TYPE_OF_AFFINITY[sqliteAffinity(declaredType)];
 }
 
 export function classOf(value: unknown): ValueClass | null {

@@ -11,6 +11,7 @@ import { ArgumentError } from '../errors.js';
 import * as words from './demoVocabulary.js';
 import { Rng, hash32, weighted } from './random.js';
 import { MESSAGE_COLUMNS } from '../presets/wechat/messageRow.js';
+import { DAY_MS } from '../registry/timeUnit.js';
 
 export const DEMO_TABLES = ['messages', 'task_queue', 'rule_logs', 'audit_logs', 'media_signatures'] as const;
 export type DemoTable = (typeof DEMO_TABLES)[number];
@@ -63,7 +64,6 @@ export interface DemoMessage {
   extra_fields: string | null;
 }
 
-const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 /** Users live in UTC+8: the daily rhythm follows China time. */
 const TZ_OFFSET_MS = 8 * HOUR_MS;

@@ -6,7 +6,7 @@
 import { createWriteStream, existsSync, mkdtempSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import path from 'node:path';
-import { affinityType, classOf, type ColdType } from '../cold/columnTypes.js';
+import { affinityType, classOf, TYPE_OF_CLASS, type ColdType } from '../cold/columnTypes.js';
 import { DuckDbEngine, sqlString } from '../cold/DuckDbEngine.js';
 import { durableRename, fsyncFile } from '../cold/fsyncFile.js';
 import { ArgumentError, TierError } from '../errors.js';
@@ -37,7 +37,6 @@ export interface ExportReport {
   ms: number;
 }
 
-const TYPE_OF_CLASS = { integer: 'BIGINT', real: 'DOUBLE', text: 'VARCHAR', blob: 'BLOB' } as const;
 
 /**
  * Writes rows into a Parquet file through a DuckDB of its own (the bridge's

@@ -14,7 +14,7 @@ import { noopLogger, type Logger } from '../logger.js';
 import type { ColdKeyIndex } from '../cold/ColdKeyIndex.js';
 import type { TierPreset } from '../presets/TierPreset.js';
 import type { AppendOptions, AppendResult } from './AppendResult.js';
-import { appendRows } from './appendRows.js';
+import { appendToTable } from './appendToTable.js';
 import { safeIntegerClient } from './safeIntegerClient.js';
 
 const MIGRATIONS_ROOT = fileURLToPath(new URL('../../migrations/', import.meta.url));
@@ -165,7 +165,7 @@ export class HotStore<TSchema extends DrizzleSchema = DrizzleSchema> {
 
   /**
    * Checks and inserts rows into a registered table in one transaction (see
-   * appendRows): each value against its column's declared type, 64-bit
+   * appendToTable): each value against its column's declared type, 64-bit
    * integers exact as bigint; invalid rows reported with their index and
    * reason, never dropped silently; keys deduped against hot and cold rows.
    *
@@ -181,7 +181,7 @@ export class HotStore<TSchema extends DrizzleSchema = DrizzleSchema> {
         `append: table ${JSON.stringify(table)} is not registered (${registered.length > 0 ? `registered: ${registered.join(', ')}` : 'no registered tables: open the store with openTierStore'})`,
       );
     }
-    return appendRows({ raw: this.raw, coldKeys: this.#coldKeys }, table, keyColumn, rows, options);
+    return appendToTable({ raw: this.raw, coldKeys: this.#coldKeys }, table, keyColumn, rows, options);
   }
 
   /**

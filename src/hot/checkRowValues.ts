@@ -11,9 +11,8 @@
  */
 import type { ColdKey } from '../cold/coldKeyCandidates.js';
 import { sqliteAffinity, type SqliteAffinity } from './sqliteAffinity.js';
+import { INT64_MAX, INT64_MIN } from './int64.js';
 
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
 
 export interface AppendColumn {
   readonly name: string;

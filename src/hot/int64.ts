@@ -12,6 +12,10 @@
 import { customType } from 'drizzle-orm/sqlite-core';
 import { TierError } from '../errors.js';
 
+/** SQLite's INTEGER range. */
+export const INT64_MIN = -(2n ** 63n);
+export const INT64_MAX = 2n ** 63n - 1n;
+
 export const int64 = customType<{ data: bigint; driverData: bigint | number }>({
   dataType: () => 'integer',
   toDriver: (value) => value,

@@ -6,7 +6,7 @@
  * tables; `src/presets/wechat/` is the one tierdb ships.
  */
 import type { AppendResult } from '../hot/AppendResult.js';
-import type { AppendRowsTarget } from '../hot/appendRows.js';
+import type { AppendRowsTarget } from '../hot/appendToTable.js';
 import type { RegistryDefinition } from '../registry/defineRegistry.js';
 
 export interface TierPreset<TSchema extends Record<string, unknown> = Record<string, unknown>> {

@@ -9,9 +9,8 @@
 import { ArgumentError } from '../errors.js';
 import { isoInstantMs } from './isoInstantMs.js';
 import type { ShapeColumn, TableShape } from './tableShape.js';
+import { INT64_MAX, INT64_MIN } from '../hot/int64.js';
 
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
 
 function describe(value: unknown): string {
   if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;

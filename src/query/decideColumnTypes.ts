@@ -5,11 +5,10 @@
  * brought to the column's type when that is exact (integer ↔ real); any other
  * mismatch is a MixedTypeError naming the row, as the archiver reports it.
  */
-import { classOf, type ColdType } from '../cold/columnTypes.js';
+import { classOf, TYPE_OF_CLASS, type ColdType } from '../cold/columnTypes.js';
 import { MixedTypeError } from '../errors.js';
 import type { TableShape } from './tableShape.js';
 
-const TYPE_OF_CLASS = { integer: 'BIGINT', real: 'DOUBLE', text: 'VARCHAR', blob: 'BLOB' } as const;
 
 /** `strict: false` (hot-only answers) leaves a value that cannot be brought to its column's type as it is. */
 export function decideColumnTypes(shape: TableShape, hotRows: unknown[][], strict = true): ColdType[] {

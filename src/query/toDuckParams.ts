@@ -4,9 +4,8 @@
  */
 import { BIGINT, BLOB, BOOLEAN, DOUBLE, DuckDBBlobValue, HUGEINT, SQLNULL, VARCHAR, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { ArgumentError } from '../errors.js';
+import { INT64_MAX, INT64_MIN } from '../hot/int64.js';
 
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
 
 export interface DuckParams {
   values: DuckDBValue[];

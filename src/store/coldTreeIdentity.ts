@@ -13,7 +13,7 @@ import type Database from 'better-sqlite3';
 import { durableRename, fsyncFile, mkdirDurable } from '../cold/fsyncFile.js';
 import { describeFileKind } from '../describeFileKind.js';
 import { ConfigError, StoreIdentityError } from '../errors.js';
-import { listTreeFiles } from '../archive/recovery.js';
+import { listTreeFiles } from '../cold/listTreeFiles.js';
 import { manifestFileCount } from '../manifest/manifestFiles.js';
 import { claimStoreId, readStoreId } from '../manifest/storeId.js';
 

@@ -10,9 +10,8 @@
  * through the zod schema. A test checks the two agree.
  */
 import { z } from 'zod';
+import { INT64_MAX, INT64_MIN } from '../../hot/int64.js';
 
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
 /** 2000-01-01 .. 2100-01-01 in unix seconds: anything outside is a unit mistake. */
 const MIN_UNIX_S = 946_684_800;
 const MAX_UNIX_S = 4_102_444_800;

@@ -12,7 +12,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AppendRowsTarget } from '../../hot/appendRows.js';
+import type { AppendRowsTarget } from '../../hot/appendToTable.js';
 import { defineRegistry, type RegistryDefinition } from '../../registry/defineRegistry.js';
 import { REGISTRY_PRESET, type TierPreset } from '../TierPreset.js';
 import { appendMessagesChecked } from './appendMessages.js';

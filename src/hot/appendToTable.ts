@@ -74,7 +74,7 @@ export interface AppendRowsTarget {
  * onConflict `error` (the default) a key already stored — hot, cold, or
  * earlier in the call); the other rows are inserted.
  */
-export async function appendRows(
+export async function appendToTable(
   target: AppendRowsTarget,
   table: string,
   keyColumn: string,

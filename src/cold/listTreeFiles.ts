@@ -1,0 +1,21 @@
+/** The Parquet files of the cold tree, as recovery, validate and the store identity see them. */
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { TMP_DIR } from './coldLayout.js';
+
+function walkParquet(dir: string, rel: string, out: string[]): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const childRel = rel === '' ? entry.name : `${rel}/${entry.name}`;
+    if (entry.isDirectory()) {
+      if (rel === '' && entry.name === TMP_DIR) continue;
+      walkParquet(path.join(dir, entry.name), childRel, out);
+    } else if (entry.name.endsWith('.parquet')) out.push(childRel);
+  }
+}
+
+/** Every `.parquet` file under the cold folder (outside `_tmp`), relative and `/`-separated. */
+export function listTreeFiles(coldDir: string): string[] {
+  const out: string[] = [];
+  if (existsSync(coldDir)) walkParquet(coldDir, '', out);
+  return out;
+}
