@@ -186,7 +186,7 @@ describe('a generic core', () => {
     const tables = store.hot.raw.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).pluck().all() as string[];
     await store.close();
     expect(tables.filter((t) => !t.startsWith('_tierdb_'))).toEqual(['events']);
-    const { demoRegistry } = await import('../src/demo/demoRegistry.js');
+    const { wechatRegistry: demoRegistry } = await import('../src/presets/wechat/wechatPreset.js');
     const demo = await openTierStore({ config: testConfig(tempDir()), registry: demoRegistry });
     const demoTables = demo.tables.map((t) => t.table);
     await demo.close();

@@ -11,7 +11,7 @@ import { noopLogger, type Logger } from '../logger.js';
 import type { RegistryDefinition } from '../registry/defineRegistry.js';
 import type { ArchiveReport } from '../archive/ArchiveReport.js';
 import { DAY_MS } from '../registry/timeUnit.js';
-import { demoRegistry } from './demoRegistry.js';
+import { wechatRegistry } from '../presets/wechat/wechatPreset.js';
 import { manifestFileCount } from '../manifest/manifestFiles.js';
 import type { ExplainResult, QueryOptions, Row } from '../query/QueryOptions.js';
 import { collectStats, type TierStats } from '../stats/collectStats.js';
@@ -30,7 +30,7 @@ export interface RunDemoOptions extends DemoDataOptions {
   config: TierConfig;
   /** Keep the data already in the folder: nothing is removed, and nothing is generated when a demo table already holds rows. */
   keep?: boolean;
-  /** Default: the demo's own registry (src/demo/demoRegistry.ts). */
+  /** Default: the demo's own registry (the WeChat preset's, wechatRegistry). */
   registry?: RegistryDefinition;
   logger?: Logger;
   progress?: DemoProgressSink;
@@ -114,7 +114,7 @@ export const openStep: DemoStep = {
     ctx.store = await openTierStore({
       config: ctx.config,
       logger: ctx.logger,
-      registry: ctx.registry ?? demoRegistry,
+      registry: ctx.registry ?? wechatRegistry,
     });
   },
 };

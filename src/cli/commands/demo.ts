@@ -35,7 +35,7 @@ export function registerDemo(program: Command): void {
     .action(async (opts: DemoOptions, cmd: Command) => {
       const global = cmd.optsWithGlobals<GlobalOptions>();
       if (global.migrations === false) throw new ArgumentError('demo builds the demo schema, so it cannot run with --no-migrations');
-      // The demo brings its own registry (src/demo/demoRegistry.ts): a registry file in the working
+      // The demo brings its own registry (the WeChat preset's wechatRegistry): a registry file in the working
       // folder or TIERDB_REGISTRY is an app's and is left alone; naming one here would be ignored, so refuse it.
       if (global.registry) throw new ArgumentError(`demo uses its own registry (the demo tables); drop --registry ${global.registry}`);
       const ctx = cliContext(global);
