@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   TIERDB_CLOSED: 'the store (or its bridge) is closed',
   TIERDB_COLD_CHECK_NEEDED: 'an append without a cold-key lookup met a key inside a cold file range',
   TIERDB_COLD_FILE: 'a cold file missing, torn or unlike its manifest row (ColdFileError)',
+  TIERDB_COLD_STORE: 'the cold tree\'s storage (folder or bucket) failed or is unreachable (ColdStoreError)',
   TIERDB_CONFIG: 'a bad environment variable or option (ConfigError)',
   TIERDB_DEMO: 'the demo could not run',
   TIERDB_DEMO_REFUSED: 'the demo refused a data folder that is not its own',
@@ -90,6 +91,15 @@ export class ColdFileError extends TierError {
   constructor(path: string, message: string, options?: { cause?: unknown }) {
     super('TIERDB_COLD_FILE', message, options);
     this.path = path;
+  }
+}
+
+/** The cold tree's storage failed: a folder that cannot be written, an endpoint that does not answer. Names the place. */
+export class ColdStoreError extends TierError {
+  readonly location: string;
+  constructor(location: string, message: string, options?: { cause?: unknown }) {
+    super('TIERDB_COLD_STORE', message, options);
+    this.location = location;
   }
 }
 
