@@ -6,7 +6,7 @@
  * and publint + are-the-types-wrong on that same tarball.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -89,6 +89,24 @@ export async function main(): Promise<number> {
 }
 `;
 
+/**
+ * An app that depends on the tarball (and @types/node), with a lockfile made from this repo's:
+ * tierdb's production dependencies at the versions the repo pins (entries not marked dev).
+ */
+function writeAppLockfile(project: string, tarballName: string): void {
+  const repoLock = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; version?: string }> };
+  const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
+  const resolved = `file:../${tarballName}`;
+  const dependencies = { tierdb: resolved, '@types/node': repoLock.packages['node_modules/@types/node']!.version! };
+  const packages: Record<string, unknown> = {
+    '': { name: 'app', dependencies },
+    'node_modules/tierdb': { version: pkg.version, resolved, license: pkg.license, dependencies: pkg.dependencies, bin: pkg.bin, engines: pkg.engines },
+  };
+  for (const [p, entry] of Object.entries(repoLock.packages)) if (p.startsWith('node_modules/') && !entry.dev) packages[p] = entry;
+  writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module', dependencies }, null, 2));
+  writeFileSync(path.join(project, 'package-lock.json'), JSON.stringify({ name: 'app', lockfileVersion: 3, requires: true, packages }, null, 2));
+}
+
 describe('the packed package', () => {
   let work: string;
   let project: string;
@@ -106,12 +124,15 @@ describe('the packed package', () => {
 
     project = path.join(work, 'app');
     mkdirSync(project);
-    writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+    writeAppLockfile(project, packed.filename);
     const started = performance.now();
+    // --offline with a lockfile: a fresh machine's npm cache holds only the tarballs `npm ci` fetched,
+    // not the registry's package documents a range resolution needs, so the app installs the versions
+    // this repo's lockfile pins (what a user resolving today gets too).
     // --ignore-scripts: better-sqlite3 would compile from source (~2 min on this machine: its prebuilt
     // binary is on GitHub, out of reach), so the addon this repo built is copied in instead (same Node,
     // same version from the lockfile). @duckdb/node-api needs no script: its binary comes in a platform package.
-    run(NPM, ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball, '@types/node@20'], project);
+    run(NPM, ['ci', '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], project);
     const installSeconds = (performance.now() - started) / 1000;
     cpSync(path.join(REPO_ROOT, 'node_modules/better-sqlite3/build'), path.join(project, 'node_modules/better-sqlite3/build'), { recursive: true });
     console.log(
