@@ -43,9 +43,11 @@ export const tierdbFiles = sqliteTable(
   (t) => [index('_tierdb_files_table_idx').on(t.tableName, t.state, t.minTimeMs)],
 );
 
-/** One row per archive run. */
+/** One row per run of a job that changes the cold tier (archive, compact, retention, restore...). */
 export const tierdbRuns = sqliteTable('_tierdb_runs', {
   id: integer('id').primaryKey({ autoIncrement: true }),
+  /** `archive`, `compact`, `retention`, `restore`… */
+  kind: text('kind').notNull().default('archive'),
   startedAtMs: integer('started_at_ms').notNull(),
   endedAtMs: integer('ended_at_ms'),
   status: text('status').notNull(),
@@ -55,6 +57,27 @@ export const tierdbRuns = sqliteTable('_tierdb_runs', {
   dryRun: integer('dry_run').notNull().default(0),
   reportJson: text('report_json'),
   error: text('error'),
+});
+
+/**
+ * The retention ledger: one row per table and run that removed cold rows
+ * older than the table's `coldDays` (whole files retired, straddling files
+ * rewritten without them).
+ */
+export const tierdbRetention = sqliteTable('_tierdb_retention', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  tableName: text('table_name').notNull(),
+  runId: integer('run_id').notNull(),
+  /** Rows older than this instant (unix ms) were removed. */
+  cutoffMs: integer('cutoff_ms').notNull(),
+  files: integer('files').notNull(),
+  rows: integer('rows').notNull(),
+  bytes: integer('bytes').notNull(),
+  minTimeMs: integer('min_time_ms'),
+  maxTimeMs: integer('max_time_ms'),
+  /** The manifest paths retired (JSON array). */
+  pathsJson: text('paths_json').notNull(),
+  atMs: integer('at_ms').notNull(),
 });
 
 /** Named checkpoints (JSONL ingest byte offsets...). */
