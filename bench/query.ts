@@ -37,6 +37,7 @@ import { isDeepStrictEqual } from 'node:util';
 import Database from 'better-sqlite3';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import registry from '../archive-registry.js';
+import { openColdFiles } from '../src/query/openColdFiles.js';
 import { absoluteColdPath } from '../src/cold/coldLayout.js';
 import { sqlString } from '../src/cold/DuckDbEngine.js';
 import { writeDemoData } from '../src/demo/generateDemoData.js';
@@ -499,7 +500,7 @@ async function breakdown(
   configureConnection(db, true);
   db.defaultSafeIntegers(true);
   const instance = await createBridgeDuckDb({
-    coldDir: config.coldDir,
+    readableDirs: [config.coldDir],
     spillDir: path.join(config.dataDir, '.bridge-spill'),
     memoryLimit: config.duckdbMemoryLimit,
     threads: config.archiveMaxWorkers,
@@ -532,7 +533,7 @@ async function breakdown(
           const types = decideColumnTypes(p.shape, p.hotRows);
           const con = await instance.connect();
           const t3 = performance.now();
-          await runUnifiedQuery(con, p, types, config.coldDir, cache);
+          await runUnifiedQuery(con, p, types, await openColdFiles(store.cold, p.coldFiles), cache);
           con.closeSync();
           const t4 = performance.now();
           samples.connect!.push(t3 - t2);
@@ -566,7 +567,7 @@ async function breakdown(
       const types = decideColumnTypes(shape, []);
       const three = ['msg_id', 'create_time', 'msg_type'];
       const threeTypes = three.map((c) => types[shape.names.indexOf(c)]!);
-      const bridgeRel = coldRelation(config.coldDir, files, shape.names, types);
+      const bridgeRel = coldRelation(await openColdFiles(store.cold, files), shape.names, types);
       const plain = `read_parquet(${fileList(config.coldDir, files.map((f) => f.path))})`;
       for (let i = 0; i < 10; i++) {
         const t0 = performance.now();

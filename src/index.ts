@@ -24,3 +24,5 @@ export { runInit, type InitReport, type RunInitOptions } from './init/runInit.js
 export type { InitPlan, TableSuggestion } from './init/planInit.js';
 export type { TimeCandidate } from './init/guessTimeColumn.js';
 export type { KeyFinding } from './init/findKeyColumn.js';
+export type { ColdStore, ColdObjectInfo, ColdFileRef, ColdReadHandle } from './cold/ColdStore.js';
+export { LocalColdStore } from './cold/LocalColdStore.js';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { kernelId, Lease } from '../src/archive/lease.js';
-import { listTreeFiles } from '../src/cold/listTreeFiles.js';
+import { listTreeFiles } from './listTreeFiles.js';
 import { LeaseHeldError, LeaseLostError, StoreIdentityError } from '../src/errors.js';
 import { defineRegistry } from '../src/registry/defineRegistry.js';
 import { openTierStore } from '../src/store/openTierStore.js';

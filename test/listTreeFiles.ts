@@ -1,7 +1,7 @@
-/** The Parquet files of the cold tree, as recovery, validate and the store identity see them. */
+/** The Parquet files of a local cold tree, read straight from disk (what tests check the tree against, apart from the ColdStore under test). */
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { TMP_DIR } from './coldLayout.js';
+import { TMP_DIR } from '../src/cold/coldLayout.js';
 
 function walkParquet(dir: string, rel: string, out: string[]): void {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {

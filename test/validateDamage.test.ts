@@ -59,14 +59,14 @@ describe('tierdb validate finds damage', () => {
     const missed: number[] = [];
     const advice = new Set<string>();
     try {
-      expect((await validateColdFiles(store.hot.raw, engine, config.coldDir)).problems).toEqual([]);
+      expect((await validateColdFiles(store.hot.raw, engine, store.cold)).problems).toEqual([]);
       const flips = 64;
       for (let i = 0; i < flips; i++) {
         const offset = Math.floor((i * (original.length - 1)) / (flips - 1));
         const damaged = Buffer.from(original);
         damaged[offset] = damaged[offset]! ^ (1 << i % 8);
         writeFileSync(target, damaged);
-        const report = await validateColdFiles(store.hot.raw, engine, config.coldDir);
+        const report = await validateColdFiles(store.hot.raw, engine, store.cold);
         const named = report.problems.filter((p) => p.path === target);
         if (named.length !== 1 || report.problems.length !== 1) missed.push(offset);
         else advice.add(named[0]!.recovery);
@@ -74,7 +74,7 @@ describe('tierdb validate finds damage', () => {
       }
       expect(missed, `offsets of flipped bits validate did not flag (file of ${original.length} bytes)`).toEqual([]);
       expect([...advice]).toEqual([expect.stringContaining(`${files[1]!.rows} rows of task_queue (partition ${files[1]!.partition})`)]);
-      expect((await validateColdFiles(store.hot.raw, engine, config.coldDir)).problems).toEqual([]);
+      expect((await validateColdFiles(store.hot.raw, engine, store.cold)).problems).toEqual([]);
     } finally {
       engine.close();
       await store.close();

@@ -5,11 +5,14 @@
  */
 import type Database from 'better-sqlite3';
 import type { TierConfig } from '../config.js';
+import type { ColdStore } from '../cold/ColdStore.js';
 import type { Logger } from '../logger.js';
 
 export interface ArchiveContext {
   raw: Database.Database;
   config: TierConfig;
+  /** Where the cold files live (the only way a stage touches them). */
+  cold: ColdStore;
   logger: Logger;
   /** Inside every manifest-changing transaction: this run still holds the lease (renewed), or LeaseLostError. */
   assertLease(): void;

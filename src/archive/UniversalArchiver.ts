@@ -20,6 +20,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import type { TierConfig } from '../config.js';
 import { fileId, runSpillDir } from '../cold/coldLayout.js';
+import type { ColdStore } from '../cold/ColdStore.js';
 import { DuckDbEngine } from '../cold/DuckDbEngine.js';
 import { ArgumentError, ChunkChangedError, LeaseHeldError, LeaseLostError, MixedTypeError, ReadOnlyStoreError } from '../errors.js';
 import { noopLogger, type Logger } from '../logger.js';
@@ -49,6 +50,8 @@ type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown; partitio
 export interface UniversalArchiverDeps {
   raw: Database.Database;
   config: TierConfig;
+  /** Where the cold files live. */
+  cold: ColdStore;
   tables: readonly ResolvedTable[];
   /** The store id (`_tierdb_meta.store_id`); the cold folder is marked with it before the first write. */
   storeId?: string | undefined;
@@ -60,6 +63,7 @@ export interface UniversalArchiverDeps {
 export class UniversalArchiver {
   readonly #raw: Database.Database;
   readonly #config: TierConfig;
+  readonly #cold: ColdStore;
   readonly #tables: readonly ResolvedTable[];
   readonly #logger: Logger;
   readonly #storeId: string | undefined;
@@ -74,15 +78,16 @@ export class UniversalArchiver {
   constructor(deps: UniversalArchiverDeps) {
     this.#raw = deps.raw;
     this.#config = deps.config;
+    this.#cold = deps.cold;
     this.#tables = deps.tables;
     this.#logger = deps.logger ?? noopLogger;
     this.#storeId = deps.storeId;
     this.#readonly = deps.readonly ?? false;
-    this.#ctx = { raw: this.#raw, config: this.#config, logger: this.#logger, assertLease: () => this.#assertLease() };
+    this.#ctx = { raw: this.#raw, config: this.#config, cold: this.#cold, logger: this.#logger, assertLease: () => this.#assertLease() };
   }
 
   /** Recovery at open: only under a lease this instance takes; skipped while anyone else holds it. */
-  recoverIfIdle(): RecoveryReport | undefined {
+  async recoverIfIdle(): Promise<RecoveryReport | undefined> {
     if (this.#readonly || this.#runningSince !== undefined || leaseHolder(this.#raw)) return undefined;
     let lease: Lease;
     try {
@@ -92,7 +97,7 @@ export class UniversalArchiver {
       throw error;
     }
     try {
-      return recover(this.#raw, this.#config.coldDir, lease);
+      return await recover(this.#raw, this.#cold, lease);
     } finally {
       lease.release();
     }
@@ -150,15 +155,15 @@ export class UniversalArchiver {
     this.#lease = lease;
     let engine: DuckDbEngine | undefined;
     const runToken = randomBytes(4).toString('hex');
-    const spillDir = runSpillDir(this.#config.coldDir, runToken);
+    const spillDir = runSpillDir(this.#cold.stagingDir, runToken);
     try {
       // The backup comes before this run is recorded: a restored backup then cannot claim this run's files.
       if (this.#config.archiveBackupEnabled) {
         report.backup = await backupHotFile(this.#raw, this.#config.dataDir, this.#config.archiveBackupKeep);
       }
       report.runId = insertRunningRun(this.#raw, started, runToken);
-      report.recovery = recover(this.#raw, this.#config.coldDir, lease, { currentRunId: report.runId });
-      ensureStoreMarker(this.#config.coldDir, this.#storeId, this.#config.hotPath);
+      report.recovery = await recover(this.#raw, this.#cold, lease, { currentRunId: report.runId });
+      await ensureStoreMarker(this.#cold, this.#storeId, this.#config.hotPath);
       mkdirSync(spillDir, { recursive: true });
       engine = await DuckDbEngine.create({
         memoryLimit: this.#config.duckdbMemoryLimit,
@@ -253,12 +258,12 @@ export class UniversalArchiver {
     const batchSize = t.batchSize ?? this.#config.archiveBatchSize;
     let seq = 0;
     let inFlight: Promise<Settled<WrittenChunk>> | undefined;
-    const commitWritten = (result: Settled<WrittenChunk> | undefined): void => {
+    const commitWritten = async (result: Settled<WrittenChunk> | undefined): Promise<void> => {
       if (!result) return;
       const rowsIn = result.ok ? result.value.rows.length : 0;
       try {
         if (!result.ok) throw result.error;
-        commitChunk(this.#ctx, result.value);
+        await commitChunk(this.#ctx, result.value);
         report.files++;
         report.bytesOut += result.value.manifestRow.bytes;
         if (result.value.grace) report.pendingWritten++;
@@ -322,19 +327,19 @@ export class UniversalArchiver {
           );
           // Commit the previous chunk (and read the next) while DuckDB compresses this one.
           await Promise.race([started, inFlight]);
-          commitWritten(previous);
+          await commitWritten(previous);
           if (read.length < batchSize) break;
         }
       }
       const lastWritten = inFlight ? await inFlight : undefined;
       inFlight = undefined;
-      commitWritten(lastWritten);
+      await commitWritten(lastWritten);
     } finally {
       // After an unexpected error: a written chunk that was never committed is removed (its rows stay hot).
       const left = inFlight as Promise<Settled<WrittenChunk>> | undefined;
       if (left) {
         const r = await left;
-        if (r.ok) rmSync(r.value.abs, { force: true });
+        if (r.ok) await this.#cold.delete(r.value.path);
       }
     }
   }

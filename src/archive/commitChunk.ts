@@ -4,7 +4,6 @@
  * and the manifest row goes in. A crash before it leaves the rows hot and an
  * orphan file that recovery removes; after it, the rows are cold.
  */
-import { rmSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { ChunkChangedError } from '../errors.js';
 import type { ArchiveContext } from './ArchiveContext.js';
@@ -15,7 +14,7 @@ import type { TableShape } from './TableShape.js';
 import type { WrittenChunk } from './writeChunk.js';
 
 /** Step 4, the commit point: rows unchanged, manifest row in, rows out — one transaction. On failure the file is removed. */
-export function commitChunk(ctx: Pick<ArchiveContext, 'raw' | 'assertLease'>, w: WrittenChunk): void {
+export async function commitChunk(ctx: Pick<ArchiveContext, 'raw' | 'cold' | 'assertLease'>, w: WrittenChunk): Promise<void> {
   let committed = false;
   try {
     ctx.raw
@@ -29,7 +28,7 @@ export function commitChunk(ctx: Pick<ArchiveContext, 'raw' | 'assertLease'>, w:
     committed = true;
     failpoint('after-commit');
   } finally {
-    if (!committed) rmSync(w.abs, { force: true });
+    if (!committed) await ctx.cold.delete(w.path);
   }
 }
 

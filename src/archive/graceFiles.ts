@@ -3,8 +3,6 @@
  * (invisible) while their rows stay hot. Once due, a run re-reads the file,
  * compares it with the hot rows and commits it, or drops it if they changed.
  */
-import { rmSync } from 'node:fs';
-import { absoluteColdPath } from '../cold/coldLayout.js';
 import type { DuckDbEngine } from '../cold/DuckDbEngine.js';
 import { keyChecksum, readParquetRows } from '../cold/ParquetChunkWriter.js';
 import { ChunkChangedError } from '../errors.js';
@@ -23,13 +21,17 @@ export async function commitDuePending(ctx: ArchiveContext, engine: DuckDbEngine
   if (due.length === 0) return;
   const s = readTableShape(raw, t);
   for (const f of due) {
-    const abs = absoluteColdPath(ctx.config.coldDir, f.path);
     const fileColumns = (JSON.parse(f.schema_json) as { name: string }[]).map((c) => c.name);
     let keep = fileColumns.length === s.names.length && fileColumns.every((n, i) => n === s.names[i]);
     let fileRows: unknown[][] = [];
     if (keep) {
       try {
-        fileRows = await readParquetRows(engine, abs, s.names);
+        const read = await ctx.cold.openForRead([{ path: f.path, bytes: f.bytes, sha256: f.file_sha256 }]);
+        try {
+          fileRows = await readParquetRows(engine, read.paths[0]!, s.names);
+        } finally {
+          read.release();
+        }
         const keys = fileRows.map((r) => r[s.keyIndex]);
         keep = fileRows.length === f.rows && keyChecksum(keys) === f.checksum;
         if (!keep) ctx.logger.warn({ file: f.path }, 'pending file does not match its manifest row; dropping it (its rows are still hot)');
@@ -57,14 +59,14 @@ export async function commitDuePending(ctx: ArchiveContext, engine: DuckDbEngine
         report.abandoned++;
       }
     }
-    dropPending(ctx, f);
+    await dropPending(ctx, f);
   }
 }
 
-function dropPending(ctx: Pick<ArchiveContext, 'raw' | 'config' | 'assertLease'>, f: ManifestFile): void {
+async function dropPending(ctx: Pick<ArchiveContext, 'raw' | 'cold' | 'assertLease'>, f: ManifestFile): Promise<void> {
   ctx.raw.transaction(() => {
     ctx.assertLease();
     deleteManifestFile(ctx.raw, f.id);
   }).immediate();
-  rmSync(absoluteColdPath(ctx.config.coldDir, f.path), { force: true });
+  await ctx.cold.delete(f.path);
 }

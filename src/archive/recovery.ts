@@ -3,10 +3,13 @@
  * open and at the start of every run). It removes only what it can prove is
  * this store's own leftover:
  *
- * - temp files and DuckDB spill folders in `_tmp/` whose names carry the id
- *   and token of a run this manifest recorded, other than the current run;
+ * - temp files and DuckDB spill folders in the cold store's staging folder
+ *   whose names carry the id and token of a run this manifest recorded, other
+ *   than the current run;
  * - files in the tree, not listed in the manifest, whose names carry the id
- *   and token of such a run (written, never committed: their rows are hot);
+ *   and token of such a run (written, never committed: their rows are hot),
+ *   once older than the store's `orphanSafetyAgeMs` (0 on a local folder; on
+ *   object storage a slow upload of a lost run may still be under way);
  * - retired files, once old enough (the manifest listed them).
  *
  * Anything else found in the tree — a file of another store, an older file
@@ -16,8 +19,8 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import { TMP_DIR, absoluteColdPath, parseFileId } from '../cold/coldLayout.js';
-import { listTreeFiles } from '../cold/listTreeFiles.js';
+import { parseFileId } from '../cold/coldLayout.js';
+import type { ColdStore } from '../cold/ColdStore.js';
 import type { Lease } from './lease.js';
 import { allManifestPaths, deleteManifestFile, retiredFilesBefore } from '../manifest/manifestFiles.js';
 import { markCrashedRuns, runTokens as readRunTokens } from '../manifest/runLog.js';
@@ -30,6 +33,8 @@ export interface RecoveryReport {
   orphansRemoved: string[];
   /** Files in the tree that the manifest does not list and that recovery cannot prove are its own: left alone. */
   unlisted: string[];
+  /** This store's own leftovers, younger than the store's safety age: left for a later recovery. */
+  youngOrphans: string[];
   retiredUnlinked: number;
   crashedRuns: number;
 }
@@ -40,9 +45,9 @@ export interface RecoverOptions {
 }
 
 /** Uses the wall clock, never a run's `now`: retired files must outlive real queries. */
-export function recover(raw: Database.Database, coldDir: string, lease: Lease, options: RecoverOptions = {}): RecoveryReport {
+export async function recover(raw: Database.Database, cold: ColdStore, lease: Lease, options: RecoverOptions = {}): Promise<RecoveryReport> {
   const now = Date.now();
-  const report: RecoveryReport = { tmpRemoved: 0, orphansRemoved: [], unlisted: [], retiredUnlinked: 0, crashedRuns: 0 };
+  const report: RecoveryReport = { tmpRemoved: 0, orphansRemoved: [], unlisted: [], youngOrphans: [], retiredUnlinked: 0, crashedRuns: 0 };
   lease.assertHeld();
   const current = options.currentRunId ?? null;
   const runTokens = readRunTokens(raw);
@@ -54,7 +59,7 @@ export function recover(raw: Database.Database, coldDir: string, lease: Lease, o
   };
   report.crashedRuns = markCrashedRuns(raw, current, now);
 
-  const tmp = path.join(coldDir, TMP_DIR);
+  const tmp = cold.stagingDir;
   if (existsSync(tmp)) {
     for (const entry of readdirSync(tmp, { withFileTypes: true })) {
       const spillOf = /^duckdb-([0-9a-f]{8,32})$/.exec(entry.name)?.[1];
@@ -67,16 +72,19 @@ export function recover(raw: Database.Database, coldDir: string, lease: Lease, o
     }
   }
   const known = allManifestPaths(raw);
-  for (const rel of listTreeFiles(coldDir)) {
+  for (const object of await cold.list()) {
+    const rel = object.path;
     if (known.has(rel)) continue;
-    if (ownLeftover(rel.slice(rel.lastIndexOf('/') + 1))) {
-      rmSync(absoluteColdPath(coldDir, rel), { force: true });
+    if (!ownLeftover(rel.slice(rel.lastIndexOf('/') + 1))) report.unlisted.push(rel);
+    else if (now - object.mtimeMs < cold.orphanSafetyAgeMs) report.youngOrphans.push(rel);
+    else {
+      await cold.delete(rel);
       report.orphansRemoved.push(rel);
-    } else report.unlisted.push(rel);
+    }
   }
   const retired = retiredFilesBefore(raw, now - RETIRED_FILE_TTL_MS);
   for (const f of retired) {
-    rmSync(absoluteColdPath(coldDir, f.path), { force: true });
+    await cold.delete(f.path);
     raw.transaction(() => {
       lease.assertHeld();
       deleteManifestFile(raw, f.id);

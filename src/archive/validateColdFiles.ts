@@ -7,22 +7,20 @@
  * twice (in two live files, or hot and in a live file), and `.parquet` files
  * in the cold tree the manifest does not list. Reads only; repairs nothing.
  */
-import { existsSync, statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
-import { absoluteColdPath } from '../cold/coldLayout.js';
+import type { ColdStore } from '../cold/ColdStore.js';
 import type { DuckDbEngine } from '../cold/DuckDbEngine.js';
 import { fileSha256 } from '../cold/fileSha256.js';
 import { readBackKeys, readFooterMetadata } from '../cold/ParquetChunkWriter.js';
 import { compareSqlValues } from '../hot/compareSqlValues.js';
 import { allManifestPaths, listFiles, type FileState, type ManifestFile } from '../manifest/manifestFiles.js';
 import { findDuplicateKeys, type DuplicateKeys } from './findDuplicateKeys.js';
-import { listTreeFiles } from '../cold/listTreeFiles.js';
 
 export type { DuplicateKeys } from './findDuplicateKeys.js';
 
 export interface FileProblem {
   table: string;
-  /** Absolute path. */
+  /** Where the file is, as the cold store names it (an absolute path on a local folder). */
   path: string;
   state: FileState;
   partition: string;
@@ -50,7 +48,7 @@ export interface ValidationReport {
 export async function validateColdFiles(
   raw: Database.Database,
   engine: DuckDbEngine,
-  coldDir: string,
+  cold: ColdStore,
   options: { table?: string; onFile?: (done: number, total: number) => void } = {},
 ): Promise<ValidationReport> {
   const files = listFiles(raw, options.table, ['live', 'pending']);
@@ -58,11 +56,11 @@ export async function validateColdFiles(
   /** Per table and key column, the live files that passed every check. */
   const intact = new Map<string, { table: string; keyColumn: string; files: ManifestFile[] }>();
   for (const f of files) {
-    const abs = absoluteColdPath(coldDir, f.path);
+    const abs = cold.describe(f.path);
     report.filesChecked++;
     options.onFile?.(report.filesChecked, files.length);
-    const checked = await checkFile(engine, abs, f);
-    if (f.file_sha256 === null && existsSync(abs)) report.withoutChecksum.push(abs);
+    const checked = await checkFile(engine, cold, f);
+    if (f.file_sha256 === null && checked.present) report.withoutChecksum.push(abs);
     if (checked.issues.length > 0) {
       report.problems.push({
         table: f.table_name,
@@ -85,13 +83,20 @@ export async function validateColdFiles(
   }
   for (const { table, keyColumn, files: good } of intact.values()) {
     const keys = keyRangeOf(raw, table);
-    report.duplicateKeys.push(...(await findDuplicateKeys(raw, engine, table, keyColumn, good.map((f) => absoluteColdPath(coldDir, f.path)), keys)));
+    const read = await cold.openForRead(good.map((f) => ({ path: f.path, bytes: f.bytes, sha256: f.file_sha256 })));
+    try {
+      const found = await findDuplicateKeys(raw, engine, table, keyColumn, read.paths, keys);
+      // Name the files as the cold store does (local copies of remote files are a cache's business).
+      const named = new Map(read.paths.map((p, i) => [p, cold.describe(good[i]!.path)]));
+      report.duplicateKeys.push(...found.map((d) => ({ ...d, files: d.files.map((p) => named.get(p) ?? p) })));
+    } finally {
+      read.release();
+    }
   }
   const known = allManifestPaths(raw);
-  for (const rel of listTreeFiles(coldDir)) {
-    if (known.has(rel)) continue;
-    if (options.table !== undefined && !rel.startsWith(`${options.table}/`)) continue;
-    report.unlisted.push(absoluteColdPath(coldDir, rel));
+  for (const object of await cold.list(options.table === undefined ? '' : `${options.table}/`)) {
+    if (known.has(object.path)) continue;
+    report.unlisted.push(cold.describe(object.path));
   }
   return report;
 }
@@ -132,10 +137,19 @@ function keyRangeOf(raw: Database.Database, table: string): { min: unknown; max:
 }
 
 /** The problems of one file (empty when it matches its manifest row), and the key column its footer names. */
-async function checkFile(engine: DuckDbEngine, abs: string, f: ManifestFile): Promise<{ issues: string[]; keyColumn?: string }> {
-  if (!existsSync(abs)) return { issues: ['missing: the manifest lists it but it is not on disk'] };
+async function checkFile(engine: DuckDbEngine, cold: ColdStore, f: ManifestFile): Promise<{ issues: string[]; present: boolean; keyColumn?: string }> {
+  const info = await cold.stat(f.path);
+  if (!info) return { issues: ['missing: the manifest lists it but it is not on disk'], present: false };
+  const read = await cold.openForRead([{ path: f.path }]);
+  try {
+    return { ...(await checkLocalCopy(engine, read.paths[0]!, info.bytes, f)), present: true };
+  } finally {
+    read.release();
+  }
+}
+
+async function checkLocalCopy(engine: DuckDbEngine, abs: string, size: number, f: ManifestFile): Promise<{ issues: string[]; keyColumn?: string }> {
   const issues: string[] = [];
-  const size = statSync(abs).size;
   if (size !== f.bytes) issues.push(`size ${size} bytes, the manifest says ${f.bytes}`);
   if (f.file_sha256 !== null) {
     const sha = await fileSha256(abs);

@@ -1,15 +1,16 @@
 /**
- * Steps 1–3 of the move protocol for one chunk: temp file, fsync, verify
- * (row count, key checksum), whole-file sha256, rename into the tree. The file
- * is not visible until commitChunk; on any failure here it is removed again.
+ * Steps 1–3 of the move protocol for one chunk: temp file in the cold store's
+ * staging folder, fsync, verify (row count, key checksum), whole-file sha256,
+ * then `cold.put` makes it durable in the tree (a local rename, or an upload
+ * confirmed by size and sha256). The file is not visible until commitChunk; on
+ * any failure here it is removed again.
  */
 import { rmSync, statSync } from 'node:fs';
-import path from 'node:path';
-import { absoluteColdPath, coldFilePath, tmpFilePath, type PartitionSpan } from '../cold/coldLayout.js';
+import { coldFilePath, tmpFilePath, type PartitionSpan } from '../cold/coldLayout.js';
 import { decideColdTypes, sqliteClassName, type ColdType } from '../cold/columnTypes.js';
 import type { DuckDbEngine } from '../cold/DuckDbEngine.js';
 import { fileSha256 } from '../cold/fileSha256.js';
-import { durableRename, fsyncFile, mkdirDurable } from '../cold/fsyncFile.js';
+import { fsyncFile } from '../cold/fsyncFile.js';
 import { keyChecksum, readBackKeys, writeParquetChunk } from '../cold/ParquetChunkWriter.js';
 import { ColdFileError, MixedTypeError } from '../errors.js';
 import type { ArchiveContext } from './ArchiveContext.js';
@@ -37,13 +38,14 @@ export interface WriteChunkOptions {
   onCopyStart?: () => void;
 }
 
-/** A chunk written, verified and renamed into the tree, waiting for its commit. */
+/** A chunk written, verified and putStarted into the tree, waiting for its commit. */
 export interface WrittenChunk {
   shape: TableShape;
   span: PartitionSpan;
   rows: unknown[][];
   keys: unknown[];
-  abs: string;
+  /** Manifest path of the file, already in the tree. */
+  path: string;
   manifestRow: NewManifestFile;
   dataVersion: number;
   grace: boolean;
@@ -66,14 +68,12 @@ function decideChunkTypes(s: TableShape, rows: readonly unknown[][]): { types: C
   return { types: decided.types };
 }
 
-export async function writeChunk(ctx: Pick<ArchiveContext, 'config'>, o: WriteChunkOptions): Promise<WrittenChunk> {
+export async function writeChunk(ctx: Pick<ArchiveContext, 'config' | 'cold'>, o: WriteChunkOptions): Promise<WrittenChunk> {
   const { shape: s, span, id, rows } = o;
   const { t } = s;
   const { types } = decideChunkTypes(s, rows);
-  const coldDir = ctx.config.coldDir;
-  const tmp = tmpFilePath(coldDir, t.table, id);
+  const tmp = tmpFilePath(ctx.cold.stagingDir, t.table, id);
   const rel = coldFilePath(t.table, span, id);
-  const abs = absoluteColdPath(coldDir, rel);
   const keys = rows.map((r) => r[s.keyIndex]);
   const checksum = keyChecksum(keys);
   let minKey = keys[0];
@@ -103,7 +103,7 @@ export async function writeChunk(ctx: Pick<ArchiveContext, 'config'>, o: WriteCh
     'tierdb.key_checksum': checksum,
     'tierdb.schema': JSON.stringify(schema),
   };
-  let renamed = false;
+  let putStarted = false;
   let written = false;
   try {
     await writeParquetChunk(o.engine, tmp, { columns: s.names, types, rows, zstdLevel: ctx.config.archiveZstdLevel, metadata }, o.onCopyStart);
@@ -114,12 +114,11 @@ export async function writeChunk(ctx: Pick<ArchiveContext, 'config'>, o: WriteCh
       throw new ColdFileError(tmp, `verification failed for ${tmp}: read back ${back.rows} rows (expected ${rows.length}) or a different key checksum`);
     }
     const wholeFileSha = await fileSha256(tmp);
+    const bytes = statSync(tmp).size;
     failpoint('after-verify');
-    mkdirDurable(path.dirname(abs));
-    durableRename(tmp, abs);
-    renamed = true;
+    putStarted = true;
+    await ctx.cold.put(tmp, rel, { bytes, sha256: wholeFileSha });
     failpoint('after-rename');
-    const bytes = statSync(abs).size;
     const grace = ctx.config.archiveGraceHours > 0;
     const manifestRow = {
       table_name: t.table,
@@ -141,11 +140,11 @@ export async function writeChunk(ctx: Pick<ArchiveContext, 'config'>, o: WriteCh
       visible_after_ms: grace ? o.now + ctx.config.archiveGraceHours * 3_600_000 : null,
     };
     written = true;
-    return { shape: s, span, rows, keys, abs, manifestRow, dataVersion: o.dataVersion, grace };
+    return { shape: s, span, rows, keys, path: rel, manifestRow, dataVersion: o.dataVersion, grace };
   } finally {
     if (!written) {
       rmSync(tmp, { force: true });
-      if (renamed) rmSync(abs, { force: true });
+      if (putStarted) await ctx.cold.delete(rel);
     }
   }
 }

@@ -6,12 +6,12 @@
  */
 import type Database from 'better-sqlite3';
 import { ColdFileError, TierError } from '../errors.js';
-import { absoluteColdPath } from './coldLayout.js';
+import type { ColdStore } from './ColdStore.js';
 import { coldKeyCandidates, coldKeyId, type ColdKey } from './coldKeyCandidates.js';
 import { DuckDbEngine, sqlIdent, sqlString } from './DuckDbEngine.js';
 
 export interface ColdKeyIndexOptions {
-  coldDir: string;
+  cold: ColdStore;
   memoryLimit: string;
   /** Each registered table's key column: the manifest's key ranges are over that column. */
   keyColumns: ReadonlyMap<string, string>;
@@ -41,20 +41,24 @@ export class ColdKeyIndex {
     const wanted = new Map<string, ColdKey>();
     for (const keys of candidates.values()) for (const k of keys) wanted.set(coldKeyId(k), k);
     const literals = [...wanted.values()].map((k) => (typeof k === 'bigint' ? `${k}::BIGINT` : sqlString(k))).join(', ');
-    const files = paths.map((p) => sqlString(absoluteColdPath(this.#options.coldDir, p))).join(', ');
-    const sql = `SELECT DISTINCT ${sqlIdent(column)} FROM read_parquet([${files}], union_by_name = true) WHERE ${sqlIdent(column)} IN (${literals})`;
+    const { cold } = this.#options;
     const run = this.#queue.then(async () => {
       const engine = await this.#engineOnce();
+      const read = await cold.openForRead(paths.map((p) => ({ path: p })));
       try {
+        const files = read.paths.map(sqlString).join(', ');
+        const sql = `SELECT DISTINCT ${sqlIdent(column)} FROM read_parquet([${files}], union_by_name = true) WHERE ${sqlIdent(column)} IN (${literals})`;
         return (await engine.connection.runAndReadAll(sql)).getRows();
       } catch (cause) {
-        const names = paths.map((p) => absoluteColdPath(this.#options.coldDir, p));
+        const names = paths.map((p) => cold.describe(p));
         throw new ColdFileError(
           names[0]!,
           `cannot read the key column ${column} of cold file(s) ${names.join(', ')} to dedupe appended rows: ${(cause as Error).message.split('\n')[0]}. ` +
             'Nothing was appended; run `tierdb validate` to check the manifest against the cold files.',
           { cause },
         );
+      } finally {
+        read.release();
       }
     });
     this.#queue = run.catch(() => undefined);

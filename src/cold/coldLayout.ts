@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Partition } from '../registry/defineRegistry.js';
 import { DAY_MS } from '../registry/timeUnit.js';
 
+/** The local tree's staging folder (temp files, DuckDB spill), skipped by listing. */
 export const TMP_DIR = '_tmp';
 
 export interface PartitionSpan {
@@ -57,15 +58,16 @@ export function parseFileId(name: string): { runId: number; seq: number; runToke
   return { runId: Number(m[1]), seq: Number(m[2]), runToken: m[3]! };
 }
 
-/** A run's own DuckDB spill folder under `_tmp`. */
-export function runSpillDir(coldDir: string, runToken: string): string {
-  return path.join(coldDir, TMP_DIR, `duckdb-${runToken}`);
+/** A run's own DuckDB spill folder in the cold store's staging folder. */
+export function runSpillDir(stagingDir: string, runToken: string): string {
+  return path.join(stagingDir, `duckdb-${runToken}`);
 }
 
 export function absoluteColdPath(coldDir: string, relative: string): string {
   return path.join(coldDir, ...relative.split('/'));
 }
 
-export function tmpFilePath(coldDir: string, table: string, id: string): string {
-  return path.join(coldDir, TMP_DIR, `${table}-${id}.parquet.tmp`);
+/** A chunk's temp file in the cold store's staging folder. */
+export function tmpFilePath(stagingDir: string, table: string, id: string): string {
+  return path.join(stagingDir, `${table}-${id}.parquet.tmp`);
 }

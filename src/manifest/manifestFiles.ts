@@ -63,6 +63,8 @@ export function manifestFileCount(raw: Database.Database, table?: string): numbe
 export interface LiveFileRow {
   path: string;
   rows: bigint;
+  bytes: bigint;
+  file_sha256: string | null;
   min_time_ms: bigint | number;
   max_time_ms: bigint | number;
   min_key: unknown;
@@ -74,7 +76,7 @@ export interface LiveFileRow {
 export function liveFileRows(db: Database.Database, table: string): LiveFileRow[] {
   return prepareCached(
     db,
-    `SELECT path, rows, min_time_ms, max_time_ms, min_key, max_key, schema_json
+    `SELECT path, rows, bytes, file_sha256, min_time_ms, max_time_ms, min_key, max_key, schema_json
      FROM _tierdb_files WHERE table_name = ? AND state = 'live' ORDER BY min_time_ms, id`,
   )
     .safeIntegers(true)

@@ -16,6 +16,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { JSDuckDBValueConverter, type DuckDBConnection, type DuckDBInstance, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import type { TierConfig } from '../config.js';
+import type { ColdStore } from '../cold/ColdStore.js';
 import { sqlIdent } from '../cold/DuckDbEngine.js';
 import { ArgumentError, SqlError, TierError } from '../errors.js';
 import { configureConnection } from '../hot/HotStore.js';
@@ -30,7 +31,7 @@ import { createBridgeDuckDb } from './createBridgeDuckDb.js';
 import { decideColumnTypes } from './decideColumnTypes.js';
 import { planQuery, readShape, type QueryPlan } from './planQuery.js';
 import type { ExplainResult, QueryOptions, Row } from './QueryOptions.js';
-import type { LiveFile } from './readLiveFiles.js';
+import { joinColdFiles, openColdFiles, openColdFileSets, type ColdFilesForRead } from './openColdFiles.js';
 import { readOverlapKeys } from './readOverlapKeys.js';
 import { prepareCached } from '../hot/prepareCached.js';
 import { readSqlReferences } from './readSqlReferences.js';
@@ -61,12 +62,15 @@ function hotOnlyRows(plan: QueryPlan): unknown[][] {
 
 export interface UnifiedQueryBridgeDeps {
   config: TierConfig;
+  /** Where the cold files live; the bridge reads the local paths it hands out. */
+  cold: ColdStore;
   tables: readonly ResolvedTable[];
   logger?: Logger;
 }
 
 export class UnifiedQueryBridge {
   readonly #config: TierConfig;
+  readonly #cold: ColdStore;
   readonly #tables: ReadonlyMap<string, ResolvedTable>;
   readonly #logger: Logger;
   readonly #cache: ColdResultCache;
@@ -76,6 +80,7 @@ export class UnifiedQueryBridge {
 
   constructor(deps: UnifiedQueryBridgeDeps) {
     this.#config = deps.config;
+    this.#cold = deps.cold;
     this.#tables = new Map(deps.tables.map((t) => [t.table, t]));
     this.#logger = deps.logger ?? noopLogger;
     this.#cache = new ColdResultCache({ enabled: deps.config.queryCacheEnabled, ttlSeconds: deps.config.queryCacheTtlSeconds });
@@ -95,7 +100,12 @@ export class UnifiedQueryBridge {
     const plan = planQuery(this.#read(), t, options);
     if (plan.coldFiles.length === 0) return arraysToObjects(plan.shape.names, hotOnlyRows(plan), plan.query.columns);
     const types = decideColumnTypes(plan.shape, plan.hotRows);
-    return this.#withConnection((con) => runUnifiedQuery(con, plan, types, this.#config.coldDir, this.#cache));
+    const coldFiles = await openColdFiles(this.#cold, plan.coldFiles);
+    try {
+      return await this.#withConnection((con) => runUnifiedQuery(con, plan, types, coldFiles, this.#cache));
+    } finally {
+      coldFiles.release();
+    }
   }
 
   /**
@@ -126,12 +136,20 @@ export class UnifiedQueryBridge {
       return;
     }
     const types = decideColumnTypes(plan.shape, plan.hotRows);
-    const con = await this.#connect();
+    const coldFiles = await openColdFiles(this.#cold, plan.coldFiles);
+    let con: DuckDBConnection;
+    try {
+      con = await this.#connect();
+    } catch (error) {
+      coldFiles.release();
+      throw error;
+    }
     const started = Date.now();
     try {
-      for await (const batch of streamUnifiedQuery(con, plan, types, this.#config.coldDir, streamOptions)) yield* batch;
+      for await (const batch of streamUnifiedQuery(con, plan, types, coldFiles, streamOptions)) yield* batch;
     } finally {
       con.closeSync();
+      coldFiles.release();
       this.#logger.debug({ ms: Date.now() - started }, 'bridge stream ran in DuckDB');
     }
   }
@@ -158,13 +176,14 @@ export class UnifiedQueryBridge {
     const verb = assertReadOnlyText(text);
     if (!Array.isArray(params)) throw new ArgumentError('bridge.sql: params must be an array (bound to ? or $1, $2, …)');
     return this.#withConnection(async (con) => {
-      const { statement, allFiles } = await this.#prepareSql(con, text, params, verb);
+      const { statement, coldFiles } = await this.#prepareSql(con, text, params, verb);
       try {
         return readerToObjects(await statement.runAndReadAll());
       } catch (error) {
-        throw sqlError(toColdFileError(error, this.#config.coldDir, allFiles), text, params);
+        throw sqlError(toColdFileError(error, coldFiles), text, params);
       } finally {
         statement.destroySync();
+        coldFiles.release();
       }
     });
   }
@@ -187,8 +206,8 @@ export class UnifiedQueryBridge {
     const con = await this.#connect();
     const started = Date.now();
     try {
-      const { statement, allFiles } = await this.#prepareSql(con, text, params, verb);
-      const failed = (error: unknown) => sqlError(toColdFileError(error, this.#config.coldDir, allFiles), text, params);
+      const { statement, coldFiles } = await this.#prepareSql(con, text, params, verb);
+      const failed = (error: unknown) => sqlError(toColdFileError(error, coldFiles), text, params);
       try {
         const result = await statement.stream().catch((error: unknown) => {
           throw failed(error);
@@ -204,6 +223,7 @@ export class UnifiedQueryBridge {
         }
       } finally {
         statement.destroySync();
+        coldFiles.release();
       }
     } finally {
       con.closeSync();
@@ -216,7 +236,13 @@ export class UnifiedQueryBridge {
    * statement reads (hot ∪ listed cold files, read under one snapshot), then
    * the statement, checked to be one read-only statement, prepared and bound.
    */
-  async #prepareSql(con: DuckDBConnection, text: string, params: readonly unknown[], verb: string): Promise<{ statement: DuckDBPreparedStatement; allFiles: LiveFile[] }> {
+  async #prepareSql(
+    con: DuckDBConnection,
+    text: string,
+    params: readonly unknown[],
+    verb: string,
+  ): Promise<{ statement: DuckDBPreparedStatement; coldFiles: ColdFilesForRead }> {
+    // Bad params fail before anything is read.
     const bound = toDuckParams(params, true);
     const refs = await readSqlReferences(con, text, [...this.#tables.keys()]);
     const db = this.#read();
@@ -233,7 +259,26 @@ export class UnifiedQueryBridge {
         return { shape, files, hotRows, overlapKeys: readOverlapKeys(db, shape, files) };
       }),
     );
-    const allFiles = snapshot.flatMap((s) => s.files);
+    const sets = await openColdFileSets(this.#cold, snapshot.map((s) => s.files));
+    const coldFiles = joinColdFiles(sets);
+    try {
+      const statement = await this.#prepareViews(con, text, params, bound, verb, snapshot, sets);
+      return { statement, coldFiles };
+    } catch (error) {
+      coldFiles.release();
+      throw error;
+    }
+  }
+
+  async #prepareViews(
+    con: DuckDBConnection,
+    text: string,
+    params: readonly unknown[],
+    bound: ReturnType<typeof toDuckParams>,
+    verb: string,
+    snapshot: readonly { shape: QueryPlan['shape']; files: QueryPlan['coldFiles']; hotRows: unknown[][]; overlapKeys: unknown[] }[],
+    sets: readonly ColdFilesForRead[],
+  ): Promise<DuckDBPreparedStatement> {
     for (const [i, s] of snapshot.entries()) {
       const types = decideColumnTypes(s.shape, s.hotRows);
       const hot = `__hot_${i}`;
@@ -248,12 +293,12 @@ export class UnifiedQueryBridge {
           await appendRows(con, `__shadow_${i}`, [keyType], s.overlapKeys.map((k) => [k]));
           shadow = ` WHERE ${sqlIdent(s.shape.keyColumn)} NOT IN (SELECT k FROM __shadow_${i})`;
         }
-        view += ` UNION ALL SELECT * FROM ${coldRelation(this.#config.coldDir, s.files, s.shape.names, types)} AS c${shadow}`;
+        view += ` UNION ALL SELECT * FROM ${coldRelation(sets[i]!, s.shape.names, types)} AS c${shadow}`;
       }
       try {
         await con.run(`CREATE TEMP VIEW ${sqlIdent(s.shape.table)} AS ${view}`);
       } catch (error) {
-        throw sqlError(toColdFileError(error, this.#config.coldDir, s.files), text, params);
+        throw sqlError(toColdFileError(error, sets[i]!), text, params);
       }
     }
     const extracted = await con.extractStatements(text).catch((error: unknown) => {
@@ -279,7 +324,7 @@ export class UnifiedQueryBridge {
       statement.destroySync();
       throw error;
     }
-    return { statement, allFiles };
+    return statement;
   }
 
   /** Closes the read connection and the DuckDB instance. Idempotent. */
@@ -327,7 +372,7 @@ export class UnifiedQueryBridge {
     this.#assertOpen();
     if (!this.#duck) {
       this.#duck = createBridgeDuckDb({
-        coldDir: this.#config.coldDir,
+        readableDirs: this.#cold.readableDirs,
         spillDir: path.join(this.#config.dataDir, '.bridge-spill'),
         memoryLimit: this.#config.duckdbMemoryLimit,
         threads: this.#config.archiveMaxWorkers,

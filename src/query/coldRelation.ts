@@ -5,16 +5,15 @@
  * reads NULL.
  */
 import type { ColdType } from '../cold/columnTypes.js';
-import { absoluteColdPath } from '../cold/coldLayout.js';
 import { sqlIdent, sqlString } from '../cold/DuckDbEngine.js';
-import type { LiveFile } from './readLiveFiles.js';
+import type { ColdFilesForRead } from './openColdFiles.js';
 
-export function coldRelation(coldDir: string, files: readonly LiveFile[], columns: readonly string[], types: readonly ColdType[]): string {
+export function coldRelation(cold: ColdFilesForRead, columns: readonly string[], types: readonly ColdType[]): string {
   const present = new Set<string>();
-  for (const f of files) for (const name of f.columns.keys()) present.add(name);
+  for (const f of cold.files) for (const name of f.columns.keys()) present.add(name);
   const select = columns
     .map((c, i) => `CAST(${present.has(c) ? sqlIdent(c) : 'NULL'} AS ${types[i]}) AS ${sqlIdent(c)}`)
     .join(', ');
-  const list = files.map((f) => sqlString(absoluteColdPath(coldDir, f.path))).join(', ');
+  const list = cold.local.map(sqlString).join(', ');
   return `(SELECT ${select} FROM read_parquet([${list}], union_by_name = true))`;
 }

@@ -10,7 +10,8 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { sqlString } from '../cold/DuckDbEngine.js';
 
 export interface BridgeDuckDbOptions {
-  coldDir: string;
+  /** The only folders DuckDB may read (the cold store's local folders). */
+  readableDirs: readonly string[];
   /**
    * Where DuckDB spills when a query outgrows the memory limit (created only
    * then). Not under the cold folder: archiver recovery empties `cold/_tmp`.
@@ -21,7 +22,6 @@ export interface BridgeDuckDbOptions {
 }
 
 export async function createBridgeDuckDb(options: BridgeDuckDbOptions): Promise<DuckDBInstance> {
-  const coldDir = path.resolve(options.coldDir);
   const instance = await DuckDBInstance.create(':memory:', {
     memory_limit: options.memoryLimit,
     threads: String(options.threads),
@@ -33,7 +33,8 @@ export async function createBridgeDuckDb(options: BridgeDuckDbOptions): Promise<
   try {
     const con = await instance.connect();
     try {
-      await con.run(`SET allowed_directories = [${sqlString(`${coldDir}${path.sep}`)}]`);
+      const dirs = options.readableDirs.map((d) => sqlString(`${path.resolve(d)}${path.sep}`)).join(', ');
+      await con.run(`SET allowed_directories = [${dirs}]`);
       await con.run('SET enable_external_access = false');
       // Text without an offset is UTC, as in the rest of tierdb (ISO time columns are compared as instants).
       await con.run(`SET GLOBAL TimeZone = 'UTC'`);

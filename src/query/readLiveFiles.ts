@@ -11,6 +11,9 @@ export interface LiveFile {
   /** Manifest path, relative to the cold folder. */
   readonly path: string;
   readonly rows: number;
+  readonly bytes: number;
+  /** Whole-file sha256; null for files written before checksums. */
+  readonly sha256: string | null;
   readonly minTimeMs: number;
   readonly maxTimeMs: number;
   /** bigint (INTEGER keys), string (TEXT keys) or null. */
@@ -54,6 +57,8 @@ function readLiveFilesUncached(db: Database.Database, table: string): LiveFile[]
   return liveFileRows(db, table).map((r) => ({
     path: r.path,
     rows: Number(r.rows),
+    bytes: Number(r.bytes),
+    sha256: r.file_sha256,
     minTimeMs: Number(r.min_time_ms),
     maxTimeMs: Number(r.max_time_ms),
     minKey: r.min_key,

@@ -5,6 +5,7 @@
  * version), cold rows whose key is hot are dropped (hot wins), and DuckDB
  * orders and cuts the union.
  */
+import type { ColdFilesForRead } from './openColdFiles.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ColdType } from '../cold/columnTypes.js';
 import { sqlIdent } from '../cold/DuckDbEngine.js';
@@ -44,7 +45,7 @@ export function coldCacheKey(plan: QueryPlan, types: readonly ColdType[]): strin
 }
 
 /** One DuckDB statement straight over the listed files: no temp tables when hot has nothing to add. */
-async function runColdOnly(con: DuckDBConnection, plan: QueryPlan, types: readonly ColdType[], coldDir: string, cache: ColdResultCache): Promise<Row[]> {
+async function runColdOnly(con: DuckDBConnection, plan: QueryPlan, types: readonly ColdType[], coldFiles: ColdFilesForRead, cache: ColdResultCache): Promise<Row[]> {
   const { shape, query } = plan;
   const key = coldCacheKey(plan, types);
   const cached = cache.get(key);
@@ -52,13 +53,13 @@ async function runColdOnly(con: DuckDBConnection, plan: QueryPlan, types: readon
   const where = renderWhere(query.conditions, 'duckdb');
   const params = toDuckParams(where.params, false);
   const sql =
-    `SELECT ${query.columns.map(sqlIdent).join(', ')} FROM ${coldRelation(coldDir, plan.coldFiles, shape.names, types)} AS c` +
+    `SELECT ${query.columns.map(sqlIdent).join(', ')} FROM ${coldRelation(coldFiles, shape.names, types)} AS c` +
     `${where.sql}${renderOrder(query.order)}${query.limit === undefined ? '' : ` LIMIT ${query.limit}`}${query.offset > 0 ? ` OFFSET ${query.offset}` : ''}`;
   let rows: unknown[][];
   try {
     rows = (await con.runAndReadAll(sql, params.values, params.types)).getRowsJS();
   } catch (error) {
-    throw toColdFileError(error, coldDir, plan.coldFiles);
+    throw toColdFileError(error, coldFiles);
   }
   cache.set(key, rows);
   return arraysToObjects(query.columns, rows);
@@ -68,10 +69,10 @@ export async function runUnifiedQuery(
   con: DuckDBConnection,
   plan: QueryPlan,
   types: readonly ColdType[],
-  coldDir: string,
+  coldFiles: ColdFilesForRead,
   cache: ColdResultCache,
 ): Promise<Row[]> {
-  if (coldOnly(plan)) return runColdOnly(con, plan, types, coldDir, cache);
+  if (coldOnly(plan)) return runColdOnly(con, plan, types, coldFiles, cache);
   const { shape, query } = plan;
   const names = shape.names;
   await createTempTable(con, '__hot', names, types);
@@ -87,12 +88,12 @@ export async function runUnifiedQuery(
     const fetch = coldFetchLimit(plan);
     const params = toDuckParams(where.params, false);
     const sql =
-      `CREATE TEMP TABLE __cold AS SELECT * FROM ${coldRelation(coldDir, plan.coldFiles, names, types)} AS c` +
+      `CREATE TEMP TABLE __cold AS SELECT * FROM ${coldRelation(coldFiles, names, types)} AS c` +
       `${where.sql}${renderOrder(query.order)}${fetch === undefined ? '' : ` LIMIT ${fetch}`}`;
     try {
       await con.run(sql, params.values, params.types);
     } catch (error) {
-      throw toColdFileError(error, coldDir, plan.coldFiles);
+      throw toColdFileError(error, coldFiles);
     }
     if (cache.enabled) {
       const reader = await con.runAndReadAll('SELECT * FROM __cold');

@@ -7,6 +7,7 @@
  * bounds its own memory (DUCKDB_MEMORY_LIMIT) and spills a large sort to disk.
  * The cold result cache is neither read nor filled.
  */
+import type { ColdFilesForRead } from './openColdFiles.js';
 import { JSDuckDBValueConverter, type DuckDBConnection } from '@duckdb/node-api';
 import type { ColdType } from '../cold/columnTypes.js';
 import { sqlIdent } from '../cold/DuckDbEngine.js';
@@ -50,7 +51,7 @@ export async function* streamUnifiedQuery(
   con: DuckDBConnection,
   plan: QueryPlan,
   types: readonly ColdType[],
-  coldDir: string,
+  coldFiles: ColdFilesForRead,
   options: StreamOptions,
 ): AsyncGenerator<Row[], void, undefined> {
   const batchSize = streamBatchSize(options);
@@ -71,7 +72,7 @@ export async function* streamUnifiedQuery(
   const where = renderWhere(query.conditions, 'duckdb');
   const fetch = coldFetchLimit(plan);
   const cold =
-    `SELECT * FROM ${coldRelation(coldDir, plan.coldFiles, names, types)} AS c${where.sql}` +
+    `SELECT * FROM ${coldRelation(coldFiles, names, types)} AS c${where.sql}` +
     (fetch === undefined ? '' : `${renderOrder(query.order)} LIMIT ${fetch}`);
   const sql =
     `SELECT ${query.columns.map(sqlIdent).join(', ')} FROM (SELECT * FROM __hot UNION ALL SELECT * FROM (${cold}) AS cc${shadow}) AS u` +
@@ -99,6 +100,6 @@ export async function* streamUnifiedQuery(
     }
     if (pending.length > 0) yield arraysToObjects(columns, pending);
   } catch (error) {
-    throw toColdFileError(error, coldDir, plan.coldFiles);
+    throw toColdFileError(error, coldFiles);
   }
 }

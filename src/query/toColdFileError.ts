@@ -4,21 +4,21 @@
  * Errors that concern no listed file pass through unchanged.
  */
 import { existsSync } from 'node:fs';
-import { absoluteColdPath } from '../cold/coldLayout.js';
 import { ColdFileError } from '../errors.js';
+import type { ColdFilesForRead } from './openColdFiles.js';
 
-export function toColdFileError(error: unknown, coldDir: string, files: readonly { path: string }[]): unknown {
-  if (error instanceof ColdFileError || files.length === 0) return error;
+export function toColdFileError(error: unknown, cold: ColdFilesForRead): unknown {
+  if (error instanceof ColdFileError || cold.files.length === 0) return error;
   const message = error instanceof Error ? error.message : String(error);
-  const listed = files.map((f) => ({ rel: f.path, abs: absoluteColdPath(coldDir, f.path) }));
-  const named = listed.find((f) => message.includes(f.abs));
-  const missing = named ? undefined : listed.find((f) => !existsSync(f.abs));
+  const listed = cold.files.map((f, i) => ({ rel: f.path, local: cold.local[i]!, name: cold.describe(f.path) }));
+  const named = listed.find((f) => message.includes(f.local));
+  const missing = named ? undefined : listed.find((f) => !existsSync(f.local));
   const bad = named ?? missing;
   if (!bad) return error;
-  const what = !existsSync(bad.abs) ? 'is missing' : 'is unreadable (corrupt or torn)';
+  const what = !existsSync(bad.local) ? 'is missing' : 'is unreadable (corrupt or torn)';
   return new ColdFileError(
-    bad.abs,
-    `cold file ${bad.rel} (${bad.abs}) ${what}: ${message.split('\n')[0]}. ` +
+    bad.name,
+    `cold file ${bad.rel} (${bad.name}) ${what}: ${message.split('\n')[0]}. ` +
       'The manifest lists it as live; run `tierdb validate` to check the manifest against the cold files.',
     { cause: error },
   );

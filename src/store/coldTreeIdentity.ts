@@ -7,17 +7,16 @@
  * recovery see every file as unknown.
  */
 import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import { durableRename, fsyncFile, mkdirDurable } from '../cold/fsyncFile.js';
+import type { ColdStore } from '../cold/ColdStore.js';
 import { describeFileKind } from '../describeFileKind.js';
 import { ConfigError, StoreIdentityError } from '../errors.js';
-import { listTreeFiles } from '../cold/listTreeFiles.js';
 import { manifestFileCount } from '../manifest/manifestFiles.js';
 import { claimStoreId, readStoreId } from '../manifest/storeId.js';
 
-/** The marker file in the cold folder. */
+/** The marker object at the cold tree's root. */
 export const STORE_MARKER = '_tierdb_store.json';
 
 export interface StoreMarker {
@@ -32,23 +31,28 @@ function fileKind(p: string): string {
 }
 
 /** The tree's marker, or undefined when there is none. A marker that cannot be read is an error naming it. */
-export function readStoreMarker(coldDir: string): StoreMarker | undefined {
-  const file = path.join(coldDir, STORE_MARKER);
-  if (!existsSync(file)) return undefined;
+export async function readStoreMarker(cold: ColdStore): Promise<StoreMarker | undefined> {
+  const text = await cold.readText(STORE_MARKER);
+  if (text === undefined) return undefined;
   try {
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<StoreMarker>;
+    const parsed = JSON.parse(text) as Partial<StoreMarker>;
     if (typeof parsed.storeId !== 'string' || parsed.storeId === '') throw new Error('no storeId');
     return { storeId: parsed.storeId, hotPath: String(parsed.hotPath ?? '?'), createdAt: String(parsed.createdAt ?? '?') };
   } catch (cause) {
     throw new StoreIdentityError(
-      `the cold tree's marker ${file} is unreadable (${(cause as Error).message}); it names the database that owns ${coldDir}. Restore it, or move the tree aside`,
+      `the cold tree's marker ${cold.describe(STORE_MARKER)} is unreadable (${(cause as Error).message}); it names the database that owns ${cold.location}. Restore it, or move the tree aside`,
     );
   }
 }
 
-/** Whether the cold folder holds anything of a store: a marker or any Parquet file. */
-function treeInUse(coldDir: string): { marker: StoreMarker | undefined; files: number } {
-  return { marker: readStoreMarker(coldDir), files: listTreeFiles(coldDir).length };
+/** How messages name the tree: `the cold folder /srv/data/cold`, `the cold tree s3://bucket/prefix`. */
+function treeName(cold: ColdStore): string {
+  return cold.kind === 'local' ? `the cold folder ${cold.location}` : `the cold tree ${cold.location}`;
+}
+
+/** Whether the cold tree holds anything of a store: a marker or any Parquet file. */
+async function treeInUse(cold: ColdStore): Promise<{ marker: StoreMarker | undefined; files: number }> {
+  return { marker: await readStoreMarker(cold), files: (await cold.list()).length };
 }
 
 /**
@@ -56,13 +60,13 @@ function treeInUse(coldDir: string): { marker: StoreMarker | undefined; files: n
  * new, when writing), its folder is a folder, and a new database is not about
  * to be created beside a tree that belongs to another one.
  */
-export function checkHotPath(hotPath: string, coldDir: string, readonly: boolean): void {
+export async function checkHotPath(hotPath: string, cold: ColdStore, readonly: boolean): Promise<void> {
   const dir = path.dirname(hotPath);
   if (existsSync(dir) && !statSync(dir).isDirectory()) {
     throw new ConfigError(`the hot database's folder ${dir} is ${fileKind(dir)}, not a folder (check TIERDB_DATA_DIR / --data-dir and TIERDB_HOT_PATH / --hot-path)`);
   }
-  if (existsSync(coldDir) && !statSync(coldDir).isDirectory()) {
-    throw new ConfigError(`the cold folder ${coldDir} is ${fileKind(coldDir)}, not a folder (check TIERDB_DATA_DIR / --data-dir)`);
+  if (cold.kind === 'local' && existsSync(cold.location) && !statSync(cold.location).isDirectory()) {
+    throw new ConfigError(`the cold folder ${cold.location} is ${fileKind(cold.location)}, not a folder (check TIERDB_DATA_DIR / --data-dir)`);
   }
   if (existsSync(hotPath)) {
     if (!statSync(hotPath).isFile()) {
@@ -75,62 +79,48 @@ export function checkHotPath(hotPath: string, coldDir: string, readonly: boolean
       `the hot database ${hotPath} does not exist (check TIERDB_HOT_PATH / --hot-path and TIERDB_DATA_DIR / --data-dir); read-only commands never create one`,
     );
   }
-  const used = treeInUse(coldDir);
+  const used = await treeInUse(cold);
   if (used.marker || used.files > 0) {
     const owner = used.marker ? ` (it belongs to ${used.marker.hotPath}, store ${used.marker.storeId})` : '';
     throw new StoreIdentityError(
-      `the hot database ${hotPath} does not exist, but the cold folder ${coldDir} holds ${used.files} Parquet files of a store${owner}. ` +
+      `the hot database ${hotPath} does not exist, but ${treeName(cold)} holds ${used.files} Parquet files of a store${owner}. ` +
         `Refusing to create a new database there: check TIERDB_HOT_PATH / --hot-path, or give the new database its own TIERDB_DATA_DIR / --data-dir`,
     );
   }
 }
 
-
-/** Writes the marker durably (temp, fsync, rename, fsync the folder). */
-export function writeStoreMarker(coldDir: string, marker: StoreMarker): void {
-  mkdirDurable(coldDir);
-  const file = path.join(coldDir, STORE_MARKER);
-  const tmp = `${file}.tmp-${process.pid}`;
-  try {
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, `${JSON.stringify(marker, null, 2)}\n`);
-    } finally {
-      closeSync(fd);
-    }
-    fsyncFile(tmp);
-    durableRename(tmp, file);
-  } finally {
-    rmSync(tmp, { force: true });
-  }
+/** Writes the marker durably (atomically replaced). */
+export async function writeStoreMarker(cold: ColdStore, marker: StoreMarker): Promise<void> {
+  await cold.writeText(STORE_MARKER, `${JSON.stringify(marker, null, 2)}\n`);
 }
 
 /**
- * Binds the opened hot database and the cold folder, after tierdb's migrations.
+ * Binds the opened hot database and the cold tree, after tierdb's migrations.
  * Writable: gives the database a store id when it has none. A tree marked
  * with another id, or an unmarked tree with files beside a manifest that lists
- * none, is refused naming both paths. Returns the store id (undefined only for
+ * none, is refused naming both places. Returns the store id (undefined only for
  * a read-only open of a store never opened for writing).
  */
-export function bindColdTree(raw: Database.Database, hotPath: string, coldDir: string, readonly: boolean): string | undefined {
+export async function bindColdTree(raw: Database.Database, hotPath: string, cold: ColdStore, readonly: boolean): Promise<string | undefined> {
   let storeId = readStoreId(raw);
-  const used = treeInUse(coldDir);
+  const used = await treeInUse(cold);
+  const where = treeName(cold);
   if (used.marker) {
     if (storeId === undefined && !readonly) {
       throw new StoreIdentityError(
-        `the cold folder ${coldDir} belongs to ${used.marker.hotPath} (store ${used.marker.storeId}), and ${hotPath} is not that store. ` +
+        `${where} belongs to ${used.marker.hotPath} (store ${used.marker.storeId}), and ${hotPath} is not that store. ` +
           `Check TIERDB_HOT_PATH / --hot-path, or give this database its own TIERDB_DATA_DIR / --data-dir (or remove ${STORE_MARKER} if that store is gone)`,
       );
     }
     if (storeId !== undefined && storeId !== used.marker.storeId) {
       throw new StoreIdentityError(
-        `the cold folder ${coldDir} belongs to another database: ${used.marker.hotPath} (store ${used.marker.storeId}), ` +
+        `${where} belongs to another database: ${used.marker.hotPath} (store ${used.marker.storeId}), ` +
           `not ${hotPath} (store ${storeId}). Check TIERDB_HOT_PATH / --hot-path, or give each database its own TIERDB_DATA_DIR / --data-dir`,
       );
     }
   } else if (used.files > 0 && manifestFileCount(raw) === 0) {
     throw new StoreIdentityError(
-      `the cold folder ${coldDir} holds ${used.files} Parquet files, but ${hotPath} lists none of them: they belong to another database. ` +
+      `${where} holds ${used.files} Parquet files, but ${hotPath} lists none of them: they belong to another database. ` +
         `Check TIERDB_HOT_PATH / --hot-path, or give this database its own TIERDB_DATA_DIR / --data-dir`,
     );
   }
@@ -139,18 +129,18 @@ export function bindColdTree(raw: Database.Database, hotPath: string, coldDir: s
     storeId = claimStoreId(raw, randomUUID());
   }
   // A tree with files but no marker (written before markers existed) is this manifest's: mark it now.
-  if (!used.marker && used.files > 0) writeStoreMarker(coldDir, { storeId, hotPath, createdAt: new Date().toISOString() });
+  if (!used.marker && used.files > 0) await writeStoreMarker(cold, { storeId, hotPath, createdAt: new Date().toISOString() });
   return storeId;
 }
 
-/** Marks the cold folder as this store's before the first file is written (no-op when marked). */
-export function ensureStoreMarker(coldDir: string, storeId: string, hotPath: string): void {
-  const marker = readStoreMarker(coldDir);
+/** Marks the cold tree as this store's before the first file is written (no-op when marked). */
+export async function ensureStoreMarker(cold: ColdStore, storeId: string, hotPath: string): Promise<void> {
+  const marker = await readStoreMarker(cold);
   if (marker) {
     if (marker.storeId !== storeId) {
-      throw new StoreIdentityError(`the cold folder ${coldDir} now belongs to ${marker.hotPath} (store ${marker.storeId}), not ${hotPath} (store ${storeId}); nothing is written`);
+      throw new StoreIdentityError(`${treeName(cold)} now belongs to ${marker.hotPath} (store ${marker.storeId}), not ${hotPath} (store ${storeId}); nothing is written`);
     }
     return;
   }
-  writeStoreMarker(coldDir, { storeId, hotPath, createdAt: new Date().toISOString() });
+  await writeStoreMarker(cold, { storeId, hotPath, createdAt: new Date().toISOString() });
 }

@@ -14,6 +14,8 @@ import { UniversalArchiver } from '../archive/UniversalArchiver.js';
 import { UnifiedQueryBridge } from '../query/UnifiedQueryBridge.js';
 import { bindColdTree, checkHotPath } from './coldTreeIdentity.js';
 import { ColdKeyIndex } from '../cold/ColdKeyIndex.js';
+import type { ColdStore } from '../cold/ColdStore.js';
+import { createColdStore } from '../cold/createColdStore.js';
 
 export interface OpenTierStoreOptions<TSchema extends DrizzleSchema = DrizzleSchema> {
   dataDir?: string;
@@ -50,6 +52,8 @@ export interface TierStore<TSchema extends DrizzleSchema = DrizzleSchema> extend
   readonly hot: HotStore<TSchema>;
   readonly tables: readonly ResolvedTable[];
   readonly logger: Logger;
+  /** Where the cold files live (a local folder by default); every cold file is read and written through it. */
+  readonly cold: ColdStore;
   /** Moves old rows to cold Parquet (see UniversalArchiver.run). */
   readonly archiver: UniversalArchiver;
   /** The read-only query bridge over hot and cold (see UnifiedQueryBridge). */
@@ -89,7 +93,13 @@ export async function openTierStore<TSchema extends DrizzleSchema = DrizzleSchem
   const preset: TierPreset | undefined = options.preset ?? presetOfRegistry(definition);
   const registry = materializeRegistry(definition, config);
   const readonly = options.readonly ?? false;
-  checkHotPath(config.hotPath, config.coldDir, readonly);
+  const cold = createColdStore(config);
+  try {
+    await checkHotPath(config.hotPath, cold, readonly);
+  } catch (error) {
+    await cold.close();
+    throw error;
+  }
   const hot = HotStore.open<TSchema>({
     path: config.hotPath,
     readonly,
@@ -101,39 +111,43 @@ export async function openTierStore<TSchema extends DrizzleSchema = DrizzleSchem
   let tables: readonly ResolvedTable[];
   let storeId: string | undefined;
   try {
-    storeId = bindColdTree(hot.raw, config.hotPath, config.coldDir, readonly);
+    storeId = await bindColdTree(hot.raw, config.hotPath, cold, readonly);
     tables = resolveRegistry(hot.raw, registry);
   } catch (error) {
     hot.close();
+    await cold.close();
     throw error;
   }
   const byName = new Map(tables.map((t) => [t.table, t]));
   hot.useTables(tables);
-  hot.useColdKeys(new ColdKeyIndex({ coldDir: config.coldDir, memoryLimit: config.duckdbMemoryLimit, keyColumns: new Map(tables.map((t) => [t.table, t.keyColumn])) }));
+  hot.useColdKeys(new ColdKeyIndex({ cold, memoryLimit: config.duckdbMemoryLimit, keyColumns: new Map(tables.map((t) => [t.table, t.keyColumn])) }));
   // Its own connection: app writes through hot.raw then count as another connection's (data_version).
   const archiverDb = readonly ? hot.raw : hot.openConnection();
   const archiver = new UniversalArchiver({
     raw: archiverDb,
     config,
+    cold,
     tables,
     storeId,
     readonly,
     logger: logger.child({ subsystem: 'archiver' }),
   });
   try {
-    if (!readonly) archiver.recoverIfIdle();
+    if (!readonly) await archiver.recoverIfIdle();
   } catch (error) {
     if (archiverDb !== hot.raw) archiverDb.close();
     hot.close();
+    await cold.close();
     throw error;
   }
-  const bridge = new UnifiedQueryBridge({ config, tables, logger: logger.child({ subsystem: 'bridge' }) });
+  const bridge = new UnifiedQueryBridge({ config, cold, tables, logger: logger.child({ subsystem: 'bridge' }) });
   let closed = false;
   const store: TierStore<TSchema> = {
     config,
     hot,
     tables,
     logger,
+    cold,
     archiver,
     bridge,
     table(name) {
@@ -150,7 +164,11 @@ export async function openTierStore<TSchema extends DrizzleSchema = DrizzleSchem
         try {
           if (archiverDb !== hot.raw) archiverDb.close();
         } finally {
-          hot.close();
+          try {
+            hot.close();
+          } finally {
+            await cold.close();
+          }
         }
       }
     },

@@ -18,7 +18,7 @@ export function registerValidate(program: Command): void {
       try {
         if (opts.table !== undefined) store.table(opts.table);
         progress.start(0, 'validate');
-        const report = await validateColdFiles(store.hot.raw, engine, store.config.coldDir, {
+        const report = await validateColdFiles(store.hot.raw, engine, store.cold, {
           ...(opts.table !== undefined ? { table: opts.table } : {}),
           onFile: (done, total) => {
             if (done === 1) progress.start(total, 'validate');
