@@ -72,6 +72,32 @@ export function hotDaysVariable(table: string): string {
   return `HOT_DAYS_${table.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
 }
 
+/** Days a table's rows are kept at all (`COLD_DAYS_<TABLE>`). */
+const COLD_DAYS_VALUE = wholeNumber(1, 365_000);
+
+/** The per-table variable that sets a registered table's `coldDays` (retention). */
+export function coldDaysVariable(table: string): string {
+  return `COLD_DAYS_${table.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
+/** Byte sizes: `134217728`, `128MB`, `1.5GiB` (KB = 1000 bytes, KiB = 1024). */
+const BYTE_SIZE = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)?$/i;
+
+/** A byte size as bytes, or undefined when the text is not one (a size of 0 is not one either). */
+export function parseByteSize(text: string): number | undefined {
+  const m = BYTE_SIZE.exec(text.trim());
+  if (!m) return undefined;
+  const bytes = Math.round(Number(m[1]) * (m[2] ? MEMORY_UNITS[m[2].toLowerCase()]! : 1));
+  return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : undefined;
+}
+
+const byteSize = (min: number) =>
+  z
+    .string()
+    .trim()
+    .refine((s) => (parseByteSize(s) ?? 0) >= min, `a size of at least ${min} bytes such as 128MB, 64MiB or 134217728`)
+    .transform((s) => parseByteSize(s)!);
+
 /** Every environment variable tierdb reads, with its default and meaning. */
 export const ENV_VARS = {
   TIERDB_DATA_DIR: v(text, 'data', 'Folder for the hot SQLite file and the cold Parquet tree'),
@@ -93,6 +119,9 @@ export const ENV_VARS = {
   ARCHIVE_QUERY_CACHE_ENABLED: v(bool, 'true', 'Cache cold query results, keyed by the manifest version'),
   ARCHIVE_QUERY_CACHE_TTL: v(wholeNumber(0, 86_400 * 365), '300', 'Seconds a cached cold result lives'),
   TIERDB_SQLITE_SCAN: v(z.enum(['off', 'isolated'], 'off or isolated'), 'off', 'Let DuckDB read SQLite itself (isolated processes only; needs the sqlite extension)'),
+  COMPACT_ENABLED: v(bool, 'true', '`tierdb serve` compacts (and applies retention) after each archive run when true'),
+  COMPACT_TARGET_SIZE: v(byteSize(1024), '128MB', 'Size compaction merges small cold files up to (files below half of it are small)'),
+  COMPACT_MIN_FILES: v(wholeNumber(2, 1_000_000), '8', 'Small files a table needs before compaction merges them'),
   LOG_LEVEL: v(
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'one of fatal, error, warn, info, debug, trace, silent'),
     'info',
@@ -117,6 +146,8 @@ export interface TierConfig {
    * (The demo preset reads HOT_DAYS_TASK / _MESSAGES / _LOG / _SIGN from here: wechatHotDays.)
    */
   readonly tableHotDays: Readonly<Record<string, number>>;
+  /** Every `COLD_DAYS_<NAME>` variable given, by variable name (a registered table's retention, see coldDaysVariable). */
+  readonly tableColdDays: Readonly<Record<string, number>>;
   readonly archiveBatchSize: number;
   readonly archiveMaxWorkers: number;
   readonly archiveZstdLevel: number;
@@ -128,6 +159,9 @@ export interface TierConfig {
   readonly queryCacheEnabled: boolean;
   readonly queryCacheTtlSeconds: number;
   readonly sqliteScan: 'off' | 'isolated';
+  readonly compactEnabled: boolean;
+  readonly compactTargetBytes: number;
+  readonly compactMinFiles: number;
   readonly logLevel: string;
 }
 
@@ -181,6 +215,13 @@ export function loadConfig(options: LoadConfigOptions = {}): TierConfig {
     if (result.success) tableHotDays[name] = result.data;
     else if (!(name in ENV_VARS)) problems.push(`${name}=${JSON.stringify(raw)} is invalid: expected ${result.error.issues[0]?.message ?? 'a valid value'}`);
   }
+  const tableColdDays: Record<string, number> = {};
+  for (const [name, raw] of Object.entries(env)) {
+    if (!/^COLD_DAYS_[A-Z0-9_]+$/.test(name) || raw === undefined || raw.trim() === '') continue;
+    const result = COLD_DAYS_VALUE.safeParse(raw);
+    if (result.success) tableColdDays[name] = result.data;
+    else problems.push(`${name}=${JSON.stringify(raw)} is invalid: expected ${result.error.issues[0]?.message ?? 'a valid value'}`);
+  }
   if (problems.length > 0) throw new ConfigError(`bad configuration: ${problems.join('; ')}`);
   const p = parsed as Parsed;
   const dataDir = path.resolve(options.dataDir ?? p.TIERDB_DATA_DIR);
@@ -192,6 +233,7 @@ export function loadConfig(options: LoadConfigOptions = {}): TierConfig {
     registryPath: p.TIERDB_REGISTRY ? path.resolve(p.TIERDB_REGISTRY) : undefined,
     autoArchiveEnabled: p.AUTO_ARCHIVE_ENABLED,
     tableHotDays: Object.freeze(tableHotDays),
+    tableColdDays: Object.freeze(tableColdDays),
     archiveBatchSize: p.ARCHIVE_BATCH_SIZE,
     archiveMaxWorkers: p.ARCHIVE_MAX_WORKERS,
     archiveZstdLevel: p.ARCHIVE_ZSTD_LEVEL,
@@ -203,6 +245,9 @@ export function loadConfig(options: LoadConfigOptions = {}): TierConfig {
     queryCacheEnabled: p.ARCHIVE_QUERY_CACHE_ENABLED,
     queryCacheTtlSeconds: p.ARCHIVE_QUERY_CACHE_TTL,
     sqliteScan: p.TIERDB_SQLITE_SCAN,
+    compactEnabled: p.COMPACT_ENABLED,
+    compactTargetBytes: p.COMPACT_TARGET_SIZE,
+    compactMinFiles: p.COMPACT_MIN_FILES,
     logLevel: p.LOG_LEVEL,
   });
 }

@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   TIERDB_INT64_LOSSY: 'a 64-bit integer reached JS already rounded',
   TIERDB_LEASE_HELD: 'another archiver holds the lease (LeaseHeldError)',
   TIERDB_LEASE_LOST: 'this archiver lost its lease and commits nothing more (LeaseLostError)',
+  TIERDB_MANIFEST_CHANGED: 'a maintenance swap found its input files no longer live; nothing was swapped (ManifestChangedError)',
   TIERDB_MIXED_TYPE: 'a column holds a value of another storage class (MixedTypeError)',
   TIERDB_NOT_A_STORE: 'a read-only open of a file without tierdb tables',
   TIERDB_NOT_BUILT: 'a feature not built yet (NotBuiltError)',
@@ -91,6 +92,13 @@ export class ColdFileError extends TierError {
   constructor(path: string, message: string, options?: { cause?: unknown }) {
     super('TIERDB_COLD_FILE', message, options);
     this.path = path;
+  }
+}
+
+/** A maintenance swap found an input file no longer live (another change retired it): nothing was swapped. */
+export class ManifestChangedError extends TierError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('TIERDB_MANIFEST_CHANGED', message, options);
   }
 }
 

@@ -17,6 +17,8 @@ export { UnifiedQueryBridge } from './query/UnifiedQueryBridge.js';
 export type { QueryOptions, Where, WhereOperators, WhereScalar, OrderBy, SortDirection, Row, ExplainResult } from './query/QueryOptions.js';
 export { UniversalArchiver } from './archive/UniversalArchiver.js';
 export type { ArchiveReport, ArchiveRunOptions, ArchiveProgress, TableReport } from './archive/ArchiveReport.js';
+export { Maintenance } from './maintenance/Maintenance.js';
+export type { CompactOptions, CompactReport, CompactTableReport, CompactGroupReport, RetentionOptions, RetentionReport, RetentionTableReport, RestoreOptions, RestoreReport, MaintenanceReport } from './maintenance/Maintenance.js';
 export { ingestJsonl } from './presets/wechat/ingestJsonl.js';
 export type { StreamOptions } from './query/streamUnifiedQuery.js';
 export { inspectDatabase, type DatabaseInspection, type TableInspection, type InspectOptions } from './init/inspectDatabase.js';

@@ -5,7 +5,9 @@
  * Off unless set.
  */
 export const FAILPOINTS = ['after-write', 'after-verify', 'after-rename', 'inside-commit', 'after-commit', 'during-vacuum'] as const;
-export type Failpoint = (typeof FAILPOINTS)[number];
+/** The steps of a maintenance swap (compaction, retention, restore): rewriteFiles, then swapAndRetire. */
+export const SWAP_FAILPOINTS = ['rewrite-after-write', 'rewrite-after-put', 'swap-inside-commit', 'swap-after-commit'] as const;
+export type Failpoint = (typeof FAILPOINTS)[number] | (typeof SWAP_FAILPOINTS)[number];
 
 const hits = new Map<string, number>();
 

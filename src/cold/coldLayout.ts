@@ -71,3 +71,26 @@ export function absoluteColdPath(coldDir: string, relative: string): string {
 export function tmpFilePath(stagingDir: string, table: string, id: string): string {
   return path.join(stagingDir, `${table}-${id}.parquet.tmp`);
 }
+
+/**
+ * The deepest Hive folder holding every instant of [minMs, maxMs] (UTC): a day
+ * (day-partitioned tables only), a month, a year, or the table folder itself.
+ * Rewritten and merged files live there, so the tree stays Hive-readable and
+ * prunable by its folders; the manifest's time range prunes exactly.
+ */
+export function hiveFolderOf(minMs: number, maxMs: number, partition: Partition): { key: string; dir: string } {
+  const a = new Date(minMs);
+  const b = new Date(maxMs);
+  const y = a.getUTCFullYear();
+  if (y !== b.getUTCFullYear()) return { key: 'all', dir: '' };
+  const m = a.getUTCMonth();
+  if (m !== b.getUTCMonth()) return { key: String(y), dir: `year=${y}` };
+  const day = a.getUTCDate();
+  if (partition === 'month' || day !== b.getUTCDate()) return { key: `${y}-${pad(m + 1)}`, dir: `year=${y}/month=${pad(m + 1)}` };
+  return { key: `${y}-${pad(m + 1)}-${pad(day)}`, dir: `year=${y}/month=${pad(m + 1)}/day=${pad(day)}` };
+}
+
+/** Manifest path of a rewritten or merged file in `dir` (from hiveFolderOf). */
+export function folderFilePath(table: string, dir: string, id: string): string {
+  return dir === '' ? `${table}/part-${id}.parquet` : `${table}/${dir}/part-${id}.parquet`;
+}

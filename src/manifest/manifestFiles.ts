@@ -4,6 +4,7 @@
  * `manifest_version` in the same transaction (the caller's).
  */
 import type Database from 'better-sqlite3';
+import { ManifestChangedError } from '../errors.js';
 import { prepareCached } from '../hot/prepareCached.js';
 import type { FileState, ManifestFile, NewManifestFile } from './ManifestFile.js';
 import { bumpManifestVersion } from './manifestVersion.js';
@@ -114,4 +115,38 @@ export function coldTotals(raw: Database.Database, table: string): ColdTotals {
     .get(table) as Omit<ColdTotals, 'pendingFiles'>;
   const pendingFiles = raw.prepare(`SELECT count(*) FROM _tierdb_files WHERE table_name = ? AND state = 'pending'`).pluck().get(table) as number;
   return { ...row, pendingFiles };
+}
+
+/**
+ * One manifest swap, inside the caller's transaction: the `retire` files (all
+ * still live, or the swap throws ManifestChangedError and the transaction
+ * rolls back) become `retired` at `nowMs`, the new rows go in live, and the
+ * version is bumped once. A reader sees the old set or the new set, never both.
+ */
+export function swapManifestFiles(raw: Database.Database, retire: readonly number[], insert: readonly NewManifestFile[], nowMs: number): number[] {
+  const retireStmt = prepareCached(raw, `UPDATE _tierdb_files SET state = 'retired', retired_at_ms = ? WHERE id = ? AND state = 'live'`);
+  for (const id of retire) {
+    if (retireStmt.run(nowMs, id).changes !== 1) {
+      throw new ManifestChangedError(`manifest file ${id} is no longer live: another change retired it meanwhile; nothing was swapped`);
+    }
+  }
+  const ids = insert.map((f) => insertManifestFile(raw, f));
+  bumpManifestVersion(raw);
+  return ids;
+}
+
+/** A table's live files as maintenance reads them (exact keys and times: safeIntegers). */
+export function liveFilesExact(raw: Database.Database, table: string): ManifestFile[] {
+  return raw
+    .prepare(`SELECT * FROM _tierdb_files WHERE table_name = ? AND state = 'live' ORDER BY min_time_ms, id`)
+    .safeIntegers(true)
+    .all(table)
+    .map((r) => {
+      const row = r as Record<string, unknown>;
+      // Counts and sizes as numbers; keys stay exact (bigint or text).
+      for (const k of ['id', 'rows', 'min_time_ms', 'max_time_ms', 'bytes', 'hot_bytes', 'run_id', 'created_at_ms', 'visible_after_ms', 'retired_at_ms']) {
+        if (typeof row[k] === 'bigint') row[k] = Number(row[k]);
+      }
+      return row as unknown as ManifestFile;
+    });
 }

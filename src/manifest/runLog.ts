@@ -7,11 +7,23 @@ import type Database from 'better-sqlite3';
 import type { ArchiveReport } from '../archive/ArchiveReport.js';
 import type { RunRow } from './ManifestFile.js';
 
+/** What a run does: the archiver's move, or a maintenance job. */
+export type RunKind = 'archive' | 'compact' | 'retention' | 'restore' | 'maintenance';
+
 /** Records a run as `running`; returns its id. */
-export function insertRunningRun(raw: Database.Database, startedMs: number, runToken: string): number {
+export function insertRunningRun(raw: Database.Database, startedMs: number, runToken: string, kind: RunKind = 'archive'): number {
   return Number(
-    raw.prepare(`INSERT INTO _tierdb_runs (started_at_ms, status, pid, dry_run, token) VALUES (?, 'running', ?, 0, ?)`).run(startedMs, process.pid, runToken).lastInsertRowid,
+    raw
+      .prepare(`INSERT INTO _tierdb_runs (kind, started_at_ms, status, pid, dry_run, token) VALUES (?, ?, 'running', ?, 0, ?)`)
+      .run(kind, startedMs, process.pid, runToken).lastInsertRowid,
   );
+}
+
+/** A maintenance run's end: `ok` or `failed` (with the errors joined), and its report. */
+export function finishMaintenanceRun(raw: Database.Database, runId: number, report: unknown, errors: readonly string[]): void {
+  raw
+    .prepare(`UPDATE _tierdb_runs SET ended_at_ms = ?, status = ?, report_json = ?, error = ? WHERE id = ?`)
+    .run(Date.now(), errors.length > 0 ? 'failed' : 'ok', JSON.stringify(report, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)), errors.length > 0 ? errors.join('; ') : null, runId);
 }
 
 /** A run that reached its end: `aborted`, `failed` (some table failed; their errors joined) or `ok`, with the report. */
@@ -44,8 +56,8 @@ export function markCrashedRuns(raw: Database.Database, exceptRunId: number | nu
 }
 
 /** The newest run, if any. */
-export function lastRun(raw: Database.Database): Pick<RunRow, 'id' | 'status' | 'started_at_ms' | 'ended_at_ms' | 'error'> | undefined {
-  return raw.prepare(`SELECT id, status, started_at_ms, ended_at_ms, error FROM _tierdb_runs ORDER BY id DESC LIMIT 1`).get() as
-    | Pick<RunRow, 'id' | 'status' | 'started_at_ms' | 'ended_at_ms' | 'error'>
+export function lastRun(raw: Database.Database): Pick<RunRow, 'id' | 'kind' | 'status' | 'started_at_ms' | 'ended_at_ms' | 'error'> | undefined {
+  return raw.prepare(`SELECT id, kind, status, started_at_ms, ended_at_ms, error FROM _tierdb_runs ORDER BY id DESC LIMIT 1`).get() as
+    | Pick<RunRow, 'id' | 'kind' | 'status' | 'started_at_ms' | 'ended_at_ms' | 'error'>
     | undefined;
 }

@@ -5,7 +5,7 @@
  */
 import { getTableName, is } from 'drizzle-orm';
 import { SQLiteTable } from 'drizzle-orm/sqlite-core';
-import { hotDaysVariable, type TierConfig } from '../config.js';
+import { coldDaysVariable, hotDaysVariable, type TierConfig } from '../config.js';
 import { RegistryError } from '../errors.js';
 
 export const TIME_UNITS = ['unix_s', 'unix_ms', 'iso'] as const;
@@ -18,6 +18,11 @@ export interface RegistryEntryInput {
   timeColumn: string;
   timeUnit: TimeUnit;
   hotDays: number;
+  /**
+   * Days rows are kept at all, counted like hotDays: cold rows older than that
+   * are deleted by retention (whole UTC days). Default: kept forever. At least hotDays.
+   */
+  coldDays?: number;
   /** Read from SQLite when absent. */
   primaryKey?: string;
   enabled?: boolean;
@@ -40,6 +45,8 @@ export interface RegistryEntry {
   readonly timeColumn: string;
   readonly timeUnit: TimeUnit;
   readonly hotDays: number;
+  /** undefined: cold rows are kept forever. */
+  readonly coldDays: number | undefined;
   readonly primaryKey: string | undefined;
   readonly enabled: boolean;
   readonly priority: number;
@@ -48,6 +55,8 @@ export interface RegistryEntry {
   readonly appAssignsKeys: boolean;
   /** Where `hotDays` came from: `registry`, or the variable that overrode it (`HOT_DAYS_EVENTS`). */
   readonly hotDaysFrom: string;
+  /** Where `coldDays` came from: `registry` (also when unset), or the variable that set it (`COLD_DAYS_EVENTS`). */
+  readonly coldDaysFrom: string;
 }
 
 export type Registry = readonly RegistryEntry[];
@@ -78,6 +87,9 @@ function validateEntry(input: RegistryEntryInput, position: number): RegistryEnt
   if (!Number.isInteger(input.hotDays) || input.hotDays < 0) {
     throw new RegistryError(`${at}: hotDays ${JSON.stringify(input.hotDays)} is invalid; expected a whole number >= 0`);
   }
+  if (input.coldDays !== undefined && (!Number.isInteger(input.coldDays) || input.coldDays < 1)) {
+    throw new RegistryError(`${at}: coldDays ${JSON.stringify(input.coldDays)} is invalid; expected a whole number >= 1 (or leave it out to keep cold rows forever)`);
+  }
   const partition = input.partition ?? 'day';
   if (partition !== 'day' && partition !== 'month') {
     throw new RegistryError(`${at}: partition ${JSON.stringify(partition)} is invalid; expected day or month`);
@@ -92,6 +104,7 @@ function validateEntry(input: RegistryEntryInput, position: number): RegistryEnt
     timeColumn: input.timeColumn,
     timeUnit: input.timeUnit,
     hotDays: input.hotDays,
+    coldDays: input.coldDays,
     primaryKey: input.primaryKey,
     enabled: input.enabled ?? true,
     priority,
@@ -99,6 +112,7 @@ function validateEntry(input: RegistryEntryInput, position: number): RegistryEnt
     batchSize: input.batchSize,
     appAssignsKeys: input.appAssignsKeys ?? false,
     hotDaysFrom: 'registry',
+    coldDaysFrom: 'registry',
   });
 }
 
@@ -144,7 +158,17 @@ export function materializeRegistry(definition: RegistryDefinition, config: Tier
     entries.map((e) => {
       const variable = hotDaysVariable(e.table);
       const days = config.tableHotDays?.[variable];
-      return days === undefined ? e : Object.freeze({ ...e, hotDays: days, hotDaysFrom: variable });
+      const coldVariable = coldDaysVariable(e.table);
+      const coldDays = config.tableColdDays?.[coldVariable];
+      let out: RegistryEntry = days === undefined ? e : { ...e, hotDays: days, hotDaysFrom: variable };
+      if (coldDays !== undefined) out = { ...out, coldDays, coldDaysFrom: coldVariable };
+      if (out.coldDays !== undefined && out.coldDays < out.hotDays) {
+        throw new RegistryError(
+          `${e.table}: coldDays ${out.coldDays} (${out.coldDaysFrom}) is less than hotDays ${out.hotDays} (${out.hotDaysFrom}): ` +
+            'rows would be deleted before they ever left the hot table; raise coldDays or lower hotDays',
+        );
+      }
+      return out === e ? e : Object.freeze(out);
     }),
   );
   BUILT.add(materialized);

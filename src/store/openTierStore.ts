@@ -12,6 +12,7 @@ import { findRegistryModule, loadRegistryModule, REGISTRY_FILE_NAMES } from '../
 import { resolveRegistry, type ResolvedTable } from '../registry/resolveRegistry.js';
 import { UniversalArchiver } from '../archive/UniversalArchiver.js';
 import { UnifiedQueryBridge } from '../query/UnifiedQueryBridge.js';
+import { Maintenance } from '../maintenance/Maintenance.js';
 import { bindColdTree, checkHotPath } from './coldTreeIdentity.js';
 import { ColdKeyIndex } from '../cold/ColdKeyIndex.js';
 import type { ColdStore } from '../cold/ColdStore.js';
@@ -58,6 +59,8 @@ export interface TierStore<TSchema extends DrizzleSchema = DrizzleSchema> extend
   readonly archiver: UniversalArchiver;
   /** The read-only query bridge over hot and cold (see UnifiedQueryBridge). */
   readonly bridge: UnifiedQueryBridge;
+  /** Compaction, retention and restore of the cold tier (see Maintenance). */
+  readonly maintenance: Maintenance;
   /** Finds a registered table; throws naming it when it is not registered. */
   table(name: string): ResolvedTable;
   close(): Promise<void>;
@@ -141,6 +144,7 @@ export async function openTierStore<TSchema extends DrizzleSchema = DrizzleSchem
     throw error;
   }
   const bridge = new UnifiedQueryBridge({ config, cold, tables, logger: logger.child({ subsystem: 'bridge' }) });
+  const maintenance = new Maintenance({ raw: archiverDb, config, cold, tables, readonly, logger: logger.child({ subsystem: 'maintenance' }) });
   let closed = false;
   const store: TierStore<TSchema> = {
     config,
@@ -150,6 +154,7 @@ export async function openTierStore<TSchema extends DrizzleSchema = DrizzleSchem
     cold,
     archiver,
     bridge,
+    maintenance,
     table(name) {
       const t = byName.get(name);
       if (!t) throw new RegistryError(`table ${JSON.stringify(name)} is not registered (registered: ${[...byName.keys()].join(', ')})`);

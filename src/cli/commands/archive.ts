@@ -4,6 +4,7 @@ import { valueToMs } from '../../registry/timeUnit.js';
 import { ArgumentError } from '../../errors.js';
 import { openCliStore, type GlobalOptions } from '../context.js';
 import { createProgress } from '../progress.js';
+import { formatRetentionReport } from './compact.js';
 
 interface ArchiveOptions {
   table?: string[];
@@ -75,7 +76,10 @@ export function registerArchive(program: Command): void {
           },
         });
         progress.stop();
-        process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatArchiveReport(report)}\n`);
+        // A dry run also shows what retention (coldDays) would remove.
+        const retention = opts.dryRun ? await store.maintenance.applyRetention({ ...(opts.table ? { tables: opts.table } : {}), dryRun: true, ...(now !== undefined ? { now } : {}) }) : undefined;
+        const text = [formatArchiveReport(report), ...(retention && retention.tables.length > 0 ? ['retention:', ...formatRetentionReport(retention)] : [])].join('\n');
+        process.stdout.write(opts.json ? `${JSON.stringify(retention ? { ...report, retention } : report, null, 2)}\n` : `${text}\n`);
         if (report.tables.some((t) => t.error !== undefined)) process.exitCode = 1;
       } finally {
         progress.stop();

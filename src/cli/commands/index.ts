@@ -11,6 +11,8 @@ import { registerSql } from './sql.js';
 import { registerExplain } from './explain.js';
 import { registerExport } from './export.js';
 import { registerInit } from './init.js';
+import { registerCompact } from './compact.js';
+import { registerRestore } from './restore.js';
 
 /** Every subcommand; each file registers one. */
-export const commands: ((program: Command) => void)[] = [registerMigrate, registerInit, registerIngest, registerDemo, registerStats, registerArchive, registerServe, registerValidate, registerQuery, registerSql, registerExplain, registerExport];
+export const commands: ((program: Command) => void)[] = [registerMigrate, registerInit, registerIngest, registerDemo, registerStats, registerArchive, registerServe, registerValidate, registerQuery, registerSql, registerExplain, registerExport, registerCompact, registerRestore];

@@ -1,0 +1,240 @@
+/**
+ * `store.maintenance`: the jobs that keep the cold tier in shape after rows
+ * moved — compaction, retention, restore. Each is one run under the archiver
+ * lease (maintenanceRun.ts), built from the same two steps: rewriteFiles
+ * (write beside the live files, verify by reading back) and commitSwap (one
+ * SQLite transaction retires inputs and lists outputs).
+ */
+import { ArgumentError, ReadOnlyStoreError } from '../errors.js';
+import { parseByteSize } from '../config.js';
+import type { ResolvedTable } from '../registry/resolveRegistry.js';
+import { valueToMs } from '../registry/timeUnit.js';
+import { applyRetentionTable, type RetentionTableReport } from './applyRetentionTable.js';
+import { compactTable, type CompactTableReport } from './compactTable.js';
+import { createMaintenanceEngine, withMaintenanceRun, type MaintenanceDeps } from './maintenanceRun.js';
+import { restoreRange, type RestoreReport } from './restoreRange.js';
+
+export type { CompactTableReport, CompactGroupReport } from './compactTable.js';
+export type { RetentionTableReport } from './applyRetentionTable.js';
+export type { RestoreReport } from './restoreRange.js';
+
+export interface CompactOptions {
+  /** Registered tables to compact (default: every enabled table). */
+  tables?: readonly string[];
+  /** Bytes, or a size such as `128MB` (default COMPACT_TARGET_SIZE). */
+  targetSize?: number | string;
+  /** Small files a table needs before it is compacted (default COMPACT_MIN_FILES). */
+  minFiles?: number;
+  dryRun?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface CompactReport {
+  kind: 'compact';
+  runId: number | null;
+  dryRun: boolean;
+  targetBytes: number;
+  startedAt: string;
+  durationMs: number;
+  tables: CompactTableReport[];
+}
+
+export interface RetentionOptions {
+  tables?: readonly string[];
+  /** The clock (default: now). */
+  now?: Date | number;
+  dryRun?: boolean;
+}
+
+export interface RetentionReport {
+  kind: 'retention';
+  runId: number | null;
+  dryRun: boolean;
+  startedAt: string;
+  durationMs: number;
+  /** Only tables with a coldDays. */
+  tables: RetentionTableReport[];
+}
+
+export interface RestoreOptions {
+  table: string;
+  /** Inclusive start: a Date, unix ms, or ISO text (UTC unless it names an offset). */
+  since: Date | number | string;
+  /** Exclusive end. */
+  until: Date | number | string;
+  dryRun?: boolean;
+  now?: Date | number;
+}
+
+export interface MaintenanceReport {
+  retention: RetentionReport;
+  compact: CompactReport;
+}
+
+/** A time as unix ms: a Date, unix ms, or ISO-8601 text (UTC unless it names an offset, as everywhere in tierdb). */
+function toMs(value: Date | number | string, what: string): number {
+  const ms = value instanceof Date ? value.getTime() : typeof value === 'number' ? value : typeof value === 'string' ? valueToMs(value.trim(), 'iso') : NaN;
+  if (!Number.isFinite(ms)) throw new ArgumentError(`${what} ${JSON.stringify(value)} is not a time: give an ISO date such as 2026-01-31 or 2026-01-31T12:00:00Z, a Date, or unix ms`);
+  return ms;
+}
+
+export interface MaintenanceOptions extends MaintenanceDeps {
+  tables: readonly ResolvedTable[];
+  readonly: boolean;
+}
+
+export class Maintenance {
+  readonly #deps: MaintenanceDeps;
+  readonly #tables: readonly ResolvedTable[];
+  readonly #readonly: boolean;
+
+  constructor(options: MaintenanceOptions) {
+    const { tables, readonly, ...deps } = options;
+    this.#deps = deps;
+    this.#tables = tables;
+    this.#readonly = readonly;
+  }
+
+  /**
+   * Merges each table's small cold files into files near the target size.
+   *
+   * @example
+   * const report = await store.maintenance.compact({ tables: ['messages'], targetSize: '128MB' });
+   */
+  async compact(options: CompactOptions = {}): Promise<CompactReport> {
+    const started = Date.now();
+    const targetBytes = this.#targetBytes(options.targetSize);
+    const minFiles = options.minFiles ?? this.#deps.config.compactMinFiles;
+    if (!Number.isInteger(minFiles) || minFiles < 2) throw new ArgumentError(`minFiles ${JSON.stringify(options.minFiles)} is invalid: expected a whole number >= 2`);
+    const tables = this.#select(options.tables);
+    const dryRun = options.dryRun ?? false;
+    const base = { kind: 'compact' as const, dryRun, targetBytes, startedAt: new Date(started).toISOString() };
+    const compactAll = async (run: Parameters<Parameters<typeof withMaintenanceRun>[2]>[0] | undefined): Promise<CompactReport> => {
+      let seq = 0;
+      const reports: CompactTableReport[] = [];
+      for (const t of tables) {
+        if (options.signal?.aborted) break;
+        try {
+          reports.push(await compactTable(run, this.#deps.raw, t, { targetBytes, minFiles, dryRun, now: Date.now(), nextSeq: () => ++seq, signal: options.signal }));
+        } catch (error) {
+          if (run === undefined || isFatal(error)) throw error;
+          reports.push({ ...emptyCompact(t.table), error: (error as Error).message });
+          this.#deps.logger.error({ table: t.table, err: error }, 'compacting the table failed; other tables go on');
+        }
+      }
+      return { ...base, runId: run?.runId ?? null, durationMs: Date.now() - started, tables: reports };
+    };
+    if (dryRun) return compactAll(undefined);
+    this.#assertWritable('compact');
+    return withMaintenanceRun(this.#deps, 'compact', compactAll, errorsOf);
+  }
+
+  /**
+   * Deletes cold rows older than each table's `coldDays` (COLD_DAYS_<TABLE>), whole UTC days, and records
+   * each removal in `_tierdb_retention`. Tables without coldDays keep their rows forever.
+   *
+   * @example
+   * const report = await store.maintenance.applyRetention({ dryRun: true });
+   */
+  async applyRetention(options: RetentionOptions = {}): Promise<RetentionReport> {
+    const started = Date.now();
+    const now = options.now === undefined ? started : toMs(options.now, 'now');
+    const tables = this.#select(options.tables).filter((t): t is ResolvedTable & { coldDays: number } => t.coldDays !== undefined);
+    const dryRun = options.dryRun ?? false;
+    const base = { kind: 'retention' as const, dryRun, startedAt: new Date(started).toISOString() };
+    const retainAll = async (run: Parameters<Parameters<typeof withMaintenanceRun>[2]>[0] | undefined): Promise<RetentionReport> => {
+      let seq = 0;
+      const reports: RetentionTableReport[] = [];
+      for (const t of tables) {
+        try {
+          reports.push(await applyRetentionTable(run, this.#deps.raw, t, { now, dryRun, nextSeq: () => ++seq }));
+        } catch (error) {
+          if (run === undefined || isFatal(error)) throw error;
+          reports.push({ table: t.table, coldDays: t.coldDays, coldDaysFrom: t.coldDaysFrom, cutoff: '', filesRetired: 0, filesRewritten: 0, rowsRemoved: 0, bytesRemoved: 0, paths: [], error: (error as Error).message });
+          this.#deps.logger.error({ table: t.table, err: error }, 'retention of the table failed; other tables go on');
+        }
+      }
+      return { ...base, runId: run?.runId ?? null, durationMs: Date.now() - started, tables: reports };
+    };
+    if (dryRun || tables.length === 0) return retainAll(undefined);
+    this.#assertWritable('apply retention');
+    return withMaintenanceRun(this.#deps, 'retention', retainAll, errorsOf);
+  }
+
+  /**
+   * Moves a table's cold rows in [since, until) back into its hot table, exactly once.
+   *
+   * @example
+   * await store.maintenance.restore({ table: 'task_queue', since: '2026-01-01', until: '2026-02-01' });
+   */
+  async restore(options: RestoreOptions): Promise<RestoreReport> {
+    if (options === null || typeof options !== 'object') throw new ArgumentError('restore: options { table, since, until } are required');
+    const [t] = this.#select([options.table]);
+    const sinceMs = toMs(options.since, 'since');
+    const untilMs = toMs(options.until, 'until');
+    if (sinceMs >= untilMs) {
+      throw new ArgumentError(`since ${new Date(sinceMs).toISOString()} is not before until ${new Date(untilMs).toISOString()}: nothing to restore in an empty range`);
+    }
+    const range = { sinceMs, untilMs, now: options.now === undefined ? Date.now() : toMs(options.now, 'now') };
+    if (options.dryRun) {
+      const engine = await createMaintenanceEngine(this.#deps.config);
+      try {
+        return await restoreRange({ raw: this.#deps.raw, cold: this.#deps.cold, engine }, undefined, t!, range, () => 0);
+      } finally {
+        engine.close();
+      }
+    }
+    this.#assertWritable('restore');
+    let seq = 0;
+    return withMaintenanceRun(
+      this.#deps,
+      'restore',
+      (run) => restoreRange({ raw: run.ctx.raw, cold: run.ctx.cold, engine: run.engine }, run, t!, range, () => ++seq),
+      () => [],
+    );
+  }
+
+  /** What `tierdb serve` runs after each archive run (COMPACT_ENABLED): retention, then compaction. */
+  async run(options: { now?: Date | number; signal?: AbortSignal } = {}): Promise<MaintenanceReport> {
+    const retention = await this.applyRetention(options.now === undefined ? {} : { now: options.now });
+    const compact = await this.compact(options.signal ? { signal: options.signal } : {});
+    return { retention, compact };
+  }
+
+  #targetBytes(given: number | string | undefined): number {
+    if (given === undefined) return this.#deps.config.compactTargetBytes;
+    const bytes = typeof given === 'number' ? (Number.isSafeInteger(given) && given > 0 ? given : undefined) : parseByteSize(String(given));
+    if (bytes === undefined || bytes < 1024) {
+      throw new ArgumentError(`target size ${JSON.stringify(given)} is invalid: expected a size of at least 1024 bytes such as 128MB, 64MiB or 134217728`);
+    }
+    return bytes;
+  }
+
+  #select(names: readonly string[] | undefined): ResolvedTable[] {
+    if (names === undefined) return this.#tables.filter((t) => t.enabled);
+    const registered = new Map(this.#tables.map((t) => [t.table, t]));
+    return names.map((n) => {
+      const t = registered.get(n);
+      if (!t) throw new ArgumentError(`table ${JSON.stringify(n)} is not registered (registered: ${[...registered.keys()].join(', ')})`);
+      return t;
+    });
+  }
+
+  #assertWritable(what: string): void {
+    if (this.#readonly) throw new ReadOnlyStoreError(`this store was opened read-only (${this.#deps.config.hotPath}): it cannot ${what}; only dry runs`);
+  }
+}
+
+function emptyCompact(table: string): CompactTableReport {
+  return { table, filesBefore: 0, filesAfter: 0, bytesBefore: 0, bytesAfter: 0, rowsIn: 0, rowsOut: 0, duplicatesDropped: 0, groups: [] };
+}
+
+/** Errors that end the whole run (the lease lost, the store closed) rather than one table. */
+function isFatal(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code === 'TIERDB_LEASE_LOST' || code === 'TIERDB_CLOSED';
+}
+
+function errorsOf(report: { tables: readonly { table: string; error?: string }[] }): string[] {
+  return report.tables.filter((t) => t.error !== undefined).map((t) => `${t.table}: ${t.error}`);
+}

@@ -1,0 +1,229 @@
+/**
+ * The write half of every cold-tier swap (compaction, retention, restore):
+ * some live files of one table in, at most one new file out, holding the rows
+ * that `keep` selects, newest run winning on a key present in several inputs,
+ * sorted by (time, key). Nothing here changes the manifest: the caller swaps
+ * the inputs for the output in one transaction (swapManifestFiles).
+ *
+ *   1. open the inputs through the ColdStore and check each whole-file sha256
+ *      against the manifest (a damaged input is never merged);
+ *   2. read the expected result from the inputs: its keys in order (count,
+ *      key checksum, key and time ranges) and a fingerprint of every value of
+ *      every row (count and sum of row hashes);
+ *   3. COPY the same SELECT into a staging file (zstd, footer metadata), fsync;
+ *   4. read the file back: keys in order and the row fingerprint must equal (2);
+ *   5. `cold.put` it into the deepest Hive folder holding its time range.
+ *
+ * A crash anywhere leaves the inputs live and at most an unlisted file whose
+ * name carries the run's token, which recovery removes.
+ */
+import { rmSync, statSync } from 'node:fs';
+import { folderFilePath, hiveFolderOf, tmpFilePath } from '../cold/coldLayout.js';
+import type { ColdType } from '../cold/columnTypes.js';
+import { sqlIdent, sqlString, type DuckDbEngine } from '../cold/DuckDbEngine.js';
+import { fileSha256 } from '../cold/fileSha256.js';
+import { fsyncFile } from '../cold/fsyncFile.js';
+import { keyChecksum } from '../cold/ParquetChunkWriter.js';
+import { ColdFileError, SchemaDriftError } from '../errors.js';
+import type { ManifestFile, NewManifestFile } from '../manifest/manifestFiles.js';
+import type { ResolvedTable } from '../registry/resolveRegistry.js';
+import { valueToMs } from '../registry/timeUnit.js';
+import { compareKeys, keyForManifest } from '../archive/chunkKeys.js';
+import { failpoint } from '../archive/failpoint.js';
+import type { MaintenanceContext } from './MaintenanceContext.js';
+
+export interface RewriteOptions {
+  engine: DuckDbEngine;
+  table: ResolvedTable;
+  inputs: readonly ManifestFile[];
+  /** The new file's id, `fileId(runId, seq, runToken)`. */
+  id: string;
+  runId: number;
+  now: number;
+  /** A DuckDB predicate over the table's columns: only the rows it selects are kept (all when absent). */
+  keep?: string | undefined;
+}
+
+export interface RewriteResult {
+  /** The new file's manifest row, or undefined when no row is kept (the inputs just go). */
+  output: NewManifestFile | undefined;
+  rowsIn: number;
+  rowsOut: number;
+  /** Rows dropped because a newer input holds the same key. */
+  duplicatesDropped: number;
+  /** Rows `keep` did not select. */
+  rowsRemoved: number;
+}
+
+/** The union of the inputs' columns, newest file's order first; the same name must have one type in all. */
+export function unionSchema(table: string, inputs: readonly ManifestFile[]): { name: string; type: ColdType }[] {
+  const out = new Map<string, ColdType>();
+  for (const f of [...inputs].sort((a, b) => (b.run_id ?? 0) - (a.run_id ?? 0) || b.id - a.id)) {
+    for (const c of JSON.parse(f.schema_json) as { name: string; type: ColdType }[]) {
+      const seen = out.get(c.name);
+      if (seen === undefined) out.set(c.name, c.type);
+      else if (seen !== c.type) {
+        throw new SchemaDriftError(`${table}.${c.name} is ${seen} in some cold files and ${c.type} in others (${f.path}): these files are not merged`);
+      }
+    }
+  }
+  return [...out].map(([name, type]) => ({ name, type }));
+}
+
+/**
+ * The SELECT of `inputs`' rows (read from `localPaths`) as `schema`, only those
+ * `keep` selects, and on a key several inputs hold only the newest run's row.
+ */
+export function coldRowsSql(
+  t: Pick<ResolvedTable, 'keyColumn'>,
+  inputs: readonly ManifestFile[],
+  localPaths: readonly string[],
+  schema: readonly { name: string; type: ColdType }[],
+  keep?: string,
+): string {
+  const columns = schema.map((c) => `CAST(${sqlIdent(c.name)} AS ${c.type}) AS ${sqlIdent(c.name)}`).join(', ');
+  const files = localPaths.map(sqlString).join(', ');
+  const where = keep ? ` WHERE ${keep}` : '';
+  if (inputs.length < 2 || !rangesOverlap(inputs)) return `SELECT ${columns} FROM read_parquet([${files}], union_by_name = true)${where}`;
+  // Each input's rank comes from its manifest row: the newest run wins.
+  const ranks = [...inputs.entries()]
+    .sort(([, a], [, b]) => (a.run_id ?? 0) - (b.run_id ?? 0) || a.id - b.id)
+    .map(([i], rank) => `(${sqlString(localPaths[i]!)}, ${rank})`)
+    .join(', ');
+  return (
+    `SELECT ${columns} FROM read_parquet([${files}], union_by_name = true, filename = '__tierdb_file') AS s ` +
+    `JOIN (VALUES ${ranks}) AS r(__tierdb_file, __tierdb_rank) USING (__tierdb_file)${where} ` +
+    `QUALIFY row_number() OVER (PARTITION BY ${sqlIdent(t.keyColumn)} ORDER BY __tierdb_rank DESC) = 1`
+  );
+}
+
+/** Whether the inputs' key ranges overlap, so that a key could be in two of them. */
+function rangesOverlap(inputs: readonly ManifestFile[]): boolean {
+  const sorted = [...inputs].sort((a, b) => compareKeys(a.min_key, b.min_key));
+  for (let i = 1; i < sorted.length; i++) {
+    const prev = sorted[i - 1]!;
+    const cur = sorted[i]!;
+    if (prev.min_key === null || cur.min_key === null || prev.max_key === null || compareKeys(cur.min_key, prev.max_key) <= 0) return true;
+  }
+  return false;
+}
+
+export async function rewriteFiles(ctx: MaintenanceContext, o: RewriteOptions): Promise<RewriteResult> {
+  const { engine, table: t, inputs } = o;
+  const con = engine.connection;
+  const rowsIn = inputs.reduce((n, f) => n + f.rows, 0);
+  const schema = unionSchema(t.table, inputs);
+  const read = await ctx.cold.openForRead(inputs.map((f) => ({ path: f.path, bytes: f.bytes, sha256: f.file_sha256 })));
+  const tmp = tmpFilePath(ctx.cold.stagingDir, t.table, o.id);
+  let putPath: string | undefined;
+  let done = false;
+  try {
+    for (const [i, f] of inputs.entries()) {
+      if (f.file_sha256 === null) continue;
+      const sha = await fileSha256(read.paths[i]!);
+      if (sha !== f.file_sha256) {
+        throw new ColdFileError(ctx.cold.describe(f.path), `cold file ${ctx.cold.describe(f.path)} is damaged (sha256 ${sha}, the manifest recorded ${f.file_sha256}): it is not rewritten; run tierdb validate`);
+      }
+    }
+    const key = sqlIdent(t.keyColumn);
+    const time = sqlIdent(t.timeColumn);
+    const files = read.paths.map(sqlString).join(', ');
+    const source = coldRowsSql(t, inputs, read.paths, schema, o.keep);
+    const ordered = `SELECT * FROM (${source}) ORDER BY ${time}, ${key}`;
+    const rowHash = `hash(${schema.map((c) => sqlIdent(c.name)).join(', ')})`;
+
+    const kept = o.keep ? Number((await con.runAndReadAll(`SELECT count(*) FROM read_parquet([${files}], union_by_name = true) WHERE ${o.keep}`)).getRowsJS()[0]![0]) : rowsIn;
+    const expected = await readKeysAndTimes(engine, `SELECT ${key}, ${time} FROM (${ordered})`);
+    const fingerprint = await readFingerprint(engine, `SELECT ${rowHash} AS h FROM (${source})`);
+    const result = { rowsIn, rowsOut: expected.keys.length, duplicatesDropped: kept - expected.keys.length, rowsRemoved: rowsIn - kept };
+    if (expected.keys.length === 0) {
+      done = true;
+      return { output: undefined, ...result };
+    }
+    let minKey = expected.keys[0];
+    let maxKey = expected.keys[0];
+    for (const k of expected.keys) {
+      if (compareKeys(k, minKey) < 0) minKey = k;
+      if (compareKeys(k, maxKey) > 0) maxKey = k;
+    }
+    const minTime = valueToMs(expected.times[0], t.timeUnit);
+    const maxTime = valueToMs(expected.times[expected.times.length - 1], t.timeUnit);
+    const checksum = keyChecksum(expected.keys);
+    const folder = hiveFolderOf(minTime, maxTime, t.partition);
+    const rel = folderFilePath(t.table, folder.dir, o.id);
+    const metadata: Record<string, string> = {
+      'tierdb.table': t.table,
+      'tierdb.partition': folder.key,
+      'tierdb.rows': String(expected.keys.length),
+      'tierdb.key_column': t.keyColumn,
+      'tierdb.min_key': String(minKey),
+      'tierdb.max_key': String(maxKey),
+      'tierdb.time_column': t.timeColumn,
+      'tierdb.time_unit': t.timeUnit,
+      'tierdb.min_time_ms': String(minTime),
+      'tierdb.max_time_ms': String(maxTime),
+      'tierdb.key_checksum': checksum,
+      'tierdb.schema': JSON.stringify(schema),
+      'tierdb.run_id': String(o.runId),
+      'tierdb.rewritten_from': String(inputs.length),
+    };
+    const kv = Object.entries(metadata)
+      .map(([k, v]) => `${sqlIdent(k)}: ${sqlString(v)}`)
+      .join(', ');
+    await con.run(
+      `COPY (${ordered}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${ctx.config.archiveZstdLevel}, ROW_GROUP_SIZE 122880, KV_METADATA {${kv}})`,
+    );
+    fsyncFile(tmp);
+    failpoint('rewrite-after-write');
+    const back = await readKeysAndTimes(engine, `SELECT ${key}, ${time} FROM read_parquet(${sqlString(tmp)})`);
+    const backFingerprint = await readFingerprint(engine, `SELECT ${rowHash} AS h FROM read_parquet(${sqlString(tmp)})`);
+    if (back.keys.length !== expected.keys.length || keyChecksum(back.keys) !== checksum || backFingerprint !== fingerprint) {
+      throw new ColdFileError(tmp, `verification failed for ${tmp}: read back ${back.keys.length} rows (expected ${expected.keys.length}), or other keys or values than its inputs hold`);
+    }
+    const bytes = statSync(tmp).size;
+    const sha = await fileSha256(tmp);
+    putPath = rel;
+    await ctx.cold.put(tmp, rel, { bytes, sha256: sha });
+    failpoint('rewrite-after-put');
+    const hotBytes = inputs.reduce((n, f) => n + (f.hot_bytes ?? 0), 0);
+    done = true;
+    return {
+      output: {
+        table_name: t.table,
+        path: rel,
+        partition: folder.key,
+        rows: expected.keys.length,
+        min_time_ms: minTime,
+        max_time_ms: maxTime,
+        min_key: keyForManifest(minKey),
+        max_key: keyForManifest(maxKey),
+        bytes,
+        hot_bytes: rowsIn > 0 ? Math.round((hotBytes * expected.keys.length) / rowsIn) : 0,
+        checksum,
+        file_sha256: sha,
+        schema_json: JSON.stringify(schema),
+        state: 'live',
+        run_id: o.runId,
+        created_at_ms: o.now,
+        visible_after_ms: null,
+      },
+      ...result,
+    };
+  } finally {
+    read.release();
+    rmSync(tmp, { force: true });
+    if (!done && putPath !== undefined) await ctx.cold.delete(putPath);
+  }
+}
+
+/** Keys (bigint or text) and times of a query's rows, in its order. */
+async function readKeysAndTimes(engine: DuckDbEngine, sql: string): Promise<{ keys: unknown[]; times: unknown[] }> {
+  const columns = (await engine.connection.runAndReadAll(sql)).getColumns();
+  return { keys: columns[0] ?? [], times: columns[1] ?? [] };
+}
+
+/** An order-free fingerprint of a set of rows: how many, and the sum of their hashes. */
+async function readFingerprint(engine: DuckDbEngine, hashes: string): Promise<string> {
+  const [row] = (await engine.connection.runAndReadAll(`SELECT count(*), coalesce(sum(h::HUGEINT), 0) FROM (${hashes})`)).getRowsJS();
+  return `${String(row![0])}:${String(row![1])}`;
+}
