@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import type { CompactReport, RetentionReport } from '../../maintenance/Maintenance.js';
+import { ArgumentError } from '../../errors.js';
+import { valueToMs } from '../../registry/timeUnit.js';
 import { openCliStore, type GlobalOptions } from '../context.js';
 import { wholeNumberOption } from '../filterOptions.js';
 
@@ -10,6 +12,7 @@ interface CompactCliOptions {
   dryRun?: boolean;
   json?: boolean;
   retention?: boolean;
+  now?: string;
 }
 
 const mb = (n: number) => `${(n / 1e6).toFixed(2)} MB`;
@@ -54,9 +57,15 @@ export function registerCompact(program: Command): void {
     .option('--target-size <size>', 'target file size, e.g. 128MB (env COMPACT_TARGET_SIZE)')
     .option('--min-files <n>', 'small files a table needs before it is merged (env COMPACT_MIN_FILES)', wholeNumberOption)
     .option('--no-retention', 'do not apply retention (coldDays) first')
+    .option('--now <iso>', 'the clock retention uses instead of now (ISO-8601)')
     .option('--dry-run', 'report what would be merged and removed; change nothing')
     .option('--json', 'print the reports as JSON')
     .action(async (opts: CompactCliOptions, cmd: Command) => {
+      let now: number | undefined;
+      if (opts.now !== undefined) {
+        now = valueToMs(opts.now.trim(), 'iso');
+        if (Number.isNaN(now)) throw new ArgumentError(`--now ${JSON.stringify(opts.now)} is not an ISO-8601 time`);
+      }
       const store = await openCliStore(cmd.optsWithGlobals<GlobalOptions>(), undefined, { readonly: opts.dryRun ?? false });
       const controller = new AbortController();
       const stop = () => controller.abort();
@@ -64,7 +73,7 @@ export function registerCompact(program: Command): void {
       process.once('SIGTERM', stop);
       try {
         const tables = opts.table ? { tables: opts.table } : {};
-        const retention = opts.retention === false ? undefined : await store.maintenance.applyRetention({ ...tables, dryRun: opts.dryRun ?? false });
+        const retention = opts.retention === false ? undefined : await store.maintenance.applyRetention({ ...tables, dryRun: opts.dryRun ?? false, ...(now !== undefined ? { now } : {}) });
         const compact = await store.maintenance.compact({
           ...tables,
           dryRun: opts.dryRun ?? false,
