@@ -119,6 +119,7 @@ export const ENV_VARS = {
   ARCHIVE_QUERY_CACHE_ENABLED: v(bool, 'true', 'Cache cold query results, keyed by the manifest version'),
   ARCHIVE_QUERY_CACHE_TTL: v(wholeNumber(0, 86_400 * 365), '300', 'Seconds a cached cold result lives'),
   TIERDB_SQLITE_SCAN: v(z.enum(['off', 'isolated'], 'off or isolated'), 'off', 'Let DuckDB read SQLite itself (isolated processes only; needs the sqlite extension)'),
+  TIERDB_RETIRED_GRACE_SECONDS: v(wholeNumber(1, 86_400 * 30), '600', 'Seconds a cold file retired by compaction, retention or restore stays readable (queries that listed it finish) before it is unlinked'),
   COMPACT_ENABLED: v(bool, 'true', '`tierdb serve` compacts (and applies retention) after each archive run when true'),
   COMPACT_TARGET_SIZE: v(byteSize(1024), '128MB', 'Size compaction merges small cold files up to (files below half of it are small)'),
   COMPACT_MIN_FILES: v(wholeNumber(2, 1_000_000), '8', 'Small files a table needs before compaction merges them'),
@@ -159,6 +160,8 @@ export interface TierConfig {
   readonly queryCacheEnabled: boolean;
   readonly queryCacheTtlSeconds: number;
   readonly sqliteScan: 'off' | 'isolated';
+  /** How long a retired cold file stays on disk (ms). */
+  readonly retiredGraceMs: number;
   readonly compactEnabled: boolean;
   readonly compactTargetBytes: number;
   readonly compactMinFiles: number;
@@ -245,6 +248,7 @@ export function loadConfig(options: LoadConfigOptions = {}): TierConfig {
     queryCacheEnabled: p.ARCHIVE_QUERY_CACHE_ENABLED,
     queryCacheTtlSeconds: p.ARCHIVE_QUERY_CACHE_TTL,
     sqliteScan: p.TIERDB_SQLITE_SCAN,
+    retiredGraceMs: p.TIERDB_RETIRED_GRACE_SECONDS * 1000,
     compactEnabled: p.COMPACT_ENABLED,
     compactTargetBytes: p.COMPACT_TARGET_SIZE,
     compactMinFiles: p.COMPACT_MIN_FILES,

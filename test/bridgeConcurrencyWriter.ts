@@ -9,11 +9,11 @@
  *     test's fixed rows have task_type 'fixed' and are never touched);
  *  2. runs archiver.run({ now }) — the fixed rows move hot → cold a day at a
  *     time while the clock advances, the backfill rows every round;
- *  3. every second round, compacts up to 8 archived days that have several
- *     live files (each into one file), as compaction must (DESIGN.md): the new file is listed
- *     and the old ones retired in one transaction, and the retired files are
- *     unlinked RETIRE_UNLINK_MS later (real compaction waits 10 minutes; the
- *     test's queries take milliseconds, but a loaded CI machine can stall one for seconds).
+ *  3. every second round, runs the real compaction (store.maintenance.compact, small
+ *     target size so it merges a few days at a time): new files listed and old ones retired in
+ *     one transaction; retired files are unlinked by the next run's recovery once
+ *     TIERDB_RETIRED_GRACE_SECONDS (here RETIRE_UNLINK_MS) have passed (the default is 10 minutes;
+ *     the test's queries take milliseconds, but a loaded CI machine can stall one for seconds).
  * The clock advances by STEP_MS a round until endNowMs, then stays there.
  *
  * Backfill row k: msg_id = k, priority = k % 7, payload = `b<k>`,
@@ -23,23 +23,16 @@
  * after each round, { error } (then exit 1); on { stop } it finishes the
  * round, closes the store and replies { done: stats }.
  */
-import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import registry from '../archive-registry.js';
-import { Lease } from '../src/archive/lease.js';
-import { insertManifestFile, listFiles, type ManifestFile } from '../src/manifest/manifestFiles.js';
-import { bumpManifestVersion } from '../src/manifest/manifestVersion.js';
-import { absoluteColdPath, TMP_DIR } from '../src/cold/coldLayout.js';
-import { DuckDbEngine, sqlString } from '../src/cold/DuckDbEngine.js';
-import { fsyncFile } from '../src/cold/fsyncFile.js';
-import { readBackKeys } from '../src/cold/ParquetChunkWriter.js';
 import { loadConfig } from '../src/config.js';
 import { openTierStore } from '../src/store/openTierStore.js';
 
 export const DAY_S = 86_400;
 export const STEP_MS = 6 * 3_600_000;
 export const RETIRE_UNLINK_MS = 10_000;
+/** Compaction's target: a few days of task_queue files per merged file, so every compaction has work. */
+export const COMPACT_TARGET = 64 * 1024;
 /** Pause between rounds: the archiver commits several times a second without taking a whole core. */
 export const ROUND_PAUSE_MS = 250;
 /** Where backfill rows fall: the 30 days before this (seconds). */
@@ -59,10 +52,13 @@ async function main(): Promise<void> {
   process.on('message', (m: { stop?: boolean }) => {
     if (m.stop) stopping = true;
   });
-  const config = loadConfig({ env: { LOG_LEVEL: 'silent', HOT_DAYS_TASK: '7' }, envFile: false, dataDir });
+  const config = loadConfig({
+    env: { LOG_LEVEL: 'silent', HOT_DAYS_TASK: '7', TIERDB_RETIRED_GRACE_SECONDS: String(RETIRE_UNLINK_MS / 1000) },
+    envFile: false,
+    dataDir,
+  });
   const store = await openTierStore({ config, registry });
   const raw = store.hot.raw;
-  const engine = await DuckDbEngine.create({ memoryLimit: '256MB', threads: 1 });
   const insert = raw.prepare(
     `INSERT INTO task_queue (task_type, status, priority, msg_id, payload, attempts, created_at) VALUES (?, 'done', ?, ?, ?, 0, ?)`,
   );
@@ -70,7 +66,6 @@ async function main(): Promise<void> {
   let now = Number(startArg);
   const end = Number(endArg);
   const stats = { rounds: 0, rowsMoved: 0, files: 0, compacted: 0, retiredUnlinked: 0, backfill: 0 };
-  const toUnlink: { at: number; files: ManifestFile[] }[] = [];
   send({ ready: true });
   while (!stopping) {
     raw.transaction(() => {
@@ -83,84 +78,23 @@ async function main(): Promise<void> {
     if (t.error) throw new Error(`archive round ${stats.rounds}: ${t.error}`);
     stats.rowsMoved += t.rowsMoved;
     stats.files += t.files;
+    stats.retiredUnlinked += report.recovery?.retiredUnlinked ?? 0;
     let compacted = 0;
-    if (stats.rounds % 2 === 1) for (let i = 0; i < 8; i++) compacted += await compactOneDay(store.config.coldDir, raw, engine, toUnlink);
-    stats.compacted += compacted;
-    while (toUnlink.length > 0 && toUnlink[0]!.at <= Date.now()) {
-      const { files } = toUnlink.shift()!;
-      raw.transaction(() => {
-        for (const f of files) raw.prepare('DELETE FROM _tierdb_files WHERE id = ?').run(f.id);
-        bumpManifestVersion(raw);
-      })();
-      for (const f of files) rmSync(absoluteColdPath(store.config.coldDir, f.path), { force: true });
-      stats.retiredUnlinked += files.length;
+    if (stats.rounds % 2 === 1) {
+      const c = await store.maintenance.compact({ tables: ['task_queue'], minFiles: 2, targetSize: COMPACT_TARGET });
+      const ct = c.tables[0]!;
+      if (ct.error) throw new Error(`compaction round ${stats.rounds}: ${ct.error}`);
+      compacted = ct.groups.reduce((n, g) => n + g.inputs.length, 0);
     }
+    stats.compacted += compacted;
     stats.rounds++;
     send({ round: stats.rounds, rowsMoved: t.rowsMoved, files: t.files, compacted, now });
     if (now < end) now = Math.min(end, now + STEP_MS);
     await new Promise((resolve) => setTimeout(resolve, ROUND_PAUSE_MS));
   }
-  engine.close();
   await store.close();
   // The IPC channel keeps a forked child alive: leave it once the reply is out.
   process.send!({ done: stats }, () => process.disconnect());
-}
-
-/** Merges the live files of the day with the most files (≥ 2) into one; returns how many files it retired. */
-async function compactOneDay(coldDir: string, raw: import('better-sqlite3').Database, engine: DuckDbEngine, toUnlink: { at: number; files: ManifestFile[] }[]): Promise<number> {
-  const lease = Lease.acquire(raw);
-  try {
-    const live = listFiles(raw, 'task_queue', ['live']);
-    const byDay = new Map<string, ManifestFile[]>();
-    for (const f of live) byDay.set(f.partition, [...(byDay.get(f.partition) ?? []), f]);
-    const [day, files] = [...byDay.entries()].sort((a, b) => b[1].length - a[1].length)[0] ?? [];
-    if (!day || !files || files.length < 2) return 0;
-    const id = `c${process.pid}-${Date.now()}`;
-    const tmp = path.join(coldDir, TMP_DIR, `task_queue-${id}.parquet.tmp`);
-    const rel = `${path.posix.dirname(files[0]!.path)}/part-${id}.parquet`;
-    const abs = absoluteColdPath(coldDir, rel);
-    const list = files.map((f) => sqlString(absoluteColdPath(coldDir, f.path))).join(', ');
-    mkdirSync(path.dirname(tmp), { recursive: true });
-    await engine.connection.run(
-      `COPY (SELECT * FROM read_parquet([${list}]) ORDER BY created_at, id) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd)`,
-    );
-    fsyncFile(tmp);
-    const back = await readBackKeys(engine, tmp, 'id');
-    const rows = files.reduce((a, f) => a + f.rows, 0);
-    if (back.rows !== rows) throw new Error(`compaction of ${day}: ${back.rows} rows read back, expected ${rows}`);
-    renameSync(tmp, abs);
-    const num = (v: unknown): number => Number(v);
-    raw
-      .transaction(() => {
-        insertManifestFile(raw, {
-          table_name: 'task_queue',
-          path: rel,
-          partition: day,
-          rows,
-          min_time_ms: Math.min(...files.map((f) => num(f.min_time_ms))),
-          max_time_ms: Math.max(...files.map((f) => num(f.max_time_ms))),
-          min_key: Math.min(...files.map((f) => num(f.min_key))),
-          max_key: Math.max(...files.map((f) => num(f.max_key))),
-          bytes: statSync(abs).size,
-          hot_bytes: null,
-          checksum: back.checksum,
-          file_sha256: null,
-          schema_json: files[0]!.schema_json,
-          state: 'live',
-          run_id: null,
-          created_at_ms: Date.now(),
-          visible_after_ms: null,
-        });
-        const retire = raw.prepare(`UPDATE _tierdb_files SET state = 'retired', retired_at_ms = ? WHERE id = ? AND state = 'live'`);
-        for (const f of files) if (retire.run(Date.now(), f.id).changes !== 1) throw new Error(`file ${f.path} changed meanwhile`);
-        bumpManifestVersion(raw);
-      })
-      .immediate();
-    toUnlink.push({ at: Date.now() + RETIRE_UNLINK_MS, files });
-    return files.length;
-  } finally {
-    lease.release();
-  }
 }
 
 // Run only as the forked script (the test imports the constants above).

@@ -97,7 +97,7 @@ export class UniversalArchiver {
       throw error;
     }
     try {
-      return await recover(this.#raw, this.#cold, lease);
+      return await recover(this.#raw, this.#cold, lease, { retiredGraceMs: this.#config.retiredGraceMs });
     } finally {
       lease.release();
     }
@@ -162,7 +162,7 @@ export class UniversalArchiver {
         report.backup = await backupHotFile(this.#raw, this.#config.dataDir, this.#config.archiveBackupKeep);
       }
       report.runId = insertRunningRun(this.#raw, started, runToken);
-      report.recovery = await recover(this.#raw, this.#cold, lease, { currentRunId: report.runId });
+      report.recovery = await recover(this.#raw, this.#cold, lease, { currentRunId: report.runId, retiredGraceMs: this.#config.retiredGraceMs });
       await ensureStoreMarker(this.#cold, this.#storeId, this.#config.hotPath);
       mkdirSync(spillDir, { recursive: true });
       engine = await DuckDbEngine.create({

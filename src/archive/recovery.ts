@@ -25,7 +25,7 @@ import type { Lease } from './lease.js';
 import { allManifestPaths, deleteManifestFile, retiredFilesBefore } from '../manifest/manifestFiles.js';
 import { markCrashedRuns, runTokens as readRunTokens } from '../manifest/runLog.js';
 
-/** How long a retired file stays on disk, so queries that listed it can finish. */
+/** How long a retired file stays on disk by default, so queries that listed it can finish (TIERDB_RETIRED_GRACE_SECONDS). */
 export const RETIRED_FILE_TTL_MS = 10 * 60_000;
 
 export interface RecoveryReport {
@@ -42,6 +42,8 @@ export interface RecoveryReport {
 export interface RecoverOptions {
   /** The run now going on (its files are not leftovers). */
   currentRunId?: number | null;
+  /** How long retired files stay on disk (default RETIRED_FILE_TTL_MS). */
+  retiredGraceMs?: number;
 }
 
 /** Uses the wall clock, never a run's `now`: retired files must outlive real queries. */
@@ -82,7 +84,7 @@ export async function recover(raw: Database.Database, cold: ColdStore, lease: Le
       report.orphansRemoved.push(rel);
     }
   }
-  const retired = retiredFilesBefore(raw, now - RETIRED_FILE_TTL_MS);
+  const retired = retiredFilesBefore(raw, now - (options.retiredGraceMs ?? RETIRED_FILE_TTL_MS));
   for (const f of retired) {
     await cold.delete(f.path);
     raw.transaction(() => {

@@ -58,7 +58,7 @@ export async function withMaintenanceRun<R>(
   let runId: number | undefined;
   try {
     runId = insertRunningRun(deps.raw, Date.now(), runToken, kind);
-    await recover(deps.raw, deps.cold, lease, { currentRunId: runId });
+    await recover(deps.raw, deps.cold, lease, { currentRunId: runId, retiredGraceMs: deps.config.retiredGraceMs });
     mkdirSync(spillDir, { recursive: true });
     engine = await createMaintenanceEngine(deps.config, spillDir);
     const ctx: MaintenanceContext = { ...deps, assertLease: () => lease.assertHeld() };

@@ -115,7 +115,7 @@ export class UnifiedQueryBridge {
    * starts; the hot rows go into DuckDB, and the union is streamed out of it in
    * batches of `batchSize` rows, so the cold part never sits in JS memory. The
    * cold result cache is not used. Breaking out of the loop releases the
-   * DuckDB connection. Retired cold files are unlinked 10 minutes after they
+   * DuckDB connection. Retired cold files are unlinked TIERDB_RETIRED_GRACE_SECONDS (10 minutes) after they
    * leave the manifest, so consume a stream within that time.
    *
    * @example
@@ -193,7 +193,7 @@ export class UnifiedQueryBridge {
    * an async iterable: DuckDB streams the result chunk by chunk, so a result
    * larger than memory never sits in JS (tables the statement reads are still
    * set up as in `sql`: their hot rows go into DuckDB first). Breaking out of
-   * the loop releases the DuckDB connection; consume it within 10 minutes
+   * the loop releases the DuckDB connection; consume it within TIERDB_RETIRED_GRACE_SECONDS (10 minutes)
    * (retired cold files are unlinked then).
    *
    * @example
