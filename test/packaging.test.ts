@@ -214,6 +214,7 @@ describe('the packed package', () => {
 
   it('npx tierdb: --help, demo in an empty folder (its own registry), init on the app database', () => {
     expect(bin(['--help'])).toMatch(/Usage: tierdb/);
+    expect(bin(['--version']).trim()).toBe(JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).version);
 
     const demo = bin(['--data-dir', 'demo-data', 'demo', '--rows', '20000', '--days', '30']);
     expect(demo).toMatch(/demo data: [\d,]+ rows \(20,000 messages over 30 days/);
