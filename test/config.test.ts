@@ -110,6 +110,11 @@ describe('loadConfig', () => {
       queryCacheTtlSeconds: 300,
       sqliteScan: 'off',
       tableHotDays: {},
+      tableColdDays: {},
+      retiredGraceMs: 600_000,
+      compactEnabled: true,
+      compactTargetBytes: 128_000_000,
+      compactMinFiles: 8,
       logLevel: 'info',
     });
     expect(wechatHotDays(config)).toEqual({ task: 7, log: 30, sign: 60, messages: 7 });
