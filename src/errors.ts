@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   TIERDB_INT64_LOSSY: 'a 64-bit integer reached JS already rounded',
   TIERDB_LEASE_HELD: 'another archiver holds the lease (LeaseHeldError)',
   TIERDB_LEASE_LOST: 'this archiver lost its lease and commits nothing more (LeaseLostError)',
+  TIERDB_METRICS_SERVER: 'the /healthz and /metrics server could not listen on its port (TIERDB_METRICS_PORT)',
   TIERDB_MIXED_TYPE: 'a column holds a value of another storage class (MixedTypeError)',
   TIERDB_NOT_A_STORE: 'a read-only open of a file without tierdb tables',
   TIERDB_NOT_BUILT: 'a feature not built yet (NotBuiltError)',
