@@ -102,8 +102,9 @@ export class WebhookNotifier {
 
   constructor(options: WebhookNotifierOptions) {
     const url = URL.canParse(options.url) ? new URL(options.url) : undefined;
-    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-      throw new ArgumentError(`webhook url ${JSON.stringify(options.url)} is not an http:// or https:// URL`);
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.username !== '' || url.password !== '') {
+      // fetch refuses a URL with user:password@ on every attempt: say so now.
+      throw new ArgumentError(`webhook url ${JSON.stringify(options.url)} is not an http:// or https:// URL without user:password@`);
     }
     const timeoutMs = options.timeoutMs ?? Number(ENV_VARS.ARCHIVE_WEBHOOK_TIMEOUT_MS.default);
     const retries = options.retries ?? Number(ENV_VARS.ARCHIVE_WEBHOOK_RETRIES.default);
