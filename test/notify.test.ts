@@ -165,6 +165,23 @@ describe('the run-end webhook', () => {
     }
   });
 
+  it('a run stopped by its AbortSignal (SIGTERM) notifies `aborted`, counting what it moved before the stop', async () => {
+    const hook = await webhookReceiver();
+    const { store } = await seededStore({ ARCHIVE_WEBHOOK_URL: hook.url }, 3000);
+    try {
+      const controller = new AbortController();
+      const report = await store.archiver.run({ now: NOW_MS, tables: ['task_queue'], signal: controller.signal, onProgress: () => controller.abort() });
+      expect(report.aborted).toBe(true);
+      expect(hook.received).toHaveLength(1);
+      const summary = JSON.parse(hook.received[0]!.body) as RunSummary;
+      expect(summary).toMatchObject({ status: 'aborted', runId: report.runId, totals: { rows: report.tables[0]!.rowsMoved, errors: 0 } });
+      expect(summary.totals.rows).toBeGreaterThan(0);
+      expect(summary.totals.rows).toBeLessThan(3000);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a run with a failed table notifies `failed` with the table\'s error; the other tables still count', async () => {
     const hook = await webhookReceiver();
     const dir = tempDir();
