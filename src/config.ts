@@ -57,12 +57,24 @@ const cronExpression = z
 
 const text = z.string().trim().min(1, 'a non-empty value');
 
-interface EnvVar<T> {
+const HTTP_URL_EXPECTED = 'an http:// or https:// URL such as https://hooks.example.com/tierdb (without user:password@)';
+/** An http(s) URL that `fetch` accepts (no credentials in it: fetch refuses those). */
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((s) => {
+    if (!URL.canParse(s)) return false;
+    const u = new URL(s);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.username === '' && u.password === '';
+  }, HTTP_URL_EXPECTED);
+
+interface EnvVar<T, D extends string = string> {
   readonly schema: z.ZodType<T, string>;
-  readonly default: string;
+  /** The default; `''` means none: the variable is undefined unless given. */
+  readonly default: D;
   readonly doc: string;
 }
-const v = <T>(schema: z.ZodType<T, string>, def: string, doc: string): EnvVar<T> => ({ schema, default: def, doc });
+const v = <T, const D extends string>(schema: z.ZodType<T, string>, def: D, doc: string): EnvVar<T, D> => ({ schema, default: def, doc });
 
 /** Days a table's rows stay hot (`HOT_DAYS_<TABLE>`). */
 const HOT_DAYS_VALUE = wholeNumber(0, 36500);
@@ -118,6 +130,12 @@ export const ENV_VARS = {
   DUCKDB_MEMORY_LIMIT: v(memorySize, '1GB', 'Memory limit of the DuckDB instance used for writing and querying; at least 16MB or 1%'),
   ARCHIVE_QUERY_CACHE_ENABLED: v(bool, 'true', 'Cache cold query results, keyed by the manifest version'),
   ARCHIVE_QUERY_CACHE_TTL: v(wholeNumber(0, 86_400 * 365), '300', 'Seconds a cached cold result lives'),
+  ARCHIVE_WEBHOOK_URL: v(httpUrl, '', 'POST a JSON summary of every archive run (ok, failed or aborted) to this http(s) URL at its end; empty: off'),
+  ARCHIVE_WEBHOOK_SECRET: v(text, '', 'Sign each webhook body: header X-Tierdb-Signature: sha256=<hex HMAC-SHA256 of the body with this secret>; empty: unsigned'),
+  ARCHIVE_WEBHOOK_TIMEOUT_MS: v(wholeNumber(100, 300_000), '5000', 'Milliseconds one webhook attempt may take before it is abandoned'),
+  ARCHIVE_WEBHOOK_RETRIES: v(wholeNumber(0, 10), '2', 'Webhook attempts after the first (on a network error, a timeout, 408, 429 or 5xx), 0.5 s, 1 s, 2 s... apart'),
+  TIERDB_METRICS_PORT: v(wholeNumber(0, 65535), '', '`tierdb serve` serves /healthz and Prometheus /metrics on 127.0.0.1 at this port; empty: off; 0: any free port (logged)'),
+  TIERDB_HEALTH_MAX_AGE_HOURS: v(wholeNumber(1, 24 * 366), '26', '/healthz answers 503 when the newest run ended longer ago than this (or, with none yet, serve started longer ago)'),
   TIERDB_SQLITE_SCAN: v(z.enum(['off', 'isolated'], 'off or isolated'), 'off', 'Let DuckDB read SQLite itself (isolated processes only; needs the sqlite extension)'),
   TIERDB_RETIRED_GRACE_SECONDS: v(wholeNumber(1, 86_400 * 30), '600', 'Seconds a cold file retired by compaction, retention or restore stays readable (queries that listed it finish) before it is unlinked'),
   COMPACT_ENABLED: v(bool, 'true', '`tierdb serve` compacts (and applies retention) after each archive run when true'),
@@ -131,7 +149,8 @@ export const ENV_VARS = {
 } as const;
 
 export type EnvName = keyof typeof ENV_VARS;
-type Parsed = { -readonly [K in EnvName]: (typeof ENV_VARS)[K] extends EnvVar<infer T> ? T : never };
+/** Each variable's parsed type; one without a default (`''`) may be undefined. */
+type Parsed = { -readonly [K in EnvName]: (typeof ENV_VARS)[K] extends EnvVar<infer T, infer D> ? (D extends '' ? T | undefined : T) : never };
 
 /** The frozen, typed configuration of one store. */
 export interface TierConfig {
@@ -159,6 +178,15 @@ export interface TierConfig {
   readonly duckdbMemoryLimit: string;
   readonly queryCacheEnabled: boolean;
   readonly queryCacheTtlSeconds: number;
+  /** ARCHIVE_WEBHOOK_URL: where run summaries are POSTed; undefined: no webhook. */
+  readonly webhookUrl: string | undefined;
+  /** ARCHIVE_WEBHOOK_SECRET: the HMAC key of `X-Tierdb-Signature`; undefined: unsigned. */
+  readonly webhookSecret: string | undefined;
+  readonly webhookTimeoutMs: number;
+  readonly webhookRetries: number;
+  /** TIERDB_METRICS_PORT: `tierdb serve`'s /healthz and /metrics on 127.0.0.1; undefined: off, 0: any free port. */
+  readonly metricsPort: number | undefined;
+  readonly healthMaxAgeHours: number;
   readonly sqliteScan: 'off' | 'isolated';
   /** How long a retired cold file stays on disk (ms). */
   readonly retiredGraceMs: number;
@@ -247,6 +275,12 @@ export function loadConfig(options: LoadConfigOptions = {}): TierConfig {
     duckdbMemoryLimit: p.DUCKDB_MEMORY_LIMIT,
     queryCacheEnabled: p.ARCHIVE_QUERY_CACHE_ENABLED,
     queryCacheTtlSeconds: p.ARCHIVE_QUERY_CACHE_TTL,
+    webhookUrl: p.ARCHIVE_WEBHOOK_URL,
+    webhookSecret: p.ARCHIVE_WEBHOOK_SECRET,
+    webhookTimeoutMs: p.ARCHIVE_WEBHOOK_TIMEOUT_MS,
+    webhookRetries: p.ARCHIVE_WEBHOOK_RETRIES,
+    metricsPort: p.TIERDB_METRICS_PORT,
+    healthMaxAgeHours: p.TIERDB_HEALTH_MAX_AGE_HOURS,
     sqliteScan: p.TIERDB_SQLITE_SCAN,
     retiredGraceMs: p.TIERDB_RETIRED_GRACE_SECONDS * 1000,
     compactEnabled: p.COMPACT_ENABLED,

@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   TIERDB_LEASE_HELD: 'another archiver holds the lease (LeaseHeldError)',
   TIERDB_LEASE_LOST: 'this archiver lost its lease and commits nothing more (LeaseLostError)',
   TIERDB_MANIFEST_CHANGED: 'a maintenance swap found its input files no longer live; nothing was swapped (ManifestChangedError)',
+  TIERDB_METRICS_SERVER: 'the /healthz and /metrics server could not listen on its port (TIERDB_METRICS_PORT)',
   TIERDB_MIXED_TYPE: 'a column holds a value of another storage class (MixedTypeError)',
   TIERDB_NOT_A_STORE: 'a read-only open of a file without tierdb tables',
   TIERDB_NOT_BUILT: 'a feature not built yet (NotBuiltError)',

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import dotenv from 'dotenv';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -65,6 +65,15 @@ describe('loadConfig', () => {
     ['ARCHIVE_ZSTD_LEVEL', '23'],
     ['ARCHIVE_GRACE_HOURS', '-2'],
     ['LOG_LEVEL', 'loud'],
+    ['ARCHIVE_WEBHOOK_URL', 'ftp://x'],
+    ['ARCHIVE_WEBHOOK_URL', 'not-a-url'],
+    ['ARCHIVE_WEBHOOK_URL', 'https://user:pass@hooks.example.com/x'],
+    ['ARCHIVE_WEBHOOK_TIMEOUT_MS', '0'],
+    ['ARCHIVE_WEBHOOK_RETRIES', '-1'],
+    ['TIERDB_METRICS_PORT', 'abc'],
+    ['TIERDB_METRICS_PORT', '70000'],
+    ['TIERDB_METRICS_PORT', '-1'],
+    ['TIERDB_HEALTH_MAX_AGE_HOURS', '0'],
   ])('stops on %s=%s with a ConfigError naming the variable and the value', (name, value) => {
     const error = configError({ [name]: value });
     expect(error.code).toBe('TIERDB_CONFIG');
@@ -108,6 +117,12 @@ describe('loadConfig', () => {
       duckdbMemoryLimit: '1GB',
       queryCacheEnabled: true,
       queryCacheTtlSeconds: 300,
+      webhookUrl: undefined,
+      webhookSecret: undefined,
+      webhookTimeoutMs: 5000,
+      webhookRetries: 2,
+      metricsPort: undefined,
+      healthMaxAgeHours: 26,
       sqliteScan: 'off',
       tableHotDays: {},
       tableColdDays: {},
@@ -164,6 +179,49 @@ describe('loadConfig', () => {
     writeFileSync(path.join(dir, '.env'), 'HOT_DAYS_TASK=14\n');
     vi.stubEnv('HOT_DAYS_TASK', undefined);
     expect(wechatHotDays(loadConfig({ envFile: false })).task).toBe(7);
+  });
+});
+
+describe('notification and health variables', () => {
+  it('parse a webhook URL, its secret, the metrics port (0 = any free port), and leave both off when empty', () => {
+    const config = configFrom({
+      ARCHIVE_WEBHOOK_URL: ' https://hooks.example.com/tierdb?team=ops ',
+      ARCHIVE_WEBHOOK_SECRET: 's3cret',
+      ARCHIVE_WEBHOOK_TIMEOUT_MS: '1500',
+      ARCHIVE_WEBHOOK_RETRIES: '0',
+      TIERDB_METRICS_PORT: '9464',
+      TIERDB_HEALTH_MAX_AGE_HOURS: '170',
+    });
+    expect(config).toMatchObject({
+      webhookUrl: 'https://hooks.example.com/tierdb?team=ops',
+      webhookSecret: 's3cret',
+      webhookTimeoutMs: 1500,
+      webhookRetries: 0,
+      metricsPort: 9464,
+      healthMaxAgeHours: 170,
+    });
+    expect(configFrom({ ARCHIVE_WEBHOOK_URL: 'http://127.0.0.1:8080/hook' }).webhookUrl).toBe('http://127.0.0.1:8080/hook');
+    expect(configFrom({ TIERDB_METRICS_PORT: '0' }).metricsPort).toBe(0);
+    expect(configFrom({ ARCHIVE_WEBHOOK_URL: '', TIERDB_METRICS_PORT: ' ' })).toMatchObject({ webhookUrl: undefined, metricsPort: undefined });
+  });
+
+  it('a bad value says what was expected', () => {
+    expect(configError({ ARCHIVE_WEBHOOK_URL: 'ftp://x' }).message).toContain('ARCHIVE_WEBHOOK_URL="ftp://x" is invalid: expected an http:// or https:// URL');
+    expect(configError({ TIERDB_METRICS_PORT: '70000' }).message).toContain('TIERDB_METRICS_PORT="70000" is invalid: expected a whole number from 0 to 65535');
+  });
+
+  it('the CLI stops on them before opening anything, naming the variable', async () => {
+    const { runCli } = await import('./archiveFixtures.js');
+    const dataDir = tempDir();
+    for (const [name, value] of [
+      ['ARCHIVE_WEBHOOK_URL', 'not-a-url'],
+      ['TIERDB_METRICS_PORT', 'abc'],
+    ] as const) {
+      const result = await runCli(['--data-dir', dataDir, 'serve'], { [name]: value });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`${name}=${JSON.stringify(value)} is invalid`);
+    }
+    expect(existsSync(path.join(dataDir, 'hot.db'))).toBe(false);
   });
 });
 

@@ -24,6 +24,8 @@ import type { ColdStore } from '../cold/ColdStore.js';
 import { DuckDbEngine } from '../cold/DuckDbEngine.js';
 import { ArgumentError, ChunkChangedError, LeaseHeldError, LeaseLostError, MixedTypeError, ReadOnlyStoreError } from '../errors.js';
 import { noopLogger, type Logger } from '../logger.js';
+import { RunNotifier } from '../notify/RunNotifier.js';
+import { summarizeArchiveReport } from '../notify/summarizeArchiveReport.js';
 import type { ResolvedTable } from '../registry/resolveRegistry.js';
 import { ensureStoreMarker } from '../store/coldTreeIdentity.js';
 import type { ArchiveContext } from './ArchiveContext.js';
@@ -58,6 +60,15 @@ export interface UniversalArchiverDeps {
   /** A read-only store: only dry runs. */
   readonly?: boolean;
   logger?: Logger;
+  /** Told of every run's end (not of dry runs); default: one that tells nobody. */
+  notifier?: RunNotifier;
+}
+
+/** How far a run got, for the summary of one that threw. */
+interface RunProgress {
+  report: ArchiveReport | undefined;
+  /** The run holds the lease: from here on it is a run, and its end is notified. */
+  started: boolean;
 }
 
 export class UniversalArchiver {
@@ -68,6 +79,7 @@ export class UniversalArchiver {
   readonly #logger: Logger;
   readonly #storeId: string | undefined;
   readonly #readonly: boolean;
+  readonly #notifier: RunNotifier;
   /** What the stages are handed: the connection, config, logger and this run's lease check. */
   readonly #ctx: ArchiveContext;
   /** The lease of the run in progress (every commit checks it). */
@@ -83,6 +95,7 @@ export class UniversalArchiver {
     this.#logger = deps.logger ?? noopLogger;
     this.#storeId = deps.storeId;
     this.#readonly = deps.readonly ?? false;
+    this.#notifier = deps.notifier ?? new RunNotifier();
     this.#ctx = { raw: this.#raw, config: this.#config, cold: this.#cold, logger: this.#logger, assertLease: () => this.#assertLease() };
   }
 
@@ -106,10 +119,33 @@ export class UniversalArchiver {
   /**
    * Moves every enabled table's old rows to cold storage.
    *
+   * Once the run holds the lease, its end is notified (the store's RunNotifier:
+   * listeners, then ARCHIVE_WEBHOOK_URL) after the lease is released, whether it
+   * succeeded, failed (a table failed, or the run threw: a `failed` summary, then
+   * the error is rethrown) or was aborted. A run refused before it starts
+   * (another archiver holds the lease, a read-only store, a bad argument) and a
+   * dry run notify nothing. The notification never fails the run and adds at
+   * most the webhook's bound (WebhookNotifier.maxDurationMs).
+   *
    * @example
    * const report = await store.archiver.run({ tables: ['task_queue'], now: new Date() });
    */
   async run(options: ArchiveRunOptions = {}): Promise<ArchiveReport> {
+    const progress: RunProgress = { report: undefined, started: false };
+    let report: ArchiveReport;
+    try {
+      report = await this.#run(options, progress);
+    } catch (error) {
+      if (progress.started && progress.report) {
+        await this.#notifier.notifyRunEnd(summarizeArchiveReport(progress.report, { hotPath: this.#config.hotPath, error }));
+      }
+      throw error;
+    }
+    if (!report.dryRun) await this.#notifier.notifyRunEnd(summarizeArchiveReport(report, { hotPath: this.#config.hotPath }));
+    return report;
+  }
+
+  async #run(options: ArchiveRunOptions, progress: RunProgress): Promise<ArchiveReport> {
     const started = Date.now();
     const now = options.now === undefined ? started : typeof options.now === 'number' ? options.now : options.now.getTime();
     if (!Number.isFinite(now)) throw new ArgumentError(`now ${String(options.now)} is not a valid time`);
@@ -128,6 +164,7 @@ export class UniversalArchiver {
       recovery: null,
       backup: null,
     };
+    progress.report = report;
     if (options.dryRun) {
       for (const t of tables) {
         if (options.signal?.aborted) {
@@ -153,6 +190,7 @@ export class UniversalArchiver {
       throw error;
     }
     this.#lease = lease;
+    progress.started = true;
     let engine: DuckDbEngine | undefined;
     const runToken = randomBytes(4).toString('hex');
     const spillDir = runSpillDir(this.#cold.stagingDir, runToken);

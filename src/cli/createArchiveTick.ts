@@ -3,7 +3,9 @@
  * daemon is still going. A tick that finds another archiver holding the lease
  * (LeaseHeldError: another `tierdb archive` or `serve` on the same store) is
  * skipped and logged at info: that is the lease doing its job, not a failed
- * run. Any other error is a failed run (error level).
+ * run. Any other error is a failed run (error level). Each run's end (its
+ * summary to ARCHIVE_WEBHOOK_URL, serve's metrics and health) is notified by the
+ * archiver itself, through the store's RunNotifier, before `run()` settles.
  */
 import type { ArchiveReport, ArchiveRunOptions } from '../archive/ArchiveReport.js';
 import { LeaseHeldError } from '../errors.js';

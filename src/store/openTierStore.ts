@@ -17,6 +17,7 @@ import { bindColdTree, checkHotPath } from './coldTreeIdentity.js';
 import { ColdKeyIndex } from '../cold/ColdKeyIndex.js';
 import type { ColdStore } from '../cold/ColdStore.js';
 import { createColdStore } from '../cold/createColdStore.js';
+import { RunNotifier } from '../notify/RunNotifier.js';
 
 export interface OpenTierStoreOptions<TSchema extends DrizzleSchema = DrizzleSchema> {
   dataDir?: string;
@@ -46,6 +47,8 @@ export interface OpenTierStoreOptions<TSchema extends DrizzleSchema = DrizzleSch
    * is created, migrated, recovered or deleted; `archiver.run` allows only dry runs.
    */
   readonly?: boolean;
+  /** Told of every run's end; default: RunNotifier.fromConfig (a webhook when ARCHIVE_WEBHOOK_URL is set). */
+  notifier?: RunNotifier;
 }
 
 export interface TierStore<TSchema extends DrizzleSchema = DrizzleSchema> extends AsyncDisposable {
@@ -61,6 +64,11 @@ export interface TierStore<TSchema extends DrizzleSchema = DrizzleSchema> extend
   readonly bridge: UnifiedQueryBridge;
   /** Compaction, retention and restore of the cold tier (see Maintenance). */
   readonly maintenance: Maintenance;
+  /**
+   * Hears the end of every run (archive now; compaction and retention later) and
+   * POSTs its summary to ARCHIVE_WEBHOOK_URL: `store.notifier.onRunEnd(listener)`.
+   */
+  readonly notifier: RunNotifier;
   /** Finds a registered table; throws naming it when it is not registered. */
   table(name: string): ResolvedTable;
   close(): Promise<void>;
@@ -126,6 +134,7 @@ export async function openTierStore<TSchema extends DrizzleSchema = DrizzleSchem
   hot.useColdKeys(new ColdKeyIndex({ cold, memoryLimit: config.duckdbMemoryLimit, keyColumns: new Map(tables.map((t) => [t.table, t.keyColumn])) }));
   // Its own connection: app writes through hot.raw then count as another connection's (data_version).
   const archiverDb = readonly ? hot.raw : hot.openConnection();
+  const notifier = options.notifier ?? RunNotifier.fromConfig(config, logger.child({ subsystem: 'notify' }));
   const archiver = new UniversalArchiver({
     raw: archiverDb,
     config,
@@ -134,6 +143,7 @@ export async function openTierStore<TSchema extends DrizzleSchema = DrizzleSchem
     storeId,
     readonly,
     logger: logger.child({ subsystem: 'archiver' }),
+    notifier,
   });
   try {
     if (!readonly) await archiver.recoverIfIdle();
@@ -155,6 +165,7 @@ export async function openTierStore<TSchema extends DrizzleSchema = DrizzleSchem
     archiver,
     bridge,
     maintenance,
+    notifier,
     table(name) {
       const t = byName.get(name);
       if (!t) throw new RegistryError(`table ${JSON.stringify(name)} is not registered (registered: ${[...byName.keys()].join(', ')})`);
