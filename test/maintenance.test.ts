@@ -185,6 +185,23 @@ describe('restore', () => {
   });
 });
 
+describe('maintenance runs are notified', () => {
+  it('compaction, retention and restore each end with a RunSummary of their kind; dry runs and a held lease notify nothing', async () => {
+    const dir = tempDir();
+    const { store } = await archived(dir);
+    const seen: { kind: string; status: string; rows: number }[] = [];
+    store.notifier.onRunEnd((s) => void seen.push({ kind: s.kind, status: s.status, rows: s.totals.rows }));
+    await store.maintenance.compact({ dryRun: true, minFiles: 2 });
+    expect(seen).toEqual([]);
+    const compact = await store.maintenance.compact({ minFiles: 2 });
+    const restore = await store.maintenance.restore({ table: 'task_queue', since: new Date((NOW_S - 20 * DAY_S) * 1000), until: new Date((NOW_S - 19 * DAY_S) * 1000), now: NOW_MS });
+    expect(seen).toEqual([
+      { kind: 'compact', status: 'ok', rows: compact.tables.reduce((n, t) => n + t.rowsOut, 0) },
+      { kind: 'restore', status: 'ok', rows: restore.rowsRestored },
+    ]);
+  });
+});
+
 describe('bad input to maintenance', () => {
   it('target size 0 or abc, an unknown table, since after until, a time that is no time: clear errors, nothing changed', async () => {
     const dir = tempDir();

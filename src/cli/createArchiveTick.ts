@@ -22,6 +22,8 @@ export function createArchiveTick(
   archiver: { run(options: ArchiveRunOptions): Promise<ArchiveReport> },
   log: Logger,
   signal: AbortSignal,
+  /** After an archive run that was not stopped: maintenance (retention, then compaction; COMPACT_ENABLED). Its failure is logged, never thrown. */
+  afterArchive?: () => Promise<unknown>,
 ): ArchiveTick {
   let running: Promise<void> | undefined;
   const tick = async (): Promise<void> => {
@@ -36,6 +38,15 @@ export function createArchiveTick(
           { runId: report.runId, ms: report.durationMs, tables: report.tables.map((t) => ({ table: t.table, rows: t.rowsMoved, error: t.error })) },
           'archive run finished',
         );
+        if (afterArchive && !signal.aborted && !report.aborted) {
+          try {
+            await afterArchive();
+            log.info({}, 'maintenance finished (retention, compaction)');
+          } catch (error) {
+            if (error instanceof LeaseHeldError) log.info({ skipped: true, reason: error.message }, 'maintenance skipped: another archiver holds the lease');
+            else log.error({ err: error }, 'maintenance failed');
+          }
+        }
       } catch (error) {
         if (error instanceof LeaseHeldError) log.info({ skipped: true, reason: error.message }, 'archive tick skipped: another archiver holds the lease');
         else log.error({ err: error }, 'archive run failed');

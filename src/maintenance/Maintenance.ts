@@ -5,7 +5,9 @@
  * (write beside the live files, verify by reading back) and commitSwap (one
  * SQLite transaction retires inputs and lists outputs).
  */
-import { ArgumentError, ReadOnlyStoreError } from '../errors.js';
+import { ArgumentError, LeaseHeldError, ReadOnlyStoreError } from '../errors.js';
+import type { RunNotifier } from '../notify/RunNotifier.js';
+import { summarizeMaintenanceReport, type MaintenanceRunReport } from '../notify/summarizeMaintenanceReport.js';
 import { parseByteSize } from '../config.js';
 import type { ResolvedTable } from '../registry/resolveRegistry.js';
 import { valueToMs } from '../registry/timeUnit.js';
@@ -81,18 +83,37 @@ function toMs(value: Date | number | string, what: string): number {
 export interface MaintenanceOptions extends MaintenanceDeps {
   tables: readonly ResolvedTable[];
   readonly: boolean;
+  /** Hears the end of every run that changed something (not dry runs): the webhook, serve's metrics. */
+  notifier?: RunNotifier;
 }
 
 export class Maintenance {
   readonly #deps: MaintenanceDeps;
   readonly #tables: readonly ResolvedTable[];
   readonly #readonly: boolean;
+  readonly #notifier: RunNotifier | undefined;
 
   constructor(options: MaintenanceOptions) {
-    const { tables, readonly, ...deps } = options;
+    const { tables, readonly, notifier, ...deps } = options;
     this.#deps = deps;
     this.#tables = tables;
     this.#readonly = readonly;
+    this.#notifier = notifier;
+  }
+
+  /** Runs a job that changes the cold tier and notifies its end, ok or failed (a run refused because the lease is held notifies nothing). */
+  async #notified<R extends MaintenanceRunReport['report']>(kind: MaintenanceRunReport['kind'], job: () => Promise<R>): Promise<R> {
+    const startedMs = Date.now();
+    const hotPath = this.#deps.config.hotPath;
+    let report: R;
+    try {
+      report = await job();
+    } catch (error) {
+      if (!(error instanceof LeaseHeldError)) await this.#notifier?.notifyRunEnd(summarizeMaintenanceReport({ kind }, { hotPath, startedMs, error }));
+      throw error;
+    }
+    await this.#notifier?.notifyRunEnd(summarizeMaintenanceReport({ kind, report } as unknown as MaintenanceRunReport, { hotPath, startedMs }));
+    return report;
   }
 
   /**
@@ -126,7 +147,7 @@ export class Maintenance {
     };
     if (dryRun) return compactAll(undefined);
     this.#assertWritable('compact');
-    return withMaintenanceRun(this.#deps, 'compact', compactAll, errorsOf);
+    return this.#notified('compact', () => withMaintenanceRun(this.#deps, 'compact', compactAll, errorsOf));
   }
 
   /**
@@ -158,7 +179,7 @@ export class Maintenance {
     };
     if (dryRun || tables.length === 0) return retainAll(undefined);
     this.#assertWritable('apply retention');
-    return withMaintenanceRun(this.#deps, 'retention', retainAll, errorsOf);
+    return this.#notified('retention', () => withMaintenanceRun(this.#deps, 'retention', retainAll, errorsOf));
   }
 
   /**
@@ -186,11 +207,13 @@ export class Maintenance {
     }
     this.#assertWritable('restore');
     let seq = 0;
-    return withMaintenanceRun(
-      this.#deps,
-      'restore',
-      (run) => restoreRange({ raw: run.ctx.raw, cold: run.ctx.cold, engine: run.engine }, run, t!, range, () => ++seq),
-      () => [],
+    return this.#notified('restore', () =>
+      withMaintenanceRun(
+        this.#deps,
+        'restore',
+        (run) => restoreRange({ raw: run.ctx.raw, cold: run.ctx.cold, engine: run.engine }, run, t!, range, () => ++seq),
+        () => [],
+      ),
     );
   }
 

@@ -5,8 +5,9 @@
  * retention make theirs the same way and hand it to RunNotifier.notifyRunEnd.
  */
 
-/** The runs that report: the archive move, and the maintenance runs built on the same summary. */
-export type RunKind = 'archive' | 'compact' | 'retention';
+/** The runs that report: the archive move, and the maintenance runs (compact, retention, restore). */
+export type { RunKind } from '../manifest/runLog.js';
+import type { RunKind } from '../manifest/runLog.js';
 
 /**
  * `ok`: the run did what it set out to; `failed`: it threw, or a table failed

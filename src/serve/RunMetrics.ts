@@ -26,7 +26,7 @@ export interface RunMetricsOptions {
   processMetrics?: boolean;
 }
 
-const KINDS: readonly RunKind[] = ['archive'];
+const KINDS: readonly RunKind[] = ['archive', 'compact', 'retention', 'restore'];
 const STATUSES: readonly RunStatus[] = ['ok', 'failed', 'aborted'];
 
 /**

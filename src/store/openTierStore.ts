@@ -154,7 +154,7 @@ export async function openTierStore<TSchema extends DrizzleSchema = DrizzleSchem
     throw error;
   }
   const bridge = new UnifiedQueryBridge({ config, cold, tables, logger: logger.child({ subsystem: 'bridge' }) });
-  const maintenance = new Maintenance({ raw: archiverDb, config, cold, tables, readonly, logger: logger.child({ subsystem: 'maintenance' }) });
+  const maintenance = new Maintenance({ raw: archiverDb, config, cold, tables, readonly, notifier, logger: logger.child({ subsystem: 'maintenance' }) });
   let closed = false;
   const store: TierStore<TSchema> = {
     config,

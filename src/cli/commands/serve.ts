@@ -36,7 +36,7 @@ export function registerServe(program: Command): void {
         log.info({ url: monitor.url, port: monitor.port, host: METRICS_HOST }, `health and metrics on ${monitor.url}/healthz and ${monitor.url}/metrics`);
       }
       const controller = new AbortController();
-      const job = createArchiveTick(store.archiver, log, controller.signal);
+      const job = createArchiveTick(store.archiver, log, controller.signal, ctx.config.compactEnabled ? () => store.maintenance.run({ signal: controller.signal }) : undefined);
       const task = cron.schedule(ctx.config.archiveCron, job.tick, { noOverlap: true, name: 'tierdb-archive' });
       log.info(
         { cron: ctx.config.archiveCron, hot: ctx.config.hotPath, webhook: store.notifier.webhook?.target ?? null },

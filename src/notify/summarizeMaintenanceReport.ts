@@ -1,0 +1,60 @@
+import { hostname } from 'node:os';
+import type { CompactReport, RestoreReport, RetentionReport } from '../maintenance/Maintenance.js';
+import { MAX_WARNINGS, type RunStatus, type RunSummary, type TableRunSummary } from './RunSummary.js';
+
+/** What one maintenance run reported, by kind. */
+export type MaintenanceRunReport =
+  | { kind: 'compact'; report: CompactReport }
+  | { kind: 'retention'; report: RetentionReport }
+  | { kind: 'restore'; report: RestoreReport };
+
+/**
+ * A maintenance run's report as the kind-agnostic RunSummary. Per table:
+ * compact — rows written into merged files, files written, their bytes;
+ * retention — rows removed, files retired, bytes removed; restore — rows
+ * moved back into SQLite, files rewritten or retired, 0 bytes.
+ *
+ * @example
+ * await store.notifier.notifyRunEnd(summarizeMaintenanceReport({ kind: 'compact', report }, { hotPath, startedMs }));
+ */
+export function summarizeMaintenanceReport(run: MaintenanceRunReport | { kind: 'compact' | 'retention' | 'restore'; report?: undefined }, options: { hotPath: string; startedMs: number; error?: unknown }): RunSummary {
+  const tables: TableRunSummary[] = [];
+  let runId: number | null = null;
+  if (run.report !== undefined) {
+    runId = run.report.runId;
+    if (run.kind === 'compact') {
+      for (const t of run.report.tables) {
+        tables.push({ table: t.table, rows: t.rowsOut, files: t.groups.filter((g) => g.output).length, bytes: t.groups.reduce((n, g) => n + (g.bytesOut ?? 0), 0), errors: t.error ? [t.error] : [], warnings: t.duplicatesDropped > 0 ? [`${t.duplicatesDropped} duplicate keys resolved (newest run kept)`] : [] });
+      }
+    } else if (run.kind === 'retention') {
+      for (const t of run.report.tables) tables.push({ table: t.table, rows: t.rowsRemoved, files: t.paths.length, bytes: t.bytesRemoved, errors: t.error ? [t.error] : [], warnings: [] });
+    } else {
+      const r = run.report;
+      tables.push({ table: r.table, rows: r.rowsRestored, files: r.files.length, bytes: 0, errors: [], warnings: r.hotWins > 0 ? [`${r.hotWins} keys were hot already (hot rows kept)`] : [] });
+    }
+  }
+  for (const t of tables) if (t.warnings.length > MAX_WARNINGS) t.warnings = t.warnings.slice(0, MAX_WARNINGS);
+  const threw = options.error !== undefined;
+  const status: RunStatus = threw || tables.some((t) => t.errors.length > 0) ? 'failed' : 'ok';
+  const ended = Date.now();
+  const summary: RunSummary = {
+    schemaVersion: 1,
+    kind: run.kind,
+    status,
+    runId,
+    startedAt: new Date(options.startedMs).toISOString(),
+    endedAt: new Date(ended).toISOString(),
+    durationMs: ended - options.startedMs,
+    host: hostname(),
+    hotPath: options.hotPath,
+    tables,
+    totals: {
+      rows: tables.reduce((a, t) => a + t.rows, 0),
+      files: tables.reduce((a, t) => a + t.files, 0),
+      bytes: tables.reduce((a, t) => a + t.bytes, 0),
+      errors: tables.reduce((a, t) => a + t.errors.length, 0),
+    },
+  };
+  if (threw) summary.error = options.error instanceof Error ? options.error.message : String(options.error);
+  return summary;
+}
