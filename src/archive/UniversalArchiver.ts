@@ -27,6 +27,7 @@ import { noopLogger, type Logger } from '../logger.js';
 import { RunNotifier } from '../notify/RunNotifier.js';
 import { summarizeArchiveReport } from '../notify/summarizeArchiveReport.js';
 import type { ResolvedTable } from '../registry/resolveRegistry.js';
+import { selectTables } from '../registry/selectTables.js';
 import { ensureStoreMarker } from '../store/coldTreeIdentity.js';
 import type { ArchiveContext } from './ArchiveContext.js';
 import type { ArchiveReport, ArchiveRunOptions, TableReport } from './ArchiveReport.js';
@@ -149,7 +150,7 @@ export class UniversalArchiver {
     const started = Date.now();
     const now = options.now === undefined ? started : typeof options.now === 'number' ? options.now : options.now.getTime();
     if (!Number.isFinite(now)) throw new ArgumentError(`now ${String(options.now)} is not a valid time`);
-    const tables = this.#selectTables(options.tables);
+    const tables = selectTables(this.#tables, options.tables);
     const report: ArchiveReport = {
       runId: null,
       dryRun: options.dryRun ?? false,
@@ -256,15 +257,6 @@ export class UniversalArchiver {
     return report;
   }
 
-  #selectTables(names: readonly string[] | undefined): ResolvedTable[] {
-    if (names === undefined) return this.#tables.filter((t) => t.enabled);
-    const registered = new Map(this.#tables.map((t) => [t.table, t]));
-    return names.map((n) => {
-      const t = registered.get(n);
-      if (!t) throw new ArgumentError(`table ${JSON.stringify(n)} is not registered (registered: ${[...registered.keys()].join(', ')})`);
-      return t;
-    });
-  }
 
   /** Inside every manifest-changing transaction: this run still holds the lease (renewed), or LeaseLostError. */
   #assertLease(): void {

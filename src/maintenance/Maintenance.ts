@@ -10,6 +10,7 @@ import type { RunNotifier } from '../notify/RunNotifier.js';
 import { summarizeMaintenanceReport, type MaintenanceRunReport } from '../notify/summarizeMaintenanceReport.js';
 import { parseByteSize } from '../config.js';
 import type { ResolvedTable } from '../registry/resolveRegistry.js';
+import { selectTables } from '../registry/selectTables.js';
 import { valueToMs } from '../registry/timeUnit.js';
 import { applyRetentionTable, type RetentionTableReport } from './applyRetentionTable.js';
 import { compactTable, type CompactTableReport } from './compactTable.js';
@@ -127,7 +128,7 @@ export class Maintenance {
     const targetBytes = this.#targetBytes(options.targetSize);
     const minFiles = options.minFiles ?? this.#deps.config.compactMinFiles;
     if (!Number.isInteger(minFiles) || minFiles < 2) throw new ArgumentError(`minFiles ${JSON.stringify(options.minFiles)} is invalid: expected a whole number >= 2`);
-    const tables = this.#select(options.tables);
+    const tables = selectTables(this.#tables, options.tables);
     const dryRun = options.dryRun ?? false;
     const base = { kind: 'compact' as const, dryRun, targetBytes, startedAt: new Date(started).toISOString() };
     const compactAll = async (run: Parameters<Parameters<typeof withMaintenanceRun>[2]>[0] | undefined): Promise<CompactReport> => {
@@ -160,7 +161,7 @@ export class Maintenance {
   async applyRetention(options: RetentionOptions = {}): Promise<RetentionReport> {
     const started = Date.now();
     const now = options.now === undefined ? started : toMs(options.now, 'now');
-    const tables = this.#select(options.tables).filter((t): t is ResolvedTable & { coldDays: number } => t.coldDays !== undefined);
+    const tables = selectTables(this.#tables, options.tables).filter((t): t is ResolvedTable & { coldDays: number } => t.coldDays !== undefined);
     const dryRun = options.dryRun ?? false;
     const base = { kind: 'retention' as const, dryRun, startedAt: new Date(started).toISOString() };
     const retainAll = async (run: Parameters<Parameters<typeof withMaintenanceRun>[2]>[0] | undefined): Promise<RetentionReport> => {
@@ -190,7 +191,7 @@ export class Maintenance {
    */
   async restore(options: RestoreOptions): Promise<RestoreReport> {
     if (options === null || typeof options !== 'object') throw new ArgumentError('restore: options { table, since, until } are required');
-    const [t] = this.#select([options.table]);
+    const [t] = selectTables(this.#tables, [options.table]);
     const sinceMs = toMs(options.since, 'since');
     const untilMs = toMs(options.until, 'until');
     if (sinceMs >= untilMs) {
@@ -231,16 +232,6 @@ export class Maintenance {
       throw new ArgumentError(`target size ${JSON.stringify(given)} is invalid: expected a size of at least 1024 bytes such as 128MB, 64MiB or 134217728`);
     }
     return bytes;
-  }
-
-  #select(names: readonly string[] | undefined): ResolvedTable[] {
-    if (names === undefined) return this.#tables.filter((t) => t.enabled);
-    const registered = new Map(this.#tables.map((t) => [t.table, t]));
-    return names.map((n) => {
-      const t = registered.get(n);
-      if (!t) throw new ArgumentError(`table ${JSON.stringify(n)} is not registered (registered: ${[...registered.keys()].join(', ')})`);
-      return t;
-    });
   }
 
   #assertWritable(what: string): void {

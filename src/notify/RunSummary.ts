@@ -60,3 +60,13 @@ export interface RunSummary {
 
 /** Most warnings a table's summary lists. */
 export const MAX_WARNINGS = 20;
+
+/** The tables of a summary added up. */
+export function totalsOf(tables: readonly TableRunSummary[]): RunSummary['totals'] {
+  return {
+    rows: tables.reduce((a, t) => a + t.rows, 0),
+    files: tables.reduce((a, t) => a + t.files, 0),
+    bytes: tables.reduce((a, t) => a + t.bytes, 0),
+    errors: tables.reduce((a, t) => a + t.errors.length, 0),
+  };
+}

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { ArchiveReport, TableReport } from '../archive/ArchiveReport.js';
-import { MAX_WARNINGS, type RunStatus, type RunSummary, type TableRunSummary } from './RunSummary.js';
+import { MAX_WARNINGS, totalsOf, type RunStatus, type RunSummary, type TableRunSummary } from './RunSummary.js';
 
 export interface SummarizeArchiveOptions {
   /** The store's hot file (named in the summary). */
@@ -55,12 +55,7 @@ export function summarizeArchiveReport(report: ArchiveReport, options: Summarize
     host: hostname(),
     hotPath: options.hotPath,
     tables,
-    totals: {
-      rows: tables.reduce((a, t) => a + t.rows, 0),
-      files: tables.reduce((a, t) => a + t.files, 0),
-      bytes: tables.reduce((a, t) => a + t.bytes, 0),
-      errors: tables.reduce((a, t) => a + t.errors.length, 0),
-    },
+    totals: totalsOf(tables),
   };
   if (threw) summary.error = options.error instanceof Error ? options.error.message : String(options.error);
   return summary;

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { CompactReport, RestoreReport, RetentionReport } from '../maintenance/Maintenance.js';
-import { MAX_WARNINGS, type RunStatus, type RunSummary, type TableRunSummary } from './RunSummary.js';
+import { MAX_WARNINGS, totalsOf, type RunStatus, type RunSummary, type TableRunSummary } from './RunSummary.js';
 
 /** What one maintenance run reported, by kind. */
 export type MaintenanceRunReport =
@@ -48,12 +48,7 @@ export function summarizeMaintenanceReport(run: MaintenanceRunReport | { kind: '
     host: hostname(),
     hotPath: options.hotPath,
     tables,
-    totals: {
-      rows: tables.reduce((a, t) => a + t.rows, 0),
-      files: tables.reduce((a, t) => a + t.files, 0),
-      bytes: tables.reduce((a, t) => a + t.bytes, 0),
-      errors: tables.reduce((a, t) => a + t.errors.length, 0),
-    },
+    totals: totalsOf(tables),
   };
   if (threw) summary.error = options.error instanceof Error ? options.error.message : String(options.error);
   return summary;
