@@ -195,7 +195,7 @@ export async function rebuildManifest(deps: RebuildDeps, options: RebuildManifes
         path: r.path,
         state: r.state as 'live' | 'pending',
         rows: r.rows,
-        problem: `missing: the manifest lists it but it is not in ${cold.describe(r.path)}`,
+        problem: `missing: the manifest lists it but there is no ${cold.describe(r.path)}`,
         action: drop ? 'dropped' : 'kept',
       });
       if (!drop) keepIds.get(r.table_name)!.push(r.id);
@@ -203,8 +203,7 @@ export async function rebuildManifest(deps: RebuildDeps, options: RebuildManifes
     const rankOf = rankFiles(candidates, carried, runs);
     failpoint('rebuild-after-verify');
 
-
-    // 3 and 4, again while the app changes hot keys inside the files' ranges.
+    // 3. Keys held twice, and 4. the commit: again while the app changes hot keys inside the files' ranges.
     let seq = 0;
     for (let attempt = 1; ; attempt++) {
       report.attempts = attempt;
