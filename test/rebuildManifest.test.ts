@@ -17,6 +17,7 @@ import { footerMetadata, summarizeChunk } from '../src/cold/chunkFooter.js';
 import { absoluteColdPath } from '../src/cold/coldLayout.js';
 import { DuckDbEngine } from '../src/cold/DuckDbEngine.js';
 import { readParquetRows, writeParquetChunk } from '../src/cold/ParquetChunkWriter.js';
+import { LocalColdStore } from '../src/cold/LocalColdStore.js';
 import { readStoreMarker } from '../src/store/coldTreeIdentity.js';
 import { Lease } from '../src/archive/lease.js';
 import { LeaseHeldError, StoreIdentityError } from '../src/errors.js';
@@ -62,7 +63,7 @@ describe('rebuild-manifest', () => {
       expectExactlyOnce(await readTierState(s.dir), s.total);
       const engine = await DuckDbEngine.create({ memoryLimit: '256MB', threads: 1 });
       try {
-        const v = await validateColdFiles(store.hot.raw, engine, s.config.coldDir);
+        const v = await validateColdFiles(store.hot.raw, engine, store.cold);
         expect(v.problems).toEqual([]);
         expect(v.duplicateKeys).toEqual([]);
       } finally {
@@ -157,7 +158,7 @@ describe('rebuild-manifest', () => {
   it('hot file lost: a new database beside the tree is refused, except by rebuild-manifest --adopt with the id the tree\'s marker holds; then every cold row is back', async () => {
     const s = await backupScenario(false);
     const cold = new Set((await readTierState(s.dir)).coldKeys);
-    const marker = readStoreMarker(s.config.coldDir)!;
+    const marker = (await readStoreMarker(new LocalColdStore(s.config.coldDir)))!;
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${s.config.hotPath}${suffix}`, { force: true });
     const cli = (...args: string[]) => runCli(['--data-dir', s.dir, ...args], ENV);
 
@@ -403,14 +404,14 @@ describe('rebuild-manifest crash safety', () => {
     it(`SIGKILL at ${point}: never a key twice; recovery leaves nothing of the rebuild unlisted; after a re-run every oracle key is visible exactly once`, async () => {
       const s = await backupScenario();
       const args = ['--data-dir', s.dir, 'rebuild-manifest'];
-      const hit = point.startsWith('rebuild-after-rewrite') ? '2' : '1';
+      const hit = point.startsWith('rewrite-') ? '2' : '1';
       const crashed = await runCli(args, { ...ENV, TIERDB_FAILPOINT: point, TIERDB_FAILPOINT_HIT: hit });
       expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
       // Straight after the crash: the old manifest or the new one, never a key in two places.
       expectNoKeyTwice(await readTierState(s.dir));
 
       const db = new Database(s.config.hotPath, { readonly: true });
-      const token = db.prepare(`SELECT token FROM _tierdb_runs WHERE json_extract(report_json, '$.kind') = 'rebuild-manifest'`).pluck().get() as string;
+      const token = db.prepare(`SELECT token FROM _tierdb_runs WHERE kind = 'rebuild'`).pluck().get() as string;
       db.close();
       expect(token).toBeDefined();
       const ofRebuild = () => ({
@@ -418,8 +419,8 @@ describe('rebuild-manifest crash safety', () => {
         known: Object.values(manifestPaths(s.config.hotPath)).flat(),
       });
       // The second rewrite: killed once its temp file is written (the first is in the tree), or once it is in the tree too.
-      if (point === 'rebuild-after-rewrite-write') expect(ofRebuild().tree).toHaveLength(1);
-      if (point === 'rebuild-after-rewrite-put') expect(ofRebuild().tree).toHaveLength(2);
+      if (point === 'rewrite-after-write') expect(ofRebuild().tree).toHaveLength(1);
+      if (point === 'rewrite-after-put') expect(ofRebuild().tree).toHaveLength(2);
 
       // Recovery (an ordinary open) removes whatever the crashed rebuild left and did not commit.
       await (await openTierStore({ config: s.config })).close();
