@@ -22,7 +22,7 @@ export const ERROR_CODES = {
   TIERDB_INT64_LOSSY: 'a 64-bit integer reached JS already rounded',
   TIERDB_LEASE_HELD: 'another archiver holds the lease (LeaseHeldError)',
   TIERDB_LEASE_LOST: 'this archiver lost its lease and commits nothing more (LeaseLostError)',
-  TIERDB_MANIFEST_CHANGED: 'a maintenance swap found its input files no longer live; nothing was swapped (ManifestChangedError)',
+  TIERDB_MANIFEST_CHANGED: 'the manifest changed under a maintenance job: a swap found its input files no longer live, or the hot keys a manifest rebuild resolved against changed before its commit; nothing was committed (ManifestChangedError)',
   TIERDB_METRICS_SERVER: 'the /healthz and /metrics server could not listen on its port (TIERDB_METRICS_PORT)',
   TIERDB_MIXED_TYPE: 'a column holds a value of another storage class (MixedTypeError)',
   TIERDB_NOT_A_STORE: 'a read-only open of a file without tierdb tables',
@@ -96,7 +96,11 @@ export class ColdFileError extends TierError {
   }
 }
 
-/** A maintenance swap found an input file no longer live (another change retired it): nothing was swapped. */
+/**
+ * The manifest changed under a maintenance job: a swap found an input file no longer live (another change
+ * retired it), or the hot keys a manifest rebuild resolved its conflicts against changed before its commit.
+ * Nothing was committed.
+ */
 export class ManifestChangedError extends TierError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('TIERDB_MANIFEST_CHANGED', message, options);

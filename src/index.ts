@@ -34,5 +34,17 @@ export { runInit, type InitReport, type RunInitOptions } from './init/runInit.js
 export type { InitPlan, TableSuggestion } from './init/planInit.js';
 export type { TimeCandidate } from './init/guessTimeColumn.js';
 export type { KeyFinding } from './init/findKeyColumn.js';
+export { rebuildManifest, type RebuildDeps } from './maintenance/rebuildManifest.js';
+export type {
+  RebuildManifestOptions,
+  RebuildReport,
+  RebuildProgress,
+  RebuildProblem,
+  RebuildProblemKind,
+  RebuildConflict,
+  RebuildRewrite,
+  RebuildTableReport,
+  UnverifiedManifestFile,
+} from './maintenance/RebuildReport.js';
 export type { ColdStore, ColdObjectInfo, ColdFileRef, ColdReadHandle } from './cold/ColdStore.js';
 export { LocalColdStore } from './cold/LocalColdStore.js';

@@ -286,17 +286,23 @@ describe('UniversalArchiver', () => {
     } finally {
       await store.close();
     }
-    // Leftovers of a run this manifest recorded (its id and token in the name) are provably ours;
-    // anything else in the tree is left alone and reported.
+    // Leftovers of a run this manifest recorded (its id and token in the name) that never ended (it crashed)
+    // and above the seq it committed are provably ours; anything else in the tree is left alone and reported —
+    // also an unlisted file of a run that ended: such a run removed its own uncommitted files, so the file is
+    // a committed one the manifest lost (rebuild-manifest lists it again).
     const raw = new Database(config.hotPath);
     const { id: runId, token } = raw.prepare('SELECT id, token FROM _tierdb_runs ORDER BY id DESC LIMIT 1').get() as { id: number; token: string };
+    raw.prepare(`INSERT INTO _tierdb_runs (started_at_ms, ended_at_ms, status, pid, token) VALUES (?, ?, 'ok', 1, 'feedf00d')`).run(Date.now(), Date.now());
+    const endedRun = raw.prepare('SELECT max(id) FROM _tierdb_runs').pluck().get() as number;
+    raw.prepare(`UPDATE _tierdb_runs SET status = 'crashed' WHERE id = ?`).run(runId);
     raw.close();
     const dayDir = path.join(config.coldDir, 'task_queue', 'year=2026', 'month=01', 'day=01');
     const orphan = path.join(dayDir, `part-${runId}-999-${token}.parquet`);
     const foreign = path.join(dayDir, 'part-999-1.parquet');
     const otherToken = path.join(dayDir, `part-${runId}-998-0badc0de.parquet`);
+    const ofEndedRun = path.join(dayDir, `part-${endedRun}-1-feedf00d.parquet`);
     mkdirSync(dayDir, { recursive: true });
-    for (const f of [orphan, foreign, otherToken]) writeFileSync(f, 'not parquet');
+    for (const f of [orphan, foreign, otherToken, ofEndedRun]) writeFileSync(f, 'not parquet');
     writeFileSync(path.join(config.coldDir, '_tmp', `task_queue-${runId}-1000-${token}.parquet.tmp`), 'half written');
     writeFileSync(path.join(config.coldDir, '_tmp', 'somebody-else.parquet.tmp'), 'not ours');
     store = await openTierStore({ config });
@@ -304,6 +310,7 @@ describe('UniversalArchiver', () => {
       expect(existsSync(orphan)).toBe(false);
       expect(existsSync(foreign)).toBe(true);
       expect(existsSync(otherToken)).toBe(true);
+      expect(existsSync(ofEndedRun)).toBe(true);
       expect(readdirSync(path.join(config.coldDir, '_tmp'))).toEqual(['somebody-else.parquet.tmp']);
       expect(existsSync(absoluteColdPath(config.coldDir, retiredPath))).toBe(false);
       expect(store.hot.raw.prepare('SELECT count(*) FROM _tierdb_files WHERE path = ?').pluck().get(retiredPath)).toBe(0);

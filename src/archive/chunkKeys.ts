@@ -1,4 +1,4 @@
-/** A chunk's keys: their SQLite order, their JSON form for `json_each`, and their form in the manifest. */
+/** A chunk's keys: their SQLite order, their JSON form for `json_each`, their form in the manifest, and as text for sets. */
 import { ArgumentError } from '../errors.js';
 import { compareSqlValues } from '../hot/compareSqlValues.js';
 
@@ -23,4 +23,9 @@ export function compareKeys(a: unknown, b: unknown): number {
 
 export function keyForManifest(k: unknown): unknown {
   return typeof k === 'bigint' && k >= BigInt(Number.MIN_SAFE_INTEGER) && k <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(k) : k;
+}
+
+/** A key as text that keeps its class apart (the integer 1 is not the text '1'), for sets and digests. */
+export function keyText(k: unknown): string {
+  return `${typeof k}:${String(k)}`;
 }

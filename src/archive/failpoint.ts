@@ -1,13 +1,28 @@
 /**
  * Failpoints for crash tests: `TIERDB_FAILPOINT=<name>` makes the process kill
- * itself with SIGKILL when it reaches that step of the move protocol.
+ * itself with SIGKILL when it reaches that step of the move protocol
+ * (FAILPOINTS) or of `tierdb rebuild-manifest` (REBUILD_FAILPOINTS).
  * `TIERDB_FAILPOINT_HIT=<n>` fires at the n-th time the step is reached (default 1).
  * Off unless set.
  */
 export const FAILPOINTS = ['after-write', 'after-verify', 'after-rename', 'inside-commit', 'after-commit', 'during-vacuum'] as const;
 /** The steps of a maintenance swap (compaction, retention, restore): rewriteFiles, then swapAndRetire. */
 export const SWAP_FAILPOINTS = ['rewrite-after-write', 'rewrite-after-put', 'swap-inside-commit', 'swap-after-commit'] as const;
-export type Failpoint = (typeof FAILPOINTS)[number] | (typeof SWAP_FAILPOINTS)[number];
+/**
+ * The steps of a manifest rebuild: its run recorded (run ids reserved); every
+ * file verified (nothing written into the tree yet); a file rewritten without
+ * superseded keys (rewriteFiles: written and fsynced in staging, then put into
+ * the tree); inside the one commit; after it.
+ */
+export const REBUILD_FAILPOINTS = [
+  'rebuild-after-run-recorded',
+  'rebuild-after-verify',
+  'rewrite-after-write',
+  'rewrite-after-put',
+  'rebuild-inside-commit',
+  'rebuild-after-commit',
+] as const;
+export type Failpoint = (typeof FAILPOINTS)[number] | (typeof SWAP_FAILPOINTS)[number] | (typeof REBUILD_FAILPOINTS)[number];
 
 const hits = new Map<string, number>();
 

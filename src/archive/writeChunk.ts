@@ -11,14 +11,14 @@ import { decideColdTypes, sqliteClassName, type ColdType } from '../cold/columnT
 import type { DuckDbEngine } from '../cold/DuckDbEngine.js';
 import { fileSha256 } from '../cold/fileSha256.js';
 import { fsyncFile } from '../cold/fsyncFile.js';
-import { keyChecksum, readBackKeys, writeParquetChunk } from '../cold/ParquetChunkWriter.js';
+import { footerMetadata, summarizeChunk } from '../cold/chunkFooter.js';
+import { readBackKeys, writeParquetChunk } from '../cold/ParquetChunkWriter.js';
 import { ColdFileError, MixedTypeError } from '../errors.js';
 import type { ArchiveContext } from './ArchiveContext.js';
-import { compareKeys, keyForManifest } from './chunkKeys.js';
+import { keyForManifest } from './chunkKeys.js';
 import { failpoint } from './failpoint.js';
 import type { NewManifestFile } from '../manifest/manifestFiles.js';
 import type { TableShape } from './TableShape.js';
-import { valueToMs } from '../registry/timeUnit.js';
 
 export interface WriteChunkOptions {
   engine: DuckDbEngine;
@@ -74,35 +74,10 @@ export async function writeChunk(ctx: Pick<ArchiveContext, 'config' | 'cold'>, o
   const { types } = decideChunkTypes(s, rows);
   const tmp = tmpFilePath(ctx.cold.stagingDir, t.table, id);
   const rel = coldFilePath(t.table, span, id);
-  const keys = rows.map((r) => r[s.keyIndex]);
-  const checksum = keyChecksum(keys);
-  let minKey = keys[0];
-  let maxKey = keys[0];
-  let minTime = Infinity;
-  let maxTime = -Infinity;
-  for (let i = 0; i < rows.length; i++) {
-    const k = keys[i];
-    if (compareKeys(k, minKey) < 0) minKey = k;
-    if (compareKeys(k, maxKey) > 0) maxKey = k;
-    const ms = valueToMs(rows[i]![s.timeIndex], t.timeUnit);
-    if (ms < minTime) minTime = ms;
-    if (ms > maxTime) maxTime = ms;
-  }
+  const summary = summarizeChunk(rows, s.keyIndex, s.timeIndex, t.timeUnit);
+  const { keys, checksum, minKey, maxKey, minTimeMs: minTime, maxTimeMs: maxTime } = summary;
   const schema = s.names.map((name, i) => ({ name, type: types[i]! }));
-  const metadata = {
-    'tierdb.table': t.table,
-    'tierdb.partition': span.key,
-    'tierdb.rows': String(rows.length),
-    'tierdb.key_column': t.keyColumn,
-    'tierdb.min_key': String(minKey),
-    'tierdb.max_key': String(maxKey),
-    'tierdb.time_column': t.timeColumn,
-    'tierdb.time_unit': t.timeUnit,
-    'tierdb.min_time_ms': String(minTime),
-    'tierdb.max_time_ms': String(maxTime),
-    'tierdb.key_checksum': checksum,
-    'tierdb.schema': JSON.stringify(schema),
-  };
+  const metadata = footerMetadata({ table: t.table, partition: span.key, keyColumn: t.keyColumn, timeColumn: t.timeColumn, timeUnit: t.timeUnit, summary, schema });
   let putStarted = false;
   let written = false;
   try {

@@ -40,13 +40,15 @@ export function cliContext(opts: GlobalOptions): CliContext {
 export async function openCliStore(
   opts: GlobalOptions,
   ctx: CliContext = cliContext(opts),
-  mode: { readonly?: boolean; preset?: TierPreset } = {},
+  mode: { readonly?: boolean; preset?: TierPreset; recover?: boolean; adoptColdTree?: string } = {},
 ): Promise<TierStore> {
   return openTierStore({
     config: ctx.config,
     logger: ctx.logger,
     readonly: mode.readonly ?? false,
     ...(mode.preset ? { preset: mode.preset } : {}),
+    ...(mode.recover === false ? { recover: false } : {}),
+    ...(mode.adoptColdTree !== undefined ? { adoptColdTree: mode.adoptColdTree } : {}),
     ...(opts.migrations === false ? { migrations: false as const } : {}),
   });
 }

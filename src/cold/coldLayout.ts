@@ -58,6 +58,19 @@ export function parseFileId(name: string): { runId: number; seq: number; runToke
   return { runId: Number(m[1]), seq: Number(m[2]), runToken: m[3]! };
 }
 
+/**
+ * The Hive folder (relative to the table folder) of a footer's partition key —
+ * the inverse of `partitionOf(…).key` and `hiveFolderOf(…).key`:
+ * `2026-01-02` → `year=2026/month=01/day=02`, `2026-01` → `year=2026/month=01`,
+ * `2026` → `year=2026`, `all` → `` (the table folder); undefined for anything else.
+ */
+export function partitionDir(key: string): string | undefined {
+  if (key === 'all') return '';
+  const m = /^(\d{4})(?:-(\d\d)(?:-(\d\d))?)?$/.exec(key);
+  if (!m) return undefined;
+  return [`year=${m[1]}`, ...(m[2] === undefined ? [] : [`month=${m[2]}`]), ...(m[3] === undefined ? [] : [`day=${m[3]}`])].join('/');
+}
+
 /** A run's own DuckDB spill folder in the cold store's staging folder. */
 export function runSpillDir(stagingDir: string, runToken: string): string {
   return path.join(stagingDir, `duckdb-${runToken}`);

@@ -3,7 +3,9 @@
  * moved — compaction, retention, restore. Each is one run under the archiver
  * lease (maintenanceRun.ts), built from the same two steps: rewriteFiles
  * (write beside the live files, verify by reading back) and commitSwap (one
- * SQLite transaction retires inputs and lists outputs).
+ * SQLite transaction retires inputs and lists outputs). And `rebuildManifest`,
+ * the manifest made again from the tree (rebuildManifest.ts: its own frame —
+ * no recovery first, one commit that also ends its run).
  */
 import { ArgumentError, LeaseHeldError, ReadOnlyStoreError } from '../errors.js';
 import type { RunNotifier } from '../notify/RunNotifier.js';
@@ -15,6 +17,8 @@ import { valueToMs } from '../registry/timeUnit.js';
 import { applyRetentionTable, type RetentionTableReport } from './applyRetentionTable.js';
 import { compactTable, type CompactTableReport } from './compactTable.js';
 import { createMaintenanceEngine, withMaintenanceRun, type MaintenanceDeps } from './maintenanceRun.js';
+import { rebuildManifest } from './rebuildManifest.js';
+import type { RebuildManifestOptions, RebuildReport } from './RebuildReport.js';
 import { restoreRange, type RestoreReport } from './restoreRange.js';
 
 export type { CompactTableReport, CompactGroupReport } from './compactTable.js';
@@ -216,6 +220,22 @@ export class Maintenance {
         () => [],
       ),
     );
+  }
+
+  /**
+   * Rebuilds the manifest from the cold tree's footers, after the hot file was
+   * lost, replaced by an older backup, or its `_tierdb_files` damaged (see
+   * rebuildManifest.ts): every file verified before it is listed; a key hot
+   * and cold → the hot row wins, in two files → the newer run wins; one commit.
+   * Every registered table unless `tables` (disabled ones too: their files are data).
+   *
+   * @example
+   * // after restoring an older backup of the hot file:
+   * const report = await store.maintenance.rebuildManifest({ dryRun: true });
+   * for (const c of report.conflicts) console.log(`${c.table}: ${c.keys} keys of ${c.file} lost to ${c.winner}`);
+   */
+  rebuildManifest(options: RebuildManifestOptions = {}): Promise<RebuildReport> {
+    return rebuildManifest({ ...this.#deps, tables: this.#tables, readonly: this.#readonly }, options);
   }
 
   /** What `tierdb serve` runs after each archive run (COMPACT_ENABLED): retention, then compaction. */

@@ -11,17 +11,32 @@ import { bumpManifestVersion } from './manifestVersion.js';
 
 export type { FileState, ManifestFile, NewManifestFile } from './ManifestFile.js';
 
+/** A row as a manifest rebuild writes it: a new row, retired or not. */
+export type ManifestFileInput = NewManifestFile & { retired_at_ms: number | null };
+
+const INSERT_FILE = `INSERT INTO _tierdb_files (table_name, path, partition, rows, min_time_ms, max_time_ms, min_key, max_key, bytes, hot_bytes,
+     checksum, file_sha256, schema_json, state, run_id, created_at_ms, visible_after_ms, retired_at_ms)
+   VALUES (@table_name, @path, @partition, @rows, @min_time_ms, @max_time_ms, @min_key, @max_key, @bytes, @hot_bytes,
+     @checksum, @file_sha256, @schema_json, @state, @run_id, @created_at_ms, @visible_after_ms, @retired_at_ms)`;
+
 export function insertManifestFile(raw: Database.Database, f: NewManifestFile): number {
-  const result = raw
-    .prepare(
-      `INSERT INTO _tierdb_files (table_name, path, partition, rows, min_time_ms, max_time_ms, min_key, max_key, bytes, hot_bytes,
-         checksum, file_sha256, schema_json, state, run_id, created_at_ms, visible_after_ms)
-       VALUES (@table_name, @path, @partition, @rows, @min_time_ms, @max_time_ms, @min_key, @max_key, @bytes, @hot_bytes,
-         @checksum, @file_sha256, @schema_json, @state, @run_id, @created_at_ms, @visible_after_ms)`,
-    )
-    .run(f);
+  const result = raw.prepare(INSERT_FILE).run({ ...f, retired_at_ms: null });
   bumpManifestVersion(raw);
   return Number(result.lastInsertRowid);
+}
+
+/**
+ * A manifest rebuild's swap for one table, inside the caller's transaction:
+ * every row of the table goes except those in `keepIds`, and `rows` come in
+ * (live, or retired with `retired_at_ms` so recovery unlinks the file later).
+ * The caller bumps `manifest_version` once for the whole swap.
+ */
+export function replaceTableFiles(raw: Database.Database, table: string, keepIds: readonly number[], rows: readonly ManifestFileInput[]): void {
+  raw
+    .prepare(`DELETE FROM _tierdb_files WHERE table_name = ? AND id NOT IN (SELECT value FROM json_each(?))`)
+    .run(table, JSON.stringify(keepIds));
+  const insert = raw.prepare(INSERT_FILE);
+  for (const row of rows) insert.run(row);
 }
 
 /** A pending (grace) file becomes visible. */

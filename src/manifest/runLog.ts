@@ -1,14 +1,23 @@
 /**
- * The run log (`_tierdb_runs`): a `running` row with the run's random token
- * (recovery matches file names against it), then its end with a status, the
- * report and the error.
+ * The run log (`_tierdb_runs`): a `running` row with the run's kind and random
+ * token (recovery matches file names against it), then its end with a status,
+ * the report and the error.
+ *
+ * How a kind commits decides what recovery may prove of its files: `archive`
+ * commits chunk by chunk in seq order with at most two uncommitted files at a
+ * crash; compaction, retention and restore commit swap by swap, each table's
+ * outputs after its inputs are written; `rebuild` commits every file it wrote in
+ * one transaction, the same one that sets its status to `ok`.
  */
 import type Database from 'better-sqlite3';
 import type { ArchiveReport } from '../archive/ArchiveReport.js';
 import type { RunRow } from './ManifestFile.js';
 
 /** What a run does: the archiver's move, or a maintenance job. */
-export type RunKind = 'archive' | 'compact' | 'retention' | 'restore';
+export type RunKind = 'archive' | 'compact' | 'retention' | 'restore' | 'rebuild';
+
+/** Kinds whose files are all committed in the one transaction that sets the run `ok`. */
+export const SINGLE_COMMIT_KINDS: ReadonlySet<string> = new Set<RunKind>(['rebuild']);
 
 /** Records a run as `running`; returns its id. */
 export function insertRunningRun(raw: Database.Database, startedMs: number, runToken: string, kind: RunKind = 'archive'): number {
@@ -45,9 +54,37 @@ export function failRun(raw: Database.Database, runId: number, error: unknown): 
   raw.prepare(`UPDATE _tierdb_runs SET ended_at_ms = ?, status = 'failed', error = ? WHERE id = ?`).run(Date.now(), error instanceof Error ? error.message : String(error), runId);
 }
 
-/** Every recorded run's id and token (null for runs from before tokens). */
-export function runTokens(raw: Database.Database): Map<number, string | null> {
-  return new Map((raw.prepare('SELECT id, token FROM _tierdb_runs').all() as { id: number; token: string | null }[]).map((r) => [r.id, r.token]));
+/** What recovery needs of a recorded run. */
+export interface RunState {
+  /** Null for runs from before tokens. */
+  token: string | null;
+  status: string;
+  kind: string;
+}
+
+/** Every recorded run's token, status and kind. */
+export function runStates(raw: Database.Database): Map<number, RunState> {
+  const rows = raw.prepare('SELECT id, token, status, kind FROM _tierdb_runs').all() as ({ id: number } & RunState)[];
+  return new Map(rows.map((r) => [r.id, { token: r.token, status: r.status, kind: r.kind }]));
+}
+
+/** The highest run id handed out so far (AUTOINCREMENT's sequence, or the largest id recorded). */
+export function highestRunId(raw: Database.Database): number {
+  const seq = raw.prepare(`SELECT seq FROM sqlite_sequence WHERE name = '_tierdb_runs'`).pluck().get() as number | undefined;
+  const max = raw.prepare('SELECT max(id) FROM _tierdb_runs').pluck().get() as number | null;
+  return Math.max(seq ?? 0, max ?? 0);
+}
+
+/**
+ * Moves the run id sequence to at least `runId`, so no later run is handed an
+ * id that a file in the cold tree already carries (after an older backup of
+ * the hot file was restored, its sequence is behind the tree). Returns whether it moved.
+ */
+export function reserveRunIdsThrough(raw: Database.Database, runId: number): boolean {
+  if (highestRunId(raw) >= runId) return false;
+  const moved = raw.prepare(`UPDATE sqlite_sequence SET seq = ? WHERE name = '_tierdb_runs'`).run(runId).changes;
+  if (moved === 0) raw.prepare(`INSERT INTO sqlite_sequence (name, seq) VALUES ('_tierdb_runs', ?)`).run(runId);
+  return true;
 }
 
 /** Runs left `running` by a holder that lost the lease become `crashed`; returns how many. */

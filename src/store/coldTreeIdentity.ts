@@ -5,6 +5,11 @@
  * or a new database next to a tree that already holds files, is refused:
  * otherwise a typo in `--hot-path` (or two apps sharing `data/`) would make
  * recovery see every file as unknown.
+ *
+ * The one way past it is `adopt` (`tierdb rebuild-manifest --adopt <store id>`,
+ * after the hot file was lost): a hot database without a store id takes the id
+ * the tree's marker names — which the caller must give exactly — and the
+ * manifest is then rebuilt from the tree.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
@@ -50,6 +55,24 @@ function treeName(cold: ColdStore): string {
   return cold.kind === 'local' ? `the cold folder ${cold.location}` : `the cold tree ${cold.location}`;
 }
 
+/** How to take over a tree whose hot file is gone, for error messages. */
+function adoptHint(marker: StoreMarker | undefined): string {
+  return `; if that database is lost, rebuild its manifest from the tree into a new one with \`tierdb rebuild-manifest --adopt ${marker?.storeId ?? '<store id>'}\``;
+}
+
+/**
+ * Whether `adopt` lets a new hot database take this tree: it must be the id
+ * the marker names (any non-empty id for a tree from before markers).
+ */
+function adopts(marker: StoreMarker | undefined, cold: ColdStore, adopt: string | undefined): boolean {
+  if (adopt === undefined) return false;
+  if (adopt.trim() === '') throw new ConfigError("--adopt needs the store id of the cold tree's marker");
+  if (marker && marker.storeId !== adopt) {
+    throw new StoreIdentityError(`${treeName(cold)} belongs to store ${marker.storeId} (its ${STORE_MARKER}), not ${adopt}: --adopt must name the id the marker holds`);
+  }
+  return true;
+}
+
 /** Whether the cold tree holds anything of a store: a marker or any Parquet file. */
 async function treeInUse(cold: ColdStore): Promise<{ marker: StoreMarker | undefined; files: number }> {
   return { marker: await readStoreMarker(cold), files: (await cold.list()).length };
@@ -60,7 +83,7 @@ async function treeInUse(cold: ColdStore): Promise<{ marker: StoreMarker | undef
  * new, when writing), its folder is a folder, and a new database is not about
  * to be created beside a tree that belongs to another one.
  */
-export async function checkHotPath(hotPath: string, cold: ColdStore, readonly: boolean): Promise<void> {
+export async function checkHotPath(hotPath: string, cold: ColdStore, readonly: boolean, adopt?: string): Promise<void> {
   const dir = path.dirname(hotPath);
   if (existsSync(dir) && !statSync(dir).isDirectory()) {
     throw new ConfigError(`the hot database's folder ${dir} is ${fileKind(dir)}, not a folder (check TIERDB_DATA_DIR / --data-dir and TIERDB_HOT_PATH / --hot-path)`);
@@ -80,11 +103,12 @@ export async function checkHotPath(hotPath: string, cold: ColdStore, readonly: b
     );
   }
   const used = await treeInUse(cold);
-  if (used.marker || used.files > 0) {
+  if ((used.marker || used.files > 0) && !adopts(used.marker, cold, adopt)) {
     const owner = used.marker ? ` (it belongs to ${used.marker.hotPath}, store ${used.marker.storeId})` : '';
     throw new StoreIdentityError(
       `the hot database ${hotPath} does not exist, but ${treeName(cold)} holds ${used.files} Parquet files of a store${owner}. ` +
-        `Refusing to create a new database there: check TIERDB_HOT_PATH / --hot-path, or give the new database its own TIERDB_DATA_DIR / --data-dir`,
+        `Refusing to create a new database there: check TIERDB_HOT_PATH / --hot-path, or give the new database its own TIERDB_DATA_DIR / --data-dir` +
+        adoptHint(used.marker),
     );
   }
 }
@@ -98,18 +122,25 @@ export async function writeStoreMarker(cold: ColdStore, marker: StoreMarker): Pr
  * Binds the opened hot database and the cold tree, after tierdb's migrations.
  * Writable: gives the database a store id when it has none. A tree marked
  * with another id, or an unmarked tree with files beside a manifest that lists
- * none, is refused naming both places. Returns the store id (undefined only for
- * a read-only open of a store never opened for writing).
+ * none, is refused naming both places — unless `adopt` names the tree's store
+ * id and the database has none yet: then it takes that id. Returns the store id
+ * (undefined only for a read-only open of a store never opened for writing).
  */
-export async function bindColdTree(raw: Database.Database, hotPath: string, cold: ColdStore, readonly: boolean): Promise<string | undefined> {
+export async function bindColdTree(raw: Database.Database, hotPath: string, cold: ColdStore, readonly: boolean, adopt?: string): Promise<string | undefined> {
   let storeId = readStoreId(raw);
   const used = await treeInUse(cold);
   const where = treeName(cold);
+  if (storeId === undefined && !readonly && (used.marker || used.files > 0) && adopts(used.marker, cold, adopt)) {
+    storeId = claimStoreId(raw, adopt!);
+    if (!used.marker) await writeStoreMarker(cold, { storeId, hotPath, createdAt: new Date().toISOString() });
+    return storeId;
+  }
   if (used.marker) {
     if (storeId === undefined && !readonly) {
       throw new StoreIdentityError(
         `${where} belongs to ${used.marker.hotPath} (store ${used.marker.storeId}), and ${hotPath} is not that store. ` +
-          `Check TIERDB_HOT_PATH / --hot-path, or give this database its own TIERDB_DATA_DIR / --data-dir (or remove ${STORE_MARKER} if that store is gone)`,
+          `Check TIERDB_HOT_PATH / --hot-path, or give this database its own TIERDB_DATA_DIR / --data-dir (or remove ${STORE_MARKER} if that store is gone)` +
+          adoptHint(used.marker),
       );
     }
     if (storeId !== undefined && storeId !== used.marker.storeId) {
@@ -121,7 +152,8 @@ export async function bindColdTree(raw: Database.Database, hotPath: string, cold
   } else if (used.files > 0 && manifestFileCount(raw) === 0) {
     throw new StoreIdentityError(
       `${where} holds ${used.files} Parquet files, but ${hotPath} lists none of them: they belong to another database. ` +
-        `Check TIERDB_HOT_PATH / --hot-path, or give this database its own TIERDB_DATA_DIR / --data-dir`,
+        `Check TIERDB_HOT_PATH / --hot-path, or give this database its own TIERDB_DATA_DIR / --data-dir` +
+        adoptHint(undefined),
     );
   }
   if (readonly) return storeId;

@@ -49,6 +49,19 @@ export interface OpenTierStoreOptions<TSchema extends DrizzleSchema = DrizzleSch
   readonly?: boolean;
   /** Told of every run's end; default: RunNotifier.fromConfig (a webhook when ARCHIVE_WEBHOOK_URL is set). */
   notifier?: RunNotifier;
+  /**
+   * Run recovery at a writable open (default true). False for maintenance that
+   * must see the cold tree exactly as it is, such as rebuilding a damaged
+   * manifest (`tierdb rebuild-manifest` opens so).
+   */
+  recover?: boolean;
+  /**
+   * The store id in the cold tree's marker (`cold/_tierdb_store.json`): a hot
+   * database without a store id — a new one, after the hot file was lost —
+   * takes over that tree instead of being refused. Then rebuild the manifest
+   * (`store.maintenance.rebuildManifest()`). Every other open keeps the guard.
+   */
+  adoptColdTree?: string;
 }
 
 export interface TierStore<TSchema extends DrizzleSchema = DrizzleSchema> extends AsyncDisposable {
@@ -106,7 +119,7 @@ export async function openTierStore<TSchema extends DrizzleSchema = DrizzleSchem
   const readonly = options.readonly ?? false;
   const cold = createColdStore(config);
   try {
-    await checkHotPath(config.hotPath, cold, readonly);
+    await checkHotPath(config.hotPath, cold, readonly, options.adoptColdTree);
   } catch (error) {
     await cold.close();
     throw error;
@@ -122,7 +135,7 @@ export async function openTierStore<TSchema extends DrizzleSchema = DrizzleSchem
   let tables: readonly ResolvedTable[];
   let storeId: string | undefined;
   try {
-    storeId = await bindColdTree(hot.raw, config.hotPath, cold, readonly);
+    storeId = await bindColdTree(hot.raw, config.hotPath, cold, readonly, options.adoptColdTree);
     tables = resolveRegistry(hot.raw, registry);
   } catch (error) {
     hot.close();
@@ -146,7 +159,7 @@ export async function openTierStore<TSchema extends DrizzleSchema = DrizzleSchem
     notifier,
   });
   try {
-    if (!readonly) await archiver.recoverIfIdle();
+    if (!readonly && options.recover !== false) await archiver.recoverIfIdle();
   } catch (error) {
     if (archiverDb !== hot.raw) archiverDb.close();
     hot.close();
