@@ -103,7 +103,7 @@ async function stop(served: Served): Promise<number | null | 'hung'> {
 describe('tierdb serve with TIERDB_METRICS_PORT', () => {
   it('serves /healthz and /metrics on 127.0.0.1 only, with its runs in them, posts each run\'s summary, and closes the port on SIGTERM', async () => {
     const dir = tempDir();
-    // COMPACT_ENABLED=false: the runs looked at here are the archive's (serve's maintenance after it is tested in maintenance.test.ts).
+    // Only the archive's runs are looked at here: COMPACT_ENABLED=false keeps serve's maintenance out.
     const env = { HOT_DAYS_TASK: '7', ARCHIVE_BATCH_SIZE: '1000', COMPACT_ENABLED: 'false' };
     const store = await openTierStore({ config: testConfig(dir, env) });
     const nowS = Math.floor(Date.now() / 1000);
