@@ -11,6 +11,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { RECOVERY_FAILPOINTS, SWAP_FAILPOINTS } from '../src/archive/failpoint.js';
 import { S3ColdStore } from '../src/cold/S3ColdStore.js';
 import { wechatPreset } from '../src/presets/wechat/wechatPreset.js';
 import { openTierStore, type TierStore } from '../src/store/openTierStore.js';
@@ -207,4 +208,44 @@ describe('the cold tier in a bucket', () => {
     expect(state.treeFiles.filter((f) => orphans.includes(f)), 'old orphans removed').toEqual([]);
     expectExactlyOnce(state, total);
   });
+});
+
+describe('maintenance crashes with the cold tier in a bucket', () => {
+  for (const point of [...SWAP_FAILPOINTS, ...RECOVERY_FAILPOINTS]) {
+    it(`SIGKILL at ${point} of tierdb compact: every row exactly once, only listed objects after recovery, the rerun completes`, async () => {
+      const server = await startS3Server();
+      const dir = tempDir();
+      const env = { ...ENV, ...server.env(), TIERDB_RETIRED_GRACE_SECONDS: '1' };
+      const total = await seedTaskQueue(dir, 2000, 30, env);
+      const store = await openTierStore({ config: testConfig(dir, env), preset: wechatPreset });
+      try {
+        await store.archiver.run({ now: NOW_MS });
+        // For the retirement point: files retired now, removed by the next command's recovery once the grace second has passed.
+        if (point === 'retired-after-delete') await store.maintenance.compact({ minFiles: 2, targetSize: 8 * 1024 });
+      } finally {
+        await store.close();
+      }
+      await new Promise((r) => setTimeout(r, 1100));
+      const args = ['--data-dir', dir, 'compact', '--min-files', '2', '--no-retention'];
+      const crashed = await runCli(args, { ...env, TIERDB_FAILPOINT: point });
+      expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
+      expectExactlyOnce(await readTierState(dir, 'task_queue', 'id', env), total);
+
+      const reopened = await openTierStore({ config: testConfig(dir, env), preset: wechatPreset });
+      await reopened.close();
+      const recovered = await readTierState(dir, 'task_queue', 'id', env);
+      expectExactlyOnce(recovered, total);
+      const db = new Database(path.join(dir, 'hot.db'), { readonly: true });
+      const listed = new Set(db.prepare(`SELECT path FROM _tierdb_files WHERE state IN ('live', 'retired')`).pluck().all() as string[]);
+      const retiredLeft = db.prepare(`SELECT count(*) FROM _tierdb_files WHERE state = 'retired' AND retired_at_ms < ?`).pluck().get(Date.now() - 1000);
+      db.close();
+      expect(recovered.treeFiles.filter((f) => !listed.has(f)), 'objects the manifest does not list').toEqual([]);
+      expect(recovered.tmpFiles).toEqual([]);
+      if (point === 'retired-after-delete') expect(retiredLeft, 'retired rows whose objects are gone').toBe(0);
+
+      const finished = await runCli(args, env);
+      expect(finished.code, finished.stderr).toBe(0);
+      expectExactlyOnce(await readTierState(dir, 'task_queue', 'id', env), total);
+    });
+  }
 });

@@ -7,7 +7,9 @@
 export const FAILPOINTS = ['after-write', 'after-verify', 'after-rename', 'inside-commit', 'after-commit', 'during-vacuum'] as const;
 /** The steps of a maintenance swap (compaction, retention, restore): rewriteFiles, then swapAndRetire. */
 export const SWAP_FAILPOINTS = ['rewrite-after-write', 'rewrite-after-put', 'swap-inside-commit', 'swap-after-commit'] as const;
-export type Failpoint = (typeof FAILPOINTS)[number] | (typeof SWAP_FAILPOINTS)[number];
+/** Recovery's removal of retired files: the file (object) deleted, its manifest row not yet. */
+export const RECOVERY_FAILPOINTS = ['retired-after-delete'] as const;
+export type Failpoint = (typeof FAILPOINTS)[number] | (typeof SWAP_FAILPOINTS)[number] | (typeof RECOVERY_FAILPOINTS)[number];
 
 const hits = new Map<string, number>();
 
