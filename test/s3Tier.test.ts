@@ -17,6 +17,7 @@ import { wechatPreset } from '../src/presets/wechat/wechatPreset.js';
 import { openTierStore, type TierStore } from '../src/store/openTierStore.js';
 import { DAY_S, NOW_MS, NOW_S, expectExactlyOnce, readTierState, runCli, seedTaskQueue } from './archiveFixtures.js';
 import { tempDir, testConfig } from './helpers.js';
+import { listTreeFiles } from './listTreeFiles.js';
 import { startS3Server } from './s3Server.js';
 
 const ENV = { HOT_DAYS_TASK: '7', ARCHIVE_BATCH_SIZE: '300', LOG_LEVEL: 'silent', ARCHIVE_QUERY_CACHE_ENABLED: 'false' };
@@ -248,4 +249,63 @@ describe('maintenance crashes with the cold tier in a bucket', () => {
       expectExactlyOnce(await readTierState(dir, 'task_queue', 'id', env), total);
     });
   }
+});
+
+describe('tierdb migrate-cold', () => {
+  it('copies a local tree to the bucket, verifies it, switches the manifest, removes the local files; the store then opens only with the bucket', async () => {
+    const server = await startS3Server();
+    const dir = tempDir();
+    const oracle = await seededWithOracle(dir, ENV);
+    const local = await openTierStore({ config: testConfig(dir, ENV), preset: wechatPreset });
+    await local.archiver.run({ now: NOW_MS });
+    await local.maintenance.compact({ minFiles: 2 }); // retired files are listed too: they move with the tree
+    const listed = local.hot.raw.prepare(`SELECT count(*) FROM _tierdb_files`).pluck().get() as number;
+    await local.close();
+
+    const s3Env = server.env('moved');
+    const { TIERDB_COLD_URL: to, ...awsEnv } = s3Env;
+    const migrated = await runCli(['--data-dir', dir, 'migrate-cold', '--to', to!, '--json'], { ...ENV, ...awsEnv });
+    expect(migrated.code, migrated.stderr).toBe(0);
+    const report = JSON.parse(migrated.stdout) as { files: number; uploaded: number; localRemoved: number; to: string };
+    expect(report).toMatchObject({ files: listed, uploaded: listed, localRemoved: listed, to });
+    expect(listTreeFiles(path.join(dir, 'cold'))).toEqual([]);
+
+    // The local folder is no longer this store's tree.
+    await expect(openTierStore({ config: testConfig(dir, ENV), preset: wechatPreset })).rejects.toThrow(/keeps its cold tier in s3:\/\/tierdb-test\/moved/);
+    const again = await runCli(['--data-dir', dir, 'migrate-cold', '--to', to!], { ...ENV, ...awsEnv });
+    expect(again.code).toBe(1);
+
+    const env = { ...ENV, ...s3Env };
+    const store = await openTierStore({ config: testConfig(dir, { ...env, TIERDB_COLD_CACHE_DIR: path.join(dir, 'fresh-cache') }), preset: wechatPreset });
+    try {
+      await expectOracle(store, oracle);
+      expect((await store.cold.list()).length).toBe(listed);
+    } finally {
+      await store.close();
+      oracle.close();
+    }
+    expectExactlyOnce(await readTierState(dir, 'task_queue', 'id', env), 3000);
+  });
+
+  it('refuses a bucket prefix that holds another store\'s files, switching nothing', async () => {
+    const server = await startS3Server();
+    const other = tempDir();
+    await seedTaskQueue(other, 500, 30, { ...ENV, ...server.env('taken') });
+    const o = await openTierStore({ config: testConfig(other, { ...ENV, ...server.env('taken') }), preset: wechatPreset });
+    await o.archiver.run({ now: NOW_MS });
+    await o.close();
+
+    const dir = tempDir();
+    await seedTaskQueue(dir, 500, 30, ENV);
+    const local = await openTierStore({ config: testConfig(dir, ENV), preset: wechatPreset });
+    await local.archiver.run({ now: NOW_MS });
+    await local.close();
+    const { TIERDB_COLD_URL: to, ...awsEnv } = server.env('taken');
+    const refused = await runCli(['--data-dir', dir, 'migrate-cold', '--to', to!], { ...ENV, ...awsEnv });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('belongs to another store');
+    expect(listTreeFiles(path.join(dir, 'cold')).length).toBeGreaterThan(0);
+    const reopened = await openTierStore({ config: testConfig(dir, ENV), preset: wechatPreset });
+    await reopened.close();
+  });
 });

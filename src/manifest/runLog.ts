@@ -8,7 +8,7 @@ import type { ArchiveReport } from '../archive/ArchiveReport.js';
 import type { RunRow } from './ManifestFile.js';
 
 /** What a run does: the archiver's move, or a maintenance job. */
-export type RunKind = 'archive' | 'compact' | 'retention' | 'restore' | 'maintenance';
+export type RunKind = 'archive' | 'compact' | 'retention' | 'restore' | 'maintenance' | 'migrate-cold';
 
 /** Records a run as `running`; returns its id. */
 export function insertRunningRun(raw: Database.Database, startedMs: number, runToken: string, kind: RunKind = 'archive'): number {

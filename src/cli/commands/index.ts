@@ -13,6 +13,7 @@ import { registerExport } from './export.js';
 import { registerInit } from './init.js';
 import { registerCompact } from './compact.js';
 import { registerRestore } from './restore.js';
+import { registerMigrateCold } from './migrateCold.js';
 
 /** Every subcommand; each file registers one. */
-export const commands: ((program: Command) => void)[] = [registerMigrate, registerInit, registerIngest, registerDemo, registerStats, registerArchive, registerServe, registerValidate, registerQuery, registerSql, registerExplain, registerExport, registerCompact, registerRestore];
+export const commands: ((program: Command) => void)[] = [registerMigrate, registerInit, registerIngest, registerDemo, registerStats, registerArchive, registerServe, registerValidate, registerQuery, registerSql, registerExplain, registerExport, registerCompact, registerRestore, registerMigrateCold];
