@@ -68,6 +68,39 @@ const httpUrl = z
     return (u.protocol === 'http:' || u.protocol === 'https:') && u.username === '' && u.password === '';
   }, HTTP_URL_EXPECTED);
 
+
+/** Where the cold tree lives when not in the local folder: `s3://bucket[/prefix]`. */
+export interface ColdUrl {
+  /** The URL as given, without a trailing `/`. */
+  readonly url: string;
+  readonly bucket: string;
+  /** The key prefix of the tree: empty, or ending in `/` (`history/app/`). */
+  readonly prefix: string;
+}
+
+/** S3 bucket naming rules: 3–63 characters of a-z, 0-9, `.` and `-`, starting and ending with a letter or digit, not an IP address. */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const COLD_URL_EXPECTED = 's3://bucket or s3://bucket/prefix (a bucket name of 3-63 characters a-z, 0-9, . and -), or nothing for the local folder <TIERDB_DATA_DIR>/cold';
+
+/** Parses `s3://bucket[/prefix]`; undefined when the text is not one. */
+export function parseColdUrl(text: string): ColdUrl | undefined {
+  const m = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(text.trim());
+  if (!m) return undefined;
+  const bucket = m[1]!;
+  if (!BUCKET_NAME.test(bucket) || bucket.includes('..') || /^\d+\.\d+\.\d+\.\d+$/.test(bucket)) return undefined;
+  const segments = (m[2] ?? '').split('/').filter((s) => s !== '');
+  if (segments.some((s) => s === '.' || s === '..' || /[\\\u0000-\u001f]/.test(s))) return undefined;
+  const prefix = segments.length === 0 ? '' : `${segments.join('/')}/`;
+  return { url: `s3://${bucket}${prefix === '' ? '' : `/${prefix.slice(0, -1)}`}`, bucket, prefix };
+}
+
+const coldUrl = z
+  .string()
+  .trim()
+  .refine((s) => parseColdUrl(s) !== undefined, COLD_URL_EXPECTED)
+  .transform((s) => parseColdUrl(s)!);
+
+
 interface EnvVar<T, D extends string = string> {
   readonly schema: z.ZodType<T, string>;
   /** The default; `''` means none: the variable is undefined unless given. */
@@ -141,6 +174,11 @@ export const ENV_VARS = {
   COMPACT_ENABLED: v(bool, 'true', '`tierdb serve` compacts (and applies retention) after each archive run when true'),
   COMPACT_TARGET_SIZE: v(byteSize(1024), '128MB', 'Size compaction merges small cold files up to (files below half of it are small)'),
   COMPACT_MIN_FILES: v(wholeNumber(2, 1_000_000), '8', 'Small files a table needs before compaction merges them'),
+  TIERDB_COLD_URL: v(coldUrl, '', 'Where the cold tree lives: s3://bucket/prefix on S3-compatible object storage (default: the local folder <TIERDB_DATA_DIR>/cold)'),
+  TIERDB_COLD_CACHE_DIR: v(text, '', 'Object storage only: the local read-through cache of cold files that queries read (default: <TIERDB_DATA_DIR>/cold-cache)'),
+  TIERDB_COLD_CACHE_BYTES: v(byteSize(1), '10GB', 'Object storage only: the size the cache is kept under, least recently used files evicted first (files a query is reading stay until it ends)'),
+  TIERDB_S3_FORCE_PATH_STYLE: v(bool, 'false', 'Object storage only: address the bucket as <endpoint>/<bucket> (MinIO, Ceph and most self-hosted servers) instead of <bucket>.<endpoint>'),
+  TIERDB_COLD_ORPHAN_AGE_SECONDS: v(wholeNumber(0, 86_400 * 365), '3600', 'Object storage only: an object a crashed run left unlisted is deleted by recovery once this old (a slower upload may still be under way)'),
   LOG_LEVEL: v(
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'one of fatal, error, warn, info, debug, trace, silent'),
     'info',
@@ -194,6 +232,62 @@ export interface TierConfig {
   readonly compactTargetBytes: number;
   readonly compactMinFiles: number;
   readonly logLevel: string;
+  /** The cold tree on object storage (TIERDB_COLD_URL), or undefined for the local folder `coldDir`. */
+  readonly coldUrl: ColdUrl | undefined;
+  /** The object store's client settings (AWS_* variables, read by tierdb so an `env` option works too). */
+  readonly s3: S3Settings;
+  /** The read-through cache of cold objects (object storage only). */
+  readonly coldCacheDir: string;
+  readonly coldCacheBytes: number;
+  /** How old an unlisted leftover object must be before recovery deletes it (object storage only). */
+  readonly coldOrphanAgeMs: number;
+  /** Folder for files staged before upload (object storage only). */
+  readonly coldStagingDir: string;
+}
+
+/**
+ * The S3 client's settings. Credentials are the SDK's default chain (env, shared
+ * files, SSO, container or instance roles); when the env tierdb reads has
+ * AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY they are used (kept out of
+ * JSON.stringify and logs).
+ */
+export interface S3Settings {
+  /** AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL; undefined: AWS's own endpoint for the region. */
+  readonly endpoint: string | undefined;
+  /** AWS_REGION (or AWS_DEFAULT_REGION); undefined: the SDK's chain (shared config file). */
+  readonly region: string | undefined;
+  readonly forcePathStyle: boolean;
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
+}
+
+/** The AWS variables tierdb reads itself (the rest of the SDK's chain reads the process environment). */
+function s3Settings(env: Record<string, string | undefined>, forcePathStyle: boolean, problems: string[]): S3Settings {
+  const given = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const endpointVar = given('AWS_ENDPOINT_URL_S3') !== undefined ? 'AWS_ENDPOINT_URL_S3' : 'AWS_ENDPOINT_URL';
+  const endpoint = given(endpointVar);
+  if (endpoint !== undefined) {
+    let ok = false;
+    try {
+      const u = new URL(endpoint);
+      ok = (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+    } catch {
+      ok = false;
+    }
+    if (!ok) problems.push(`${endpointVar}=${JSON.stringify(endpoint)} is invalid: expected an http:// or https:// URL such as https://s3.eu-central-1.amazonaws.com or http://127.0.0.1:9000`);
+  }
+  const region = given('AWS_REGION') ?? given('AWS_DEFAULT_REGION');
+  if (region !== undefined && !/^[a-z0-9-]{1,64}$/i.test(region)) problems.push(`AWS_REGION=${JSON.stringify(region)} is invalid: expected a region name such as us-east-1 or auto`);
+  const settings: S3Settings = { endpoint, region, forcePathStyle };
+  const accessKeyId = given('AWS_ACCESS_KEY_ID');
+  const secretAccessKey = given('AWS_SECRET_ACCESS_KEY');
+  if (accessKeyId !== undefined && secretAccessKey !== undefined) {
+    const sessionToken = given('AWS_SESSION_TOKEN');
+    Object.defineProperty(settings, 'credentials', { value: Object.freeze({ accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) }), enumerable: false });
+  }
+  return Object.freeze(settings);
 }
 
 export interface LoadConfigOptions {
@@ -253,8 +347,9 @@ export function loadConfig(options: LoadConfigOptions = {}): TierConfig {
     if (result.success) tableColdDays[name] = result.data;
     else problems.push(`${name}=${JSON.stringify(raw)} is invalid: expected ${result.error.issues[0]?.message ?? 'a valid value'}`);
   }
-  if (problems.length > 0) throw new ConfigError(`bad configuration: ${problems.join('; ')}`);
   const p = parsed as Parsed;
+  const s3 = p.TIERDB_COLD_URL === undefined ? s3Settings({}, false, problems) : s3Settings(env, p.TIERDB_S3_FORCE_PATH_STYLE ?? false, problems);
+  if (problems.length > 0) throw new ConfigError(`bad configuration: ${problems.join('; ')}`);
   const dataDir = path.resolve(options.dataDir ?? p.TIERDB_DATA_DIR);
   const hotPath = path.resolve(options.hotPath ?? (p.TIERDB_HOT_PATH || path.join(dataDir, 'hot.db')));
   return Object.freeze({
@@ -287,5 +382,11 @@ export function loadConfig(options: LoadConfigOptions = {}): TierConfig {
     compactTargetBytes: p.COMPACT_TARGET_SIZE,
     compactMinFiles: p.COMPACT_MIN_FILES,
     logLevel: p.LOG_LEVEL,
+    coldUrl: p.TIERDB_COLD_URL,
+    s3,
+    coldCacheDir: path.resolve(p.TIERDB_COLD_CACHE_DIR || path.join(dataDir, 'cold-cache')),
+    coldCacheBytes: p.TIERDB_COLD_CACHE_BYTES,
+    coldOrphanAgeMs: p.TIERDB_COLD_ORPHAN_AGE_SECONDS * 1000,
+    coldStagingDir: path.join(dataDir, 'cold-staging'),
   });
 }

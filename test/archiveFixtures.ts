@@ -3,7 +3,8 @@
  * invariants every archive state must satisfy (no row lost, none duplicated,
  * none hidden, no orphan file).
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
@@ -11,6 +12,7 @@ import { expect } from 'vitest';
 import { DuckDbEngine } from '../src/cold/DuckDbEngine.js';
 import { readParquetRows } from '../src/cold/ParquetChunkWriter.js';
 import { absoluteColdPath } from '../src/cold/coldLayout.js';
+import { createColdStore } from '../src/cold/createColdStore.js';
 import { wechatPreset } from '../src/presets/wechat/wechatPreset.js';
 import { openTierStore } from '../src/store/openTierStore.js';
 import { cliEnv, REPO_ROOT, testConfig } from './helpers.js';
@@ -47,17 +49,49 @@ export interface TierState {
   tmpFiles: string[];
 }
 
-/** Reads keys of one table from the hot file and from every live manifest file. */
-export async function readTierState(dataDir: string, table = 'task_queue', key = 'id'): Promise<TierState> {
+/**
+ * Reads keys of one table from the hot file and from every live manifest file.
+ * With an `env` naming an S3 cold tree (TIERDB_COLD_URL), the files are read
+ * from the bucket through a cache of the check's own, the tree is the bucket's
+ * listing and the temp files are those of the local staging folder.
+ */
+export async function readTierState(dataDir: string, table = 'task_queue', key = 'id', env: Record<string, string> = {}): Promise<TierState> {
   const db = new Database(path.join(dataDir, 'hot.db'), { readonly: true });
   db.defaultSafeIntegers(true);
   let hotKeys: bigint[];
   let liveFiles: string[];
+  let refs: { path: string; bytes: number; sha256: string | null }[];
   try {
     hotKeys = db.prepare(`SELECT "${key}" FROM "${table}"`).pluck().all() as bigint[];
-    liveFiles = db.prepare(`SELECT path FROM _tierdb_files WHERE table_name = ? AND state = 'live'`).pluck().all(table) as string[];
+    refs = (db.prepare(`SELECT path, bytes, file_sha256 FROM _tierdb_files WHERE table_name = ? AND state = 'live'`).safeIntegers(false).all(table) as { path: string; bytes: number; file_sha256: string | null }[]).map(
+      (r) => ({ path: r.path, bytes: r.bytes, sha256: r.file_sha256 }),
+    );
+    liveFiles = refs.map((r) => r.path);
   } finally {
     db.close();
+  }
+  if (env.TIERDB_COLD_URL) {
+    const config = testConfig(dataDir, { ...env, TIERDB_COLD_CACHE_DIR: mkdtempSync(path.join(tmpdir(), 'tierdb-check-cache-')) });
+    const cold = await createColdStore(config);
+    const coldKeys: bigint[] = [];
+    try {
+      if (refs.length > 0) {
+        const read = await cold.openForRead(refs);
+        const engine = await DuckDbEngine.create({ memoryLimit: '512MB', threads: 1 });
+        try {
+          for (const local of read.paths) for (const row of await readParquetRows(engine, local, [key])) coldKeys.push(row[0] as bigint);
+        } finally {
+          engine.close();
+          read.release();
+        }
+      }
+      const treeFiles = (await cold.list()).map((o) => o.path);
+      const tmpFiles = existsSync(config.coldStagingDir) ? readdirSync(config.coldStagingDir) : [];
+      return { hotKeys, coldKeys, liveFiles, treeFiles, tmpFiles };
+    } finally {
+      await cold.close();
+      rmSync(config.coldCacheDir, { recursive: true, force: true });
+    }
   }
   const coldDir = path.join(dataDir, 'cold');
   const coldKeys: bigint[] = [];

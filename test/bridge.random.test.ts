@@ -10,6 +10,7 @@ import registry from '../archive-registry.js';
 import type { OrderBy, QueryOptions, Row, Where, WhereOperators } from '../src/query/QueryOptions.js';
 import { openTierStore } from '../src/store/openTierStore.js';
 import { tempDir, testConfig } from './helpers.js';
+import { startS3Server } from './s3Server.js';
 
 const DAY_S = 86_400;
 const BIG = 7_000_000_000_000_000_000n;
@@ -51,10 +52,16 @@ function oracleQuery(db: Database.Database, table: string, key: string, q: Query
   return db.prepare(sql).safeIntegers(true).all(...params) as Row[];
 }
 
-describe('bridge, randomized against the oracle', () => {
-  it(`${ROUNDS} rounds of insert / update / delete / archive / query`, { timeout: 240_000 }, async () => {
+/** The cold tier in the local folder, and in a bucket of an S3 server the test starts. */
+const TIERS: { name: string; coldEnv: () => Promise<Record<string, string>>; rounds: number }[] = [
+  { name: 'local folder', coldEnv: async () => ({}), rounds: ROUNDS },
+  { name: 'S3 bucket', coldEnv: async () => (await startS3Server()).env(), rounds: ROUNDS },
+];
+
+describe.each(TIERS)('bridge, randomized against the oracle, cold tier in the $name', ({ coldEnv, rounds }) => {
+  it(`${rounds} rounds of insert / update / delete / archive / query`, { timeout: 240_000 }, async () => {
     const dir = tempDir('tierdb-bridge-random-');
-    const store = await openTierStore({ config: testConfig(dir, { ARCHIVE_BATCH_SIZE: '150' }), registry });
+    const store = await openTierStore({ config: testConfig(dir, { ARCHIVE_BATCH_SIZE: '150', ...(await coldEnv()) }), registry });
     onTestFinished(() => store.close());
     const oraclePath = path.join(dir, 'oracle.db');
     await store.hot.raw.backup(oraclePath);
@@ -97,7 +104,7 @@ describe('bridge, randomized against the oracle', () => {
     const order = (cols: string[]): Record<string, 'asc' | 'desc'>[] =>
       Array.from({ length: int(3) }, () => ({ [pick(cols)]: pick(['asc', 'desc'] as const) }));
 
-    for (let round = 0; round < ROUNDS; round++) {
+    for (let round = 0; round < rounds; round++) {
       now += int(10 * 3600);
       // Writes: inserts (mostly recent, some late-arriving), updates and deletes of hot rows.
       for (let i = int(12); i > 0; i--) {
@@ -167,7 +174,7 @@ describe('bridge, randomized against the oracle', () => {
       }
     }
     expect(archived).toBeGreaterThan(500);
-    expect(coldAnswers).toBeGreaterThan(ROUNDS / 4);
-    expect(compared).toBeGreaterThan(2 * ROUNDS);
+    expect(coldAnswers).toBeGreaterThan(rounds / 4);
+    expect(compared).toBeGreaterThan(2 * rounds);
   });
 });

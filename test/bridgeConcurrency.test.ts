@@ -25,6 +25,7 @@ import type { QueryOptions, Row } from '../src/query/QueryOptions.js';
 import { openTierStore } from '../src/store/openTierStore.js';
 import { BACKFILL_END_S, backfillTime, DAY_S } from './bridgeConcurrencyWriter.js';
 import { REPO_ROOT, tempDir, testConfig } from './helpers.js';
+import { startS3Server } from './s3Server.js';
 
 const FIXED = 3_000;
 const SPAN_DAYS = 30;
@@ -77,9 +78,16 @@ function oracleQuery(db: Database.Database, q: QueryOptions): Row[] {
   return db.prepare(sql).all(...params) as Row[];
 }
 
-it('answers exactly, without errors, while another process archives and compacts', async () => {
+/** The cold tier in the local folder, and in a bucket of an S3 server this test starts (both processes share the data folder's cache). */
+const TIERS: { name: string; coldEnv: () => Promise<Record<string, string>> }[] = [
+  { name: 'local folder', coldEnv: async () => ({}) },
+  { name: 'S3 bucket', coldEnv: async () => (await startS3Server()).env() },
+];
+
+for (const tier of TIERS) it(`answers exactly, without errors, while another process archives and compacts (cold tier in the ${tier.name})`, async () => {
   const dir = tempDir('tierdb-concurrency-');
-  const config = testConfig(dir, { HOT_DAYS_TASK: '7' });
+  const coldEnv = await tier.coldEnv();
+  const config = testConfig(dir, { HOT_DAYS_TASK: '7', ...coldEnv });
   const store = await openTierStore({ config, registry });
   let oracle: Database.Database | undefined;
   try {
@@ -114,7 +122,7 @@ it('answers exactly, without errors, while another process archives and compacts
     // The writer: from "10 days in" to a week past the end (then every fixed row is cold).
     const startNow = (START_S + 17 * DAY_S) * 1000;
     const endNow = (END_S + 8 * DAY_S) * 1000;
-    const proc = fork(path.join(REPO_ROOT, 'test/bridgeConcurrencyWriter.ts'), [dir, String(startNow), String(endNow)], {
+    const proc = fork(path.join(REPO_ROOT, 'test/bridgeConcurrencyWriter.ts'), [dir, String(startNow), String(endNow), JSON.stringify(coldEnv)], {
       cwd: REPO_ROOT,
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

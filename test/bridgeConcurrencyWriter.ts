@@ -1,7 +1,7 @@
 /**
  * The other process of test/bridgeConcurrency.test.ts: an application writing
  * and archiving while the test queries. Started with fork() (IPC) as
- * `node --import tsx test/bridgeConcurrencyWriter.ts <dataDir> <startNowMs> <endNowMs>`.
+ * `node --import tsx test/bridgeConcurrencyWriter.ts <dataDir> <startNowMs> <endNowMs> [<cold env JSON>]`.
  *
  * Each round:
  *  1. inserts deterministic `backfill` rows into old (mostly already archived)
@@ -45,7 +45,9 @@ export function backfillTime(k: number): number {
 }
 
 async function main(): Promise<void> {
-  const [dataDir, startArg, endArg] = process.argv.slice(2);
+  const [dataDir, startArg, endArg, coldEnvArg] = process.argv.slice(2);
+  // Where the cold tier lives (TIERDB_COLD_URL and the S3 settings), as JSON; empty: the local folder.
+  const coldEnv = JSON.parse(coldEnvArg ?? '{}') as Record<string, string>;
   if (!dataDir || !startArg || !endArg || !process.send) throw new Error('usage: fork test/bridgeConcurrencyWriter.ts <dataDir> <startNowMs> <endNowMs>');
   const send = (m: unknown): void => void process.send!(m);
   let stopping = false;
@@ -53,7 +55,7 @@ async function main(): Promise<void> {
     if (m.stop) stopping = true;
   });
   const config = loadConfig({
-    env: { LOG_LEVEL: 'silent', HOT_DAYS_TASK: '7', TIERDB_RETIRED_GRACE_SECONDS: String(RETIRE_UNLINK_MS / 1000) },
+    env: { LOG_LEVEL: 'silent', HOT_DAYS_TASK: '7', TIERDB_RETIRED_GRACE_SECONDS: String(RETIRE_UNLINK_MS / 1000), ...coldEnv },
     envFile: false,
     dataDir,
   });

@@ -11,9 +11,21 @@ import { LocalColdStore } from '../src/cold/LocalColdStore.js';
 import { fileSha256 } from '../src/cold/fileSha256.js';
 import { mkdirDurable } from '../src/cold/fsyncFile.js';
 import { ColdStoreError } from '../src/errors.js';
-import { tempDir } from './helpers.js';
+import { createColdStore } from '../src/cold/createColdStore.js';
+import { tempDir, testConfig } from './helpers.js';
+import { startS3Server } from './s3Server.js';
 
-const implementations: { name: string; make: () => Promise<ColdStore> }[] = [{ name: 'LocalColdStore', make: async () => new LocalColdStore(path.join(tempDir(), 'cold')) }];
+const implementations: { name: string; make: () => Promise<ColdStore> }[] = [
+  { name: 'LocalColdStore', make: async () => new LocalColdStore(path.join(tempDir(), 'cold')) },
+  {
+    name: 'S3ColdStore (s3rver on 127.0.0.1)',
+    make: async () => {
+      const server = await startS3Server();
+      const dir = tempDir();
+      return createColdStore(testConfig(dir, server.env('contract/tree')));
+    },
+  },
+];
 
 async function staged(store: ColdStore, name: string, text: string): Promise<{ file: string; bytes: number; sha256: string }> {
   mkdirDurable(store.stagingDir);

@@ -74,11 +74,44 @@ describe('loadConfig', () => {
     ['TIERDB_METRICS_PORT', '70000'],
     ['TIERDB_METRICS_PORT', '-1'],
     ['TIERDB_HEALTH_MAX_AGE_HOURS', '0'],
+    ['TIERDB_COLD_URL', 'bucket/prefix'],
+    ['TIERDB_COLD_URL', 's3://'],
+    ['TIERDB_COLD_URL', 's3://Upper_Case/x'],
+    ['TIERDB_COLD_URL', 's3://ab'],
+    ['TIERDB_COLD_URL', 's3://bucket/../x'],
+    ['TIERDB_COLD_URL', 'gs://bucket/x'],
+    ['TIERDB_COLD_CACHE_BYTES', '0'],
+    ['TIERDB_COLD_CACHE_BYTES', 'big'],
+    ['TIERDB_S3_FORCE_PATH_STYLE', 'maybe'],
+    ['TIERDB_COLD_ORPHAN_AGE_SECONDS', '-1'],
   ])('stops on %s=%s with a ConfigError naming the variable and the value', (name, value) => {
     const error = configError({ [name]: value });
     expect(error.code).toBe('TIERDB_CONFIG');
     expect(error.message).toContain(name);
     expect(error.message).toContain(JSON.stringify(value));
+  });
+
+  it('reads TIERDB_COLD_URL as a bucket and a key prefix, and the AWS settings only with it', () => {
+    expect(configFrom({ TIERDB_COLD_URL: 's3://my-bucket' }).coldUrl).toEqual({ url: 's3://my-bucket', bucket: 'my-bucket', prefix: '' });
+    expect(configFrom({ TIERDB_COLD_URL: 's3://my.bucket/history//app/' }).coldUrl).toEqual({ url: 's3://my.bucket/history/app', bucket: 'my.bucket', prefix: 'history/app/' });
+    const config = configFrom({
+      TIERDB_COLD_URL: 's3://b1b/p',
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:9000',
+      AWS_REGION: 'auto',
+      TIERDB_S3_FORCE_PATH_STYLE: 'true',
+      AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'not-in-logs',
+      TIERDB_COLD_CACHE_BYTES: '64MiB',
+    });
+    expect(config.s3).toEqual({ endpoint: 'http://127.0.0.1:9000', region: 'auto', forcePathStyle: true });
+    expect(config.s3.credentials).toEqual({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'not-in-logs' });
+    expect(JSON.stringify(config)).not.toContain('not-in-logs');
+    expect(config.coldCacheBytes).toBe(64 * 2 ** 20);
+    expect(configFrom({ TIERDB_COLD_URL: 's3://b1b', AWS_ENDPOINT_URL: 'http://a:1', AWS_ENDPOINT_URL_S3: 'http://b:2' }).s3.endpoint).toBe('http://b:2');
+    // Without an S3 cold tree the AWS variables are not read (nor refused).
+    expect(configFrom({ AWS_ENDPOINT_URL: 'not a url' }).s3.endpoint).toBeUndefined();
+    const bad = configError({ TIERDB_COLD_URL: 's3://b1b', AWS_ENDPOINT_URL: 'not a url' });
+    expect(bad.message).toContain('AWS_ENDPOINT_URL="not a url"');
   });
 
   it('names every bad variable at once', () => {
@@ -131,6 +164,12 @@ describe('loadConfig', () => {
       compactTargetBytes: 128_000_000,
       compactMinFiles: 8,
       logLevel: 'info',
+      coldUrl: undefined,
+      s3: { endpoint: undefined, region: undefined, forcePathStyle: false },
+      coldCacheDir: path.resolve('data', 'cold-cache'),
+      coldCacheBytes: 10_000_000_000,
+      coldOrphanAgeMs: 3_600_000,
+      coldStagingDir: path.resolve('data', 'cold-staging'),
     });
     expect(wechatHotDays(config)).toEqual({ task: 7, log: 30, sign: 60, messages: 7 });
   });

@@ -11,15 +11,22 @@ import { FAILPOINTS } from '../src/archive/failpoint.js';
 import { openTierStore } from '../src/store/openTierStore.js';
 import { DAY_S, NOW_MS, NOW_S, expectExactlyOnce, readTierState, runCli, seedTaskQueue, type TierState } from './archiveFixtures.js';
 import { tempDir, testConfig } from './helpers.js';
+import { startS3Server } from './s3Server.js';
 
 const ENV = { ARCHIVE_BATCH_SIZE: '400', HOT_DAYS_TASK: '7', LOG_LEVEL: 'silent' };
 const NOW_ISO = new Date(NOW_MS).toISOString();
 
-async function reopen(dir: string): Promise<void> {
+async function reopen(dir: string, env: Record<string, string> = ENV): Promise<void> {
   // Opening the store runs recovery (temp files and orphans removed).
-  const store = await openTierStore({ config: testConfig(dir, ENV) });
+  const store = await openTierStore({ config: testConfig(dir, env) });
   await store.close();
 }
+
+/** Where the cold tree lives: the local folder, or a bucket of an S3 server this test starts (CLI children get its env). */
+const TIERS: { name: string; coldEnv: () => Promise<Record<string, string>>; randomRounds: number }[] = [
+  { name: 'local folder', coldEnv: async () => ({}), randomRounds: 20 },
+  { name: 'S3 bucket', coldEnv: async () => (await startS3Server()).env(), randomRounds: 10 },
+];
 
 function expectNoOrphans(state: TierState): void {
   expect(state.tmpFiles, 'temp files left after recovery').toEqual([]);
@@ -35,76 +42,84 @@ function dueRows(dir: string): number {
   }
 }
 
-describe('crash safety', () => {
-  for (const point of FAILPOINTS) {
-    it(`SIGKILL at ${point}: nothing lost, duplicated or hidden; recovery cleans up; the next run completes`, async () => {
+for (const tier of TIERS) {
+  describe(`crash safety, cold tier in the ${tier.name}`, () => {
+    for (const point of FAILPOINTS) {
+      it(`SIGKILL at ${point}: nothing lost, duplicated or hidden; recovery cleans up; the next run completes`, async () => {
+        const dir = tempDir();
+        const coldEnv = await tier.coldEnv();
+        const env = { ...ENV, ...coldEnv };
+        const total = await seedTaskQueue(dir, 4000, 30, env);
+        const args = ['--data-dir', dir, 'archive', '--table', 'task_queue', '--now', NOW_ISO];
+        const crashed = await runCli(args, { ...env, TIERDB_FAILPOINT: point, TIERDB_FAILPOINT_HIT: point === 'during-vacuum' ? '1' : '3' });
+        expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
+
+        // Straight after the crash, before any recovery: every row is visible exactly once.
+        expectExactlyOnce(await readTierState(dir, 'task_queue', 'id', coldEnv), total);
+        await reopen(dir, env);
+        const recovered = await readTierState(dir, 'task_queue', 'id', coldEnv);
+        expectExactlyOnce(recovered, total);
+        expectNoOrphans(recovered);
+        if (point === 'after-commit' || point === 'during-vacuum') expect(recovered.liveFiles.length).toBeGreaterThan(0);
+
+        const finished = await runCli(args, env);
+        expect(finished.code, finished.stderr).toBe(0);
+        const final = await readTierState(dir, 'task_queue', 'id', coldEnv);
+        expectExactlyOnce(final, total);
+        expectNoOrphans(final);
+        expect(dueRows(dir)).toBe(0);
+      });
+    }
+
+    it(`SIGKILL at random moments, ${tier.randomRounds} times, with backfill between: every state is exact`, async () => {
       const dir = tempDir();
-      const total = await seedTaskQueue(dir, 4000, 30, ENV);
-      const args = ['--data-dir', dir, 'archive', '--table', 'task_queue', '--now', NOW_ISO];
-      const crashed = await runCli(args, { ...ENV, TIERDB_FAILPOINT: point, TIERDB_FAILPOINT_HIT: point === 'during-vacuum' ? '1' : '3' });
-      expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
-
-      // Straight after the crash, before any recovery: every row is visible exactly once.
-      expectExactlyOnce(await readTierState(dir), total);
-      await reopen(dir);
-      const recovered = await readTierState(dir);
-      expectExactlyOnce(recovered, total);
-      expectNoOrphans(recovered);
-      if (point === 'after-commit' || point === 'during-vacuum') expect(recovered.liveFiles.length).toBeGreaterThan(0);
-
-      const finished = await runCli(args, ENV);
+      const coldEnv = await tier.coldEnv();
+      const env0 = { ...ENV, ...coldEnv };
+      let total = await seedTaskQueue(dir, 6000, 40, env0);
+      let seed = 7;
+      const rand = () => {
+        seed = (seed * 48271) % 2147483647;
+        return seed / 2147483647;
+      };
+      let killedAtStep = 0;
+      for (let round = 0; round < tier.randomRounds; round++) {
+        // Odd rounds: a kill at a random step of the protocol (a failpoint and which hit of it), whatever the
+        // machine's speed. Even rounds: a kill at a random moment, which may also land between steps or after the end.
+        const atStep = round % 2 === 1;
+        const point = FAILPOINTS[Math.floor(rand() * (FAILPOINTS.length - 1))]!; // not during-vacuum: it needs a whole run
+        const env = atStep ? { ...env0, TIERDB_FAILPOINT: point, TIERDB_FAILPOINT_HIT: String(1 + Math.floor(rand() * 2)) } : env0;
+        const result = await runCli(
+          ['--data-dir', dir, 'archive', '--table', 'task_queue', '--now', NOW_ISO],
+          env,
+          atStep ? undefined : 400 + Math.floor(rand() * 1800),
+        );
+        if (result.signal === 'SIGKILL') {
+          if (atStep) killedAtStep++;
+        } else expect(result.code, result.stderr).toBe(0);
+        expectExactlyOnce(await readTierState(dir, 'task_queue', 'id', coldEnv), total);
+        // Late rows for old, already archived days: they move on a later run into new files.
+        const db = new Database(path.join(dir, 'hot.db'));
+        db.pragma('busy_timeout = 5000');
+        const ins = db.prepare(`INSERT INTO task_queue (task_type, status, payload, created_at) VALUES ('late', 'done', ?, ?)`);
+        db.transaction(() => {
+          for (let i = 0; i < 300; i++) ins.run(`{"round":${round}}`, NOW_S - 8 * DAY_S - Math.floor(rand() * 30 * DAY_S));
+        })();
+        db.close();
+        total += 300;
+      }
+      // Every round backfills 300 late rows, so every failpoint round has a chunk to write and commit: each one kills.
+      expect(killedAtStep).toBe(tier.randomRounds / 2);
+      const finished = await runCli(['--data-dir', dir, 'archive', '--table', 'task_queue', '--now', NOW_ISO], env0);
       expect(finished.code, finished.stderr).toBe(0);
-      const final = await readTierState(dir);
+      const final = await readTierState(dir, 'task_queue', 'id', coldEnv);
       expectExactlyOnce(final, total);
       expectNoOrphans(final);
       expect(dueRows(dir)).toBe(0);
-    });
-  }
+    }, 300_000);
+  });
+}
 
-  it('SIGKILL at random moments, 20 times, with backfill between: every state is exact', async () => {
-    const dir = tempDir();
-    let total = await seedTaskQueue(dir, 6000, 40, ENV);
-    let seed = 7;
-    const rand = () => {
-      seed = (seed * 48271) % 2147483647;
-      return seed / 2147483647;
-    };
-    let killedAtStep = 0;
-    for (let round = 0; round < 20; round++) {
-      // Odd rounds: a kill at a random step of the protocol (a failpoint and which hit of it), whatever the
-      // machine's speed. Even rounds: a kill at a random moment, which may also land between steps or after the end.
-      const atStep = round % 2 === 1;
-      const point = FAILPOINTS[Math.floor(rand() * (FAILPOINTS.length - 1))]!; // not during-vacuum: it needs a whole run
-      const env = atStep ? { ...ENV, TIERDB_FAILPOINT: point, TIERDB_FAILPOINT_HIT: String(1 + Math.floor(rand() * 2)) } : ENV;
-      const result = await runCli(
-        ['--data-dir', dir, 'archive', '--table', 'task_queue', '--now', NOW_ISO],
-        env,
-        atStep ? undefined : 400 + Math.floor(rand() * 1800),
-      );
-      if (result.signal === 'SIGKILL') {
-        if (atStep) killedAtStep++;
-      } else expect(result.code, result.stderr).toBe(0);
-      expectExactlyOnce(await readTierState(dir), total);
-      // Late rows for old, already archived days: they move on a later run into new files.
-      const db = new Database(path.join(dir, 'hot.db'));
-      db.pragma('busy_timeout = 5000');
-      const ins = db.prepare(`INSERT INTO task_queue (task_type, status, payload, created_at) VALUES ('late', 'done', ?, ?)`);
-      db.transaction(() => {
-        for (let i = 0; i < 300; i++) ins.run(`{"round":${round}}`, NOW_S - 8 * DAY_S - Math.floor(rand() * 30 * DAY_S));
-      })();
-      db.close();
-      total += 300;
-    }
-    // Every round backfills 300 late rows, so every failpoint round has a chunk to write and commit: each one kills.
-    expect(killedAtStep).toBe(10);
-    const finished = await runCli(['--data-dir', dir, 'archive', '--table', 'task_queue', '--now', NOW_ISO], ENV);
-    expect(finished.code, finished.stderr).toBe(0);
-    const final = await readTierState(dir);
-    expectExactlyOnce(final, total);
-    expectNoOrphans(final);
-    expect(dueRows(dir)).toBe(0);
-  }, 300_000);
-
+describe('crash safety', () => {
   it('two concurrent archive processes: exactly one works, the other exits naming the holder', async () => {
     const dir = tempDir();
     const total = await seedTaskQueue(dir, 30000, 120, { ...ENV, ARCHIVE_BATCH_SIZE: '100' });

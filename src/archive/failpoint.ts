@@ -22,7 +22,9 @@ export const REBUILD_FAILPOINTS = [
   'rebuild-inside-commit',
   'rebuild-after-commit',
 ] as const;
-export type Failpoint = (typeof FAILPOINTS)[number] | (typeof SWAP_FAILPOINTS)[number] | (typeof REBUILD_FAILPOINTS)[number];
+/** Recovery's removal of retired files: the file (object) deleted, its manifest row not yet. */
+export const RECOVERY_FAILPOINTS = ['retired-after-delete'] as const;
+export type Failpoint = (typeof FAILPOINTS)[number] | (typeof SWAP_FAILPOINTS)[number] | (typeof REBUILD_FAILPOINTS)[number] | (typeof RECOVERY_FAILPOINTS)[number];
 
 const hits = new Map<string, number>();
 

@@ -27,6 +27,7 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { parseFileId } from '../cold/coldLayout.js';
 import type { ColdStore } from '../cold/ColdStore.js';
+import { failpoint } from './failpoint.js';
 import type { Lease } from './lease.js';
 import { allManifestPaths, deleteManifestFile, retiredFilesBefore } from '../manifest/manifestFiles.js';
 import { markCrashedRuns, reserveRunIdsThrough, runStates, SINGLE_COMMIT_KINDS, type RunState } from '../manifest/runLog.js';
@@ -107,6 +108,7 @@ export async function recover(raw: Database.Database, cold: ColdStore, lease: Le
   const retired = retiredFilesBefore(raw, now - (options.retiredGraceMs ?? RETIRED_FILE_TTL_MS));
   for (const f of retired) {
     await cold.delete(f.path);
+    failpoint('retired-after-delete');
     raw.transaction(() => {
       lease.assertHeld();
       deleteManifestFile(raw, f.id);

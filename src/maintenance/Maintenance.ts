@@ -10,7 +10,10 @@
 import { ArgumentError, LeaseHeldError, ReadOnlyStoreError } from '../errors.js';
 import type { RunNotifier } from '../notify/RunNotifier.js';
 import { summarizeMaintenanceReport, type MaintenanceRunReport } from '../notify/summarizeMaintenanceReport.js';
-import { parseByteSize } from '../config.js';
+import { loadConfig, parseByteSize, readEnv } from '../config.js';
+import { createColdStore } from '../cold/createColdStore.js';
+import { readStoreId } from '../manifest/storeId.js';
+import { migrateColdTree, type MigrateColdReport } from './migrateColdTree.js';
 import type { ResolvedTable } from '../registry/resolveRegistry.js';
 import { selectTables } from '../registry/selectTables.js';
 import { valueToMs } from '../registry/timeUnit.js';
@@ -72,6 +75,16 @@ export interface RestoreOptions {
   dryRun?: boolean;
   now?: Date | number;
 }
+
+export interface MigrateColdCall {
+  /** The new tree: `s3://bucket/prefix`. */
+  to: string;
+  /** Where the AWS settings are read (default: process.env over `.env`). */
+  env?: Record<string, string | undefined>;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export type { MigrateColdReport } from './migrateColdTree.js';
 
 export interface MaintenanceReport {
   retention: RetentionReport;
@@ -236,6 +249,35 @@ export class Maintenance {
    */
   rebuildManifest(options: RebuildManifestOptions = {}): Promise<RebuildReport> {
     return rebuildManifest({ ...this.#deps, tables: this.#tables, readonly: this.#readonly }, options);
+  }
+
+  /**
+   * Moves the cold tree to object storage (or another tree): every listed file
+   * copied and verified, the manifest switched in one transaction, the old
+   * files removed (see migrateColdTree). `to` is `s3://bucket/prefix`; the AWS
+   * settings come from `env` (default: the process environment and `.env`).
+   * Afterwards reopen the store with TIERDB_COLD_URL set to `to`.
+   *
+   * @example
+   * await store.maintenance.migrateCold({ to: 's3://history/app' });
+   */
+  async migrateCold(options: MigrateColdCall): Promise<MigrateColdReport> {
+    this.#assertWritable('migrate its cold tier');
+    const config = this.#deps.config;
+    const targetConfig = loadConfig({ env: { ...(options.env ?? readEnv()), TIERDB_COLD_URL: options.to }, dataDir: config.dataDir, hotPath: config.hotPath });
+    const target = await createColdStore(targetConfig);
+    try {
+      const storeId = readStoreId(this.#deps.raw);
+      if (storeId === undefined) throw new ArgumentError(`${config.hotPath} has no store id yet: open it for writing once before migrating`);
+      return await withMaintenanceRun(
+        this.#deps,
+        'migrate-cold',
+        (run) => migrateColdTree(run, this.#deps.raw, target, { storeId, hotPath: config.hotPath, ...(options.onProgress ? { onProgress: options.onProgress } : {}) }),
+        () => [],
+      );
+    } finally {
+      await target.close();
+    }
   }
 
   /** What `tierdb serve` runs after each archive run (COMPACT_ENABLED): retention, then compaction. */

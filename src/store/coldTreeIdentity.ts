@@ -20,6 +20,7 @@ import { describeFileKind } from '../describeFileKind.js';
 import { ConfigError, StoreIdentityError } from '../errors.js';
 import { manifestFileCount } from '../manifest/manifestFiles.js';
 import { claimStoreId, readStoreId } from '../manifest/storeId.js';
+import { coldLocationOf, readColdLocation, writeColdLocation } from '../manifest/coldLocation.js';
 
 /** The marker object at the cold tree's root. */
 export const STORE_MARKER = '_tierdb_store.json';
@@ -156,10 +157,20 @@ export async function bindColdTree(raw: Database.Database, hotPath: string, cold
         adoptHint(undefined),
     );
   }
+  const recorded = readColdLocation(raw);
+  const here = coldLocationOf(cold);
+  if (recorded !== undefined && recorded !== here) {
+    const named = recorded === 'local' ? 'the local folder <data dir>/cold (TIERDB_COLD_URL empty)' : `${recorded} (TIERDB_COLD_URL=${recorded})`;
+    throw new StoreIdentityError(
+      `${hotPath} keeps its cold tier in ${named}, but this open names ${where}. ` +
+        `Set TIERDB_COLD_URL to the store's tree${recorded === 'local' ? ', or move the tree with tierdb migrate-cold --to s3://bucket/prefix' : ''}`,
+    );
+  }
   if (readonly) return storeId;
   if (storeId === undefined) {
     storeId = claimStoreId(raw, randomUUID());
   }
+  if (recorded === undefined) writeColdLocation(raw, here);
   // A tree with files but no marker (written before markers existed) is this manifest's: mark it now.
   if (!used.marker && used.files > 0) await writeStoreMarker(cold, { storeId, hotPath, createdAt: new Date().toISOString() });
   return storeId;

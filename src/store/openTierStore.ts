@@ -117,7 +117,7 @@ export async function openTierStore<TSchema extends DrizzleSchema = DrizzleSchem
   const preset: TierPreset | undefined = options.preset ?? presetOfRegistry(definition);
   const registry = materializeRegistry(definition, config);
   const readonly = options.readonly ?? false;
-  const cold = createColdStore(config);
+  const cold = await createColdStore(config);
   try {
     await checkHotPath(config.hotPath, cold, readonly, options.adoptColdTree);
   } catch (error) {

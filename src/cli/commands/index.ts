@@ -14,6 +14,7 @@ import { registerInit } from './init.js';
 import { registerCompact } from './compact.js';
 import { registerRestore } from './restore.js';
 import { registerRebuildManifest } from './rebuildManifest.js';
+import { registerMigrateCold } from './migrateCold.js';
 
 /** Every subcommand; each file registers one. */
-export const commands: ((program: Command) => void)[] = [registerMigrate, registerInit, registerIngest, registerDemo, registerStats, registerArchive, registerServe, registerValidate, registerQuery, registerSql, registerExplain, registerExport, registerCompact, registerRestore, registerRebuildManifest];
+export const commands: ((program: Command) => void)[] = [registerMigrate, registerInit, registerIngest, registerDemo, registerStats, registerArchive, registerServe, registerValidate, registerQuery, registerSql, registerExplain, registerExport, registerCompact, registerRestore, registerRebuildManifest, registerMigrateCold];

@@ -1,0 +1,217 @@
+/**
+ * What the S3 cold store adds to the ColdStore contract: the upload confirmed
+ * by size and sha256 metadata, multipart uploads, the read-through cache
+ * (checked copies, corrupted copies fetched again, a cap smaller than one
+ * reader's files, pins that outlive another process's eviction), and failures
+ * that name the variable or the endpoint.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { describe, expect, it, vi } from 'vitest';
+import { parseColdUrl } from '../src/config.js';
+import { ColdFileCache } from '../src/cold/ColdFileCache.js';
+import { createColdStore } from '../src/cold/createColdStore.js';
+import { fileSha256 } from '../src/cold/fileSha256.js';
+import { S3ColdStore } from '../src/cold/S3ColdStore.js';
+import { ColdFileError, ColdStoreError, ConfigError } from '../src/errors.js';
+import { tempDir, testConfig } from './helpers.js';
+import { startS3Server, TEST_BUCKET, type TestS3Server } from './s3Server.js';
+
+async function s3Store(server: TestS3Server, extra: Record<string, string> = {}): Promise<S3ColdStore> {
+  const store = await createColdStore(testConfig(tempDir(), server.env('t/tree', extra)));
+  expect(store).toBeInstanceOf(S3ColdStore);
+  return store as S3ColdStore;
+}
+
+async function putText(store: S3ColdStore, rel: string, content: string | Buffer): Promise<{ path: string; bytes: number; sha256: string }> {
+  const file = path.join(store.stagingDir, `${randomBytes(4).toString('hex')}.tmp`);
+  writeFileSync(file, content);
+  const ref = { path: rel, bytes: Buffer.byteLength(content), sha256: await fileSha256(file) };
+  await store.put(file, rel, { bytes: ref.bytes, sha256: ref.sha256 });
+  return ref;
+}
+
+function rawClient(server: TestS3Server): S3Client {
+  return new S3Client({ endpoint: server.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+}
+
+describe('S3ColdStore', () => {
+  it('put stores the sha256 with the object and confirms it with HEAD; the staged file becomes the cached copy', async () => {
+    const server = await startS3Server();
+    const store = await s3Store(server);
+    try {
+      const ref = await putText(store, 'events/year=2026/part-1-1-aaaaaaaa.parquet', 'some parquet bytes');
+      const client = rawClient(server);
+      const head = await client.send(new HeadObjectCommand({ Bucket: TEST_BUCKET, Key: 't/tree/events/year=2026/part-1-1-aaaaaaaa.parquet' }));
+      client.destroy();
+      expect(head.ContentLength).toBe(ref.bytes);
+      expect(head.Metadata).toEqual({ sha256: ref.sha256 });
+      expect(store.cache.has(ref.path)).toBe(true);
+      const read = await store.openForRead([ref]);
+      expect(readFileSync(read.paths[0]!, 'utf8')).toBe('some parquet bytes');
+      read.release();
+      expect(store.cacheStats()).toMatchObject({ fetches: 0, hits: 1 });
+      expect(store.describe(ref.path)).toBe(`s3://${TEST_BUCKET}/t/tree/events/year=2026/part-1-1-aaaaaaaa.parquet`);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('uploads a file larger than one part in parts, and reads it back whole', async () => {
+    const server = await startS3Server();
+    const dir = tempDir();
+    const config = testConfig(dir, server.env('mp'));
+    const store = await S3ColdStore.open({
+      url: config.coldUrl!,
+      s3: config.s3,
+      stagingDir: config.coldStagingDir,
+      cacheDir: config.coldCacheDir,
+      cacheBytes: 1,
+      orphanSafetyAgeMs: 0,
+      partSize: 5 * 2 ** 20,
+    });
+    try {
+      const big = randomBytes(11 * 2 ** 20 + 17);
+      const ref = await putText(store, 'big/part-1-1-bbbbbbbb.parquet', big);
+      expect(await store.stat(ref.path)).toMatchObject({ bytes: big.length });
+      const read = await store.openForRead([ref]);
+      expect(readFileSync(read.paths[0]!).equals(big)).toBe(true);
+      read.release();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a corrupted cached copy is detected and fetched again; a damaged or missing object fails naming it', async () => {
+    const server = await startS3Server();
+    const store = await s3Store(server);
+    try {
+      const ref = await putText(store, 'e/part-1-1-cccccccc.parquet', 'the real content');
+      // Another process (a fresh cache over the same folder) sees the copy unchecked; corrupt it on disk, same size.
+      writeFileSync(store.cache.pathOf(ref.path), 'the fake content');
+      const second = await s3Store(server, { TIERDB_COLD_CACHE_DIR: store.cache.dir });
+      try {
+        const read = await second.openForRead([ref]);
+        expect(readFileSync(read.paths[0]!, 'utf8')).toBe('the real content');
+        read.release();
+        expect(second.cacheStats()).toMatchObject({ corrupt: 1, fetches: 1 });
+        // Corrupted again after this process checked it: the changed mtime makes it check again.
+        await new Promise((r) => setTimeout(r, 20));
+        writeFileSync(second.cache.pathOf(ref.path), 'the fake content');
+        const again = await second.openForRead([ref]);
+        expect(readFileSync(again.paths[0]!, 'utf8')).toBe('the real content');
+        again.release();
+        expect(second.cacheStats()).toMatchObject({ corrupt: 2, fetches: 2 });
+      } finally {
+        await second.close();
+      }
+
+      // The object itself replaced by other bytes: the fresh download does not match the manifest.
+      const client = rawClient(server);
+      await client.send(new PutObjectCommand({ Bucket: TEST_BUCKET, Key: 't/tree/e/part-1-1-cccccccc.parquet', Body: 'other bytes, same!' }));
+      client.destroy();
+      store.cache.forget(ref.path);
+      const damaged = await store.openForRead([ref]).catch((e: unknown) => e);
+      expect(damaged).toBeInstanceOf(ColdFileError);
+      expect((damaged as Error).message).toContain(`s3://${TEST_BUCKET}/t/tree/e/part-1-1-cccccccc.parquet`);
+
+      const missing = await store.openForRead([{ path: 'e/part-9-9-dddddddd.parquet', bytes: 3, sha256: 'ab' }]).catch((e: unknown) => e);
+      expect(missing).toBeInstanceOf(ColdFileError);
+      expect((missing as Error).message).toMatch(/part-9-9-dddddddd\.parquet is missing from the bucket/);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a cache cap smaller than one reader\'s files: every file readable while held, the cache shrinks under the cap after', async () => {
+    const server = await startS3Server();
+    const writer = await s3Store(server);
+    const refs = [];
+    for (let i = 0; i < 4; i++) refs.push(await putText(writer, `e/part-1-${i}-eeeeeeee.parquet`, `file number ${i} `.repeat(50)));
+    await writer.close();
+    const store = await s3Store(server, { TIERDB_COLD_CACHE_BYTES: '100' });
+    try {
+      const read = await store.openForRead(refs);
+      refs.forEach((_r, i) => expect(readFileSync(read.paths[i]!, 'utf8')).toBe(`file number ${i} `.repeat(50)));
+      // A second reader of the same files shares the pins.
+      const again = await store.openForRead(refs.slice(0, 2));
+      read.release();
+      expect(readFileSync(again.paths[1]!, 'utf8')).toBe(`file number 1 `.repeat(50));
+      again.release();
+      expect(store.cacheStats().bytes).toBeLessThanOrEqual(100);
+      expect(store.cacheStats().fetches).toBe(4);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("a file another process evicts stays readable for this process's reader (its pin is a hard link)", async () => {
+    const server = await startS3Server();
+    const store = await s3Store(server);
+    try {
+      const ref = await putText(store, 'e/part-1-1-ffffffff.parquet', 'pinned bytes');
+      const held = await store.openForRead([ref]);
+      // Another process over the same folder with a tiny cap evicts everything it does not hold itself.
+      const other = new ColdFileCache({ dir: store.cache.dir, maxBytes: 1, describe: (p) => p, fetch: () => Promise.reject(new Error('no fetch')) });
+      other.adopt(path.join(store.stagingDir, 'nothing'), { path: 'x', bytes: 1, sha256: 'x' }); // starts it; evicts over the cap
+      other.close();
+      expect(store.cache.has(ref.path)).toBe(false);
+      expect(readFileSync(held.paths[0]!, 'utf8')).toBe('pinned bytes');
+      held.release();
+      const read = await store.openForRead([ref]);
+      expect(readFileSync(read.paths[0]!, 'utf8')).toBe('pinned bytes');
+      read.release();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('an endpoint that does not answer fails naming the endpoint and the object', async () => {
+    const server = await startS3Server();
+    const store = await s3Store(server);
+    try {
+      await server.stop();
+      const error = await store.readText('_tierdb_store.json').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ColdStoreError);
+      expect((error as Error).message).toContain(server.endpoint);
+      expect((error as Error).message).toContain(`s3://${TEST_BUCKET}/t/tree/_tierdb_store.json`);
+      expect((error as Error).message).toContain('ECONNREFUSED');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a bucket that does not exist is named', async () => {
+    const server = await startS3Server();
+    const store = await createColdStore(testConfig(tempDir(), { ...server.env(), TIERDB_COLD_URL: 's3://no-such-bucket/x' }));
+    try {
+      await expect(store.list()).rejects.toThrow(/the bucket no-such-bucket does not exist/);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('without a region, fails at start naming AWS_REGION', async () => {
+    vi.stubEnv('AWS_REGION', '');
+    vi.stubEnv('AWS_DEFAULT_REGION', '');
+    vi.stubEnv('AWS_CONFIG_FILE', path.join(tempDir(), 'none'));
+    vi.stubEnv('AWS_PROFILE', '');
+    try {
+      const server = await startS3Server();
+      const env = server.env();
+      delete env.AWS_REGION;
+      const error = await createColdStore(testConfig(tempDir(), env)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toContain('AWS_REGION');
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('parses the URL into a bucket and a key prefix', () => {
+    expect(parseColdUrl('s3://b-1/a/b/')).toEqual({ url: 's3://b-1/a/b', bucket: 'b-1', prefix: 'a/b/' });
+    expect(parseColdUrl('s3://192.168.1.1/x')).toBeUndefined();
+  });
+});

@@ -1,0 +1,311 @@
+/**
+ * The whole store with its cold tier in a bucket (TIERDB_COLD_URL on an s3rver
+ * at 127.0.0.1): archive, compaction, restore and the bridge give the answers
+ * of a never-archived oracle; queries read only cached copies of the planned
+ * files (a cap smaller than one query's files, a corrupted cached copy); the
+ * endpoint going away in the middle of a run loses nothing and the next run
+ * completes; a slow upload's object is left alone by recovery until the safety
+ * age has passed.
+ */
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { RECOVERY_FAILPOINTS, SWAP_FAILPOINTS } from '../src/archive/failpoint.js';
+import { S3ColdStore } from '../src/cold/S3ColdStore.js';
+import { wechatPreset } from '../src/presets/wechat/wechatPreset.js';
+import { openTierStore, type TierStore } from '../src/store/openTierStore.js';
+import { DAY_S, NOW_MS, NOW_S, expectExactlyOnce, readTierState, runCli, seedTaskQueue } from './archiveFixtures.js';
+import { tempDir, testConfig } from './helpers.js';
+import { listTreeFiles } from './listTreeFiles.js';
+import { startS3Server } from './s3Server.js';
+
+const ENV = { HOT_DAYS_TASK: '7', ARCHIVE_BATCH_SIZE: '300', LOG_LEVEL: 'silent', ARCHIVE_QUERY_CACHE_ENABLED: 'false' };
+const NOW_ISO = new Date(NOW_MS).toISOString();
+
+const QUERIES = [
+  `SELECT count(*) AS n, sum(id) AS ids, sum(priority) AS p FROM task_queue`,
+  `SELECT status, count(*) AS n, min(created_at) AS lo, max(msg_id) AS hi FROM task_queue GROUP BY status ORDER BY status`,
+  `SELECT id, msg_id, payload, created_at FROM task_queue WHERE created_at >= ${NOW_S - 12 * DAY_S} AND created_at < ${NOW_S - 11 * DAY_S} ORDER BY id`,
+  `SELECT id, status FROM task_queue ORDER BY created_at DESC, id LIMIT 5 OFFSET 700`,
+];
+
+async function expectOracle(store: TierStore, oracle: Database.Database): Promise<void> {
+  for (const sql of QUERIES) expect(await store.bridge.sql(sql), sql).toStrictEqual(oracle.prepare(sql).safeIntegers(true).all());
+}
+
+async function seededWithOracle(dir: string, env: Record<string, string>, rows = 3000): Promise<Database.Database> {
+  await seedTaskQueue(dir, rows, 30, env);
+  const oraclePath = path.join(dir, 'oracle.db');
+  const db = new Database(path.join(dir, 'hot.db'), { readonly: true });
+  await db.backup(oraclePath);
+  db.close();
+  return new Database(oraclePath, { readonly: true });
+}
+
+function s3Of(store: TierStore): S3ColdStore {
+  expect(store.cold).toBeInstanceOf(S3ColdStore);
+  return store.cold as S3ColdStore;
+}
+
+function listedFiles(dir: string): number {
+  const db = new Database(path.join(dir, 'hot.db'), { readonly: true });
+  try {
+    return db.prepare(`SELECT count(*) FROM _tierdb_files`).pluck().get() as number;
+  } finally {
+    db.close();
+  }
+}
+
+describe('the cold tier in a bucket', () => {
+  it('archive, compaction and restore into the bucket; the bridge answers as the never-archived oracle, reading cached copies of the planned files only', async () => {
+    const server = await startS3Server();
+    const dir = tempDir();
+    const env = { ...ENV, ...server.env('app/history'), TIERDB_RETIRED_GRACE_SECONDS: '1' };
+    const oracle = await seededWithOracle(dir, env);
+    let store = await openTierStore({ config: testConfig(dir, env), preset: wechatPreset });
+    try {
+      const report = await store.archiver.run({ now: NOW_MS });
+      expect(report.tables.find((t) => t.table === 'task_queue')!.rowsMoved).toBeGreaterThan(2000);
+      expect(existsSync(path.join(dir, 'cold')), 'nothing in a local cold folder').toBe(false);
+      const objects = await store.cold.list();
+      expect(objects.length).toBe(store.hot.raw.prepare(`SELECT count(*) FROM _tierdb_files WHERE state = 'live'`).pluck().get());
+      expect(readdirSync(path.join(server.dir, 'tierdb-test', 'app', 'history', 'task_queue')).length).toBeGreaterThan(0);
+      await expectOracle(store, oracle);
+    } finally {
+      await store.close();
+    }
+
+    // Another process's view: an empty cache, filled by the queries with only the files they plan.
+    store = await openTierStore({ config: testConfig(dir, { ...env, TIERDB_COLD_CACHE_DIR: path.join(dir, 'other-cache') }), preset: wechatPreset });
+    try {
+      const oneDay = { where: { created_at: { gte: NOW_S - 12 * DAY_S, lt: NOW_S - 11 * DAY_S } }, orderBy: [{ id: 'asc' as const }] };
+      expect(await store.bridge.query('task_queue', oneDay)).toStrictEqual(
+        oracle.prepare(`SELECT * FROM task_queue WHERE created_at >= ? AND created_at < ? ORDER BY id`).safeIntegers(true).all(NOW_S - 12 * DAY_S, NOW_S - 11 * DAY_S),
+      );
+      const planned = (await store.bridge.explain('task_queue', oneDay)).coldFiles.length;
+      expect(planned).toBeGreaterThan(0);
+      expect(s3Of(store).cacheStats().fetches).toBe(planned);
+      expect(planned).toBeLessThan((await store.cold.list()).length);
+      await expectOracle(store, oracle);
+      const fetched = s3Of(store).cacheStats().fetches;
+      await expectOracle(store, oracle);
+      expect(s3Of(store).cacheStats().fetches, 'a warm cache fetches nothing').toBe(fetched);
+
+      // Compaction and restore against the bucket: same answers; retired objects go after the grace delay.
+      const compacted = await store.maintenance.compact({ minFiles: 2 });
+      expect(compacted.tables.reduce((a, t) => a + t.filesBefore - t.filesAfter, 0)).toBeGreaterThan(0);
+      await expectOracle(store, oracle);
+      const restored = await store.maintenance.restore({ table: 'task_queue', since: new Date((NOW_S - 12 * DAY_S) * 1000), until: new Date((NOW_S - 10 * DAY_S) * 1000) });
+      expect(restored.rowsRestored).toBeGreaterThan(0);
+      await expectOracle(store, oracle);
+      await new Promise((r) => setTimeout(r, 1200));
+      await store.archiver.run({ now: NOW_MS });
+      const live = new Set(store.hot.raw.prepare(`SELECT path FROM _tierdb_files WHERE state = 'live'`).pluck().all() as string[]);
+      const retired = store.hot.raw.prepare(`SELECT count(*) FROM _tierdb_files WHERE state = 'retired'`).pluck().get();
+      expect(retired).toBe(0);
+      expect((await store.cold.list()).map((o) => o.path).filter((p) => !live.has(p)), 'objects the manifest does not list').toEqual([]);
+      await expectOracle(store, oracle);
+    } finally {
+      await store.close();
+      oracle.close();
+    }
+    expectExactlyOnce(await readTierState(dir, 'task_queue', 'id', env), 3000);
+  });
+
+  it('a cache cap smaller than one query\'s files gives the same answers, and the cache ends under the cap', async () => {
+    const server = await startS3Server();
+    const dir = tempDir();
+    const env = { ...ENV, ...server.env() };
+    const oracle = await seededWithOracle(dir, env);
+    const writer = await openTierStore({ config: testConfig(dir, env), preset: wechatPreset });
+    await writer.archiver.run({ now: NOW_MS });
+    await writer.close();
+    const store = await openTierStore({ config: testConfig(dir, { ...env, TIERDB_COLD_CACHE_BYTES: '1KB', TIERDB_COLD_CACHE_DIR: path.join(dir, 'tiny') }), preset: wechatPreset });
+    try {
+      await expectOracle(store, oracle);
+      await expectOracle(store, oracle);
+      const stats = s3Of(store).cacheStats();
+      expect(stats.evicted).toBeGreaterThan(0);
+      expect(stats.bytes).toBeLessThanOrEqual(1000);
+      expect(readdirSync(path.join(dir, 'tiny', 'files'))).toEqual([]);
+    } finally {
+      await store.close();
+      oracle.close();
+    }
+  });
+
+  it('a cached copy corrupted on disk is detected and fetched again: the answer stays exact', async () => {
+    const server = await startS3Server();
+    const dir = tempDir();
+    const env = { ...ENV, ...server.env() };
+    const oracle = await seededWithOracle(dir, env);
+    const store = await openTierStore({ config: testConfig(dir, env), preset: wechatPreset });
+    try {
+      await store.archiver.run({ now: NOW_MS });
+      await expectOracle(store, oracle);
+      const cache = s3Of(store).cache;
+      const files = (await store.cold.list()).map((o) => o.path);
+      // One copy overwritten with garbage, another truncated.
+      writeFileSync(cache.pathOf(files[0]!), 'garbage');
+      writeFileSync(cache.pathOf(files[1]!), '');
+      await expectOracle(store, oracle);
+      expect(s3Of(store).cacheStats().corrupt).toBe(2);
+    } finally {
+      await store.close();
+      oracle.close();
+    }
+  });
+
+  it('the server stopped in the middle of a run: the run fails naming the endpoint, nothing is lost, the next run completes', async () => {
+    const server = await startS3Server();
+    const dir = tempDir();
+    const env = { ...ENV, ...server.env(), ARCHIVE_BATCH_SIZE: '100' };
+    const total = await seedTaskQueue(dir, 12000, 60, env);
+    const args = ['--data-dir', dir, 'archive', '--table', 'task_queue', '--now', NOW_ISO];
+    const running = runCli(args, env);
+    const deadline = Date.now() + 60_000;
+    while (listedFiles(dir) < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await server.stop();
+    const failed = await running;
+    expect(failed.code, failed.stderr).toBe(1);
+    expect(failed.stdout + failed.stderr).toContain(server.endpoint);
+
+    // While it is down: the run fails at start naming the endpoint; rows stay hot.
+    const down = await runCli(args, env);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain(server.endpoint);
+
+    await server.start();
+    expectExactlyOnce(await readTierState(dir, 'task_queue', 'id', env), total);
+    const finished = await runCli(args, env);
+    expect(finished.code, finished.stderr).toBe(0);
+    const state = await readTierState(dir, 'task_queue', 'id', env);
+    expectExactlyOnce(state, total);
+    expect([...state.treeFiles].sort(), 'objects the manifest does not list').toEqual([...state.liveFiles].sort());
+  }, 180_000);
+
+  it('an unlisted object of a crashed run is left alone while younger than the safety age, and removed once older', async () => {
+    const server = await startS3Server();
+    const dir = tempDir();
+    const env = { ...ENV, ...server.env(), TIERDB_COLD_ORPHAN_AGE_SECONDS: '3600' };
+    const total = await seedTaskQueue(dir, 2000, 30, env);
+    const crashed = await runCli(['--data-dir', dir, 'archive', '--table', 'task_queue', '--now', NOW_ISO], { ...env, TIERDB_FAILPOINT: 'after-rename', TIERDB_FAILPOINT_HIT: '2' });
+    expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
+    let state = await readTierState(dir, 'task_queue', 'id', env);
+    const orphans = state.treeFiles.filter((f) => !state.liveFiles.includes(f));
+    expect(orphans.length).toBeGreaterThan(0);
+
+    // Opening for writing runs recovery.
+    const young = await openTierStore({ config: testConfig(dir, env), preset: wechatPreset });
+    await young.close();
+    state = await readTierState(dir, 'task_queue', 'id', env);
+    expect(state.treeFiles.filter((f) => orphans.includes(f)), 'young orphans kept').toEqual(orphans);
+    expectExactlyOnce(state, total);
+
+    const old = await openTierStore({ config: testConfig(dir, { ...env, TIERDB_COLD_ORPHAN_AGE_SECONDS: '0' }), preset: wechatPreset });
+    await old.close();
+    state = await readTierState(dir, 'task_queue', 'id', env);
+    expect(state.treeFiles.filter((f) => orphans.includes(f)), 'old orphans removed').toEqual([]);
+    expectExactlyOnce(state, total);
+  });
+});
+
+describe('maintenance crashes with the cold tier in a bucket', () => {
+  for (const point of [...SWAP_FAILPOINTS, ...RECOVERY_FAILPOINTS]) {
+    it(`SIGKILL at ${point} of tierdb compact: every row exactly once, only listed objects after recovery, the rerun completes`, async () => {
+      const server = await startS3Server();
+      const dir = tempDir();
+      const env = { ...ENV, ...server.env(), TIERDB_RETIRED_GRACE_SECONDS: '1' };
+      const total = await seedTaskQueue(dir, 2000, 30, env);
+      const store = await openTierStore({ config: testConfig(dir, env), preset: wechatPreset });
+      try {
+        await store.archiver.run({ now: NOW_MS });
+        // For the retirement point: files retired now, removed by the next command's recovery once the grace second has passed.
+        if (point === 'retired-after-delete') await store.maintenance.compact({ minFiles: 2, targetSize: 8 * 1024 });
+      } finally {
+        await store.close();
+      }
+      await new Promise((r) => setTimeout(r, 1100));
+      const args = ['--data-dir', dir, 'compact', '--min-files', '2', '--no-retention'];
+      const crashed = await runCli(args, { ...env, TIERDB_FAILPOINT: point });
+      expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
+      expectExactlyOnce(await readTierState(dir, 'task_queue', 'id', env), total);
+
+      const reopened = await openTierStore({ config: testConfig(dir, env), preset: wechatPreset });
+      await reopened.close();
+      const recovered = await readTierState(dir, 'task_queue', 'id', env);
+      expectExactlyOnce(recovered, total);
+      const db = new Database(path.join(dir, 'hot.db'), { readonly: true });
+      const listed = new Set(db.prepare(`SELECT path FROM _tierdb_files WHERE state IN ('live', 'retired')`).pluck().all() as string[]);
+      const retiredLeft = db.prepare(`SELECT count(*) FROM _tierdb_files WHERE state = 'retired' AND retired_at_ms < ?`).pluck().get(Date.now() - 1000);
+      db.close();
+      expect(recovered.treeFiles.filter((f) => !listed.has(f)), 'objects the manifest does not list').toEqual([]);
+      expect(recovered.tmpFiles).toEqual([]);
+      if (point === 'retired-after-delete') expect(retiredLeft, 'retired rows whose objects are gone').toBe(0);
+
+      const finished = await runCli(args, env);
+      expect(finished.code, finished.stderr).toBe(0);
+      expectExactlyOnce(await readTierState(dir, 'task_queue', 'id', env), total);
+    });
+  }
+});
+
+describe('tierdb migrate-cold', () => {
+  it('copies a local tree to the bucket, verifies it, switches the manifest, removes the local files; the store then opens only with the bucket', async () => {
+    const server = await startS3Server();
+    const dir = tempDir();
+    const oracle = await seededWithOracle(dir, ENV);
+    const local = await openTierStore({ config: testConfig(dir, ENV), preset: wechatPreset });
+    await local.archiver.run({ now: NOW_MS });
+    await local.maintenance.compact({ minFiles: 2 }); // retired files are listed too: they move with the tree
+    const listed = local.hot.raw.prepare(`SELECT count(*) FROM _tierdb_files`).pluck().get() as number;
+    await local.close();
+
+    const s3Env = server.env('moved');
+    const { TIERDB_COLD_URL: to, ...awsEnv } = s3Env;
+    const migrated = await runCli(['--data-dir', dir, 'migrate-cold', '--to', to!, '--json'], { ...ENV, ...awsEnv });
+    expect(migrated.code, migrated.stderr).toBe(0);
+    const report = JSON.parse(migrated.stdout) as { files: number; uploaded: number; localRemoved: number; to: string };
+    expect(report).toMatchObject({ files: listed, uploaded: listed, localRemoved: listed, to });
+    expect(listTreeFiles(path.join(dir, 'cold'))).toEqual([]);
+
+    // The local folder is no longer this store's tree.
+    await expect(openTierStore({ config: testConfig(dir, ENV), preset: wechatPreset })).rejects.toThrow(/keeps its cold tier in s3:\/\/tierdb-test\/moved/);
+    const again = await runCli(['--data-dir', dir, 'migrate-cold', '--to', to!], { ...ENV, ...awsEnv });
+    expect(again.code).toBe(1);
+
+    const env = { ...ENV, ...s3Env };
+    const store = await openTierStore({ config: testConfig(dir, { ...env, TIERDB_COLD_CACHE_DIR: path.join(dir, 'fresh-cache') }), preset: wechatPreset });
+    try {
+      await expectOracle(store, oracle);
+      expect((await store.cold.list()).length).toBe(listed);
+    } finally {
+      await store.close();
+      oracle.close();
+    }
+    expectExactlyOnce(await readTierState(dir, 'task_queue', 'id', env), 3000);
+  });
+
+  it('refuses a bucket prefix that holds another store\'s files, switching nothing', async () => {
+    const server = await startS3Server();
+    const other = tempDir();
+    await seedTaskQueue(other, 500, 30, { ...ENV, ...server.env('taken') });
+    const o = await openTierStore({ config: testConfig(other, { ...ENV, ...server.env('taken') }), preset: wechatPreset });
+    await o.archiver.run({ now: NOW_MS });
+    await o.close();
+
+    const dir = tempDir();
+    await seedTaskQueue(dir, 500, 30, ENV);
+    const local = await openTierStore({ config: testConfig(dir, ENV), preset: wechatPreset });
+    await local.archiver.run({ now: NOW_MS });
+    await local.close();
+    const { TIERDB_COLD_URL: to, ...awsEnv } = server.env('taken');
+    const refused = await runCli(['--data-dir', dir, 'migrate-cold', '--to', to!], { ...ENV, ...awsEnv });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('belongs to another store');
+    expect(listTreeFiles(path.join(dir, 'cold')).length).toBeGreaterThan(0);
+    const reopened = await openTierStore({ config: testConfig(dir, ENV), preset: wechatPreset });
+    await reopened.close();
+  });
+});
