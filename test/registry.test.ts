@@ -160,6 +160,8 @@ describe('defineRegistry', () => {
       batchSize: undefined,
       appAssignsKeys: false,
       hotDaysFrom: 'registry',
+      coldDays: undefined,
+      coldDaysFrom: 'registry',
     });
     expect(Object.isFrozen(e)).toBe(true);
   });
