@@ -317,6 +317,22 @@ describe('tierdb migrate-cold', () => {
     expectExactlyOnce(await readTierState(dir, 'task_queue', 'id', env), 3000);
   });
 
+  it('a store whose manifest lists no file may change its cold tier; once it lists files, the other tier is refused (older stores count as local)', async () => {
+    const server = await startS3Server();
+    const dir = tempDir();
+    await seedTaskQueue(dir, 500, 30, ENV); // opened locally first: nothing archived
+    const env = { ...ENV, ...server.env('switch') };
+    const store = await openTierStore({ config: testConfig(dir, env), preset: wechatPreset });
+    await store.archiver.run({ now: NOW_MS });
+    await store.close();
+    await expect(openTierStore({ config: testConfig(dir, ENV), preset: wechatPreset })).rejects.toThrow(/keeps its cold tier in s3:\/\/tierdb-test\/switch/);
+    // A store from before object storage (no cold_location recorded) with files is a local one.
+    const db = new Database(path.join(dir, 'hot.db'));
+    db.prepare(`DELETE FROM _tierdb_meta WHERE key = 'cold_location'`).run();
+    db.close();
+    await expect(openTierStore({ config: testConfig(dir, env), preset: wechatPreset })).rejects.toThrow(/keeps its cold tier in the local folder/);
+  });
+
   it('refuses a bucket prefix that holds another store\'s files, switching nothing', async () => {
     const server = await startS3Server();
     const other = tempDir();
