@@ -10,6 +10,7 @@
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { RECOVERY_FAILPOINTS, SWAP_FAILPOINTS } from '../src/archive/failpoint.js';
 import { S3ColdStore } from '../src/cold/S3ColdStore.js';
@@ -18,7 +19,7 @@ import { openTierStore, type TierStore } from '../src/store/openTierStore.js';
 import { DAY_S, NOW_MS, NOW_S, expectExactlyOnce, readTierState, runCli, seedTaskQueue } from './archiveFixtures.js';
 import { tempDir, testConfig } from './helpers.js';
 import { listTreeFiles } from './listTreeFiles.js';
-import { startS3Server } from './s3Server.js';
+import { startS3Server, TEST_BUCKET } from './s3Server.js';
 
 const ENV = { HOT_DAYS_TASK: '7', ARCHIVE_BATCH_SIZE: '300', LOG_LEVEL: 'silent', ARCHIVE_QUERY_CACHE_ENABLED: 'false' };
 const NOW_ISO = new Date(NOW_MS).toISOString();
@@ -211,6 +212,35 @@ describe('the cold tier in a bucket', () => {
   });
 });
 
+describe('tierdb validate with the cold tier in a bucket', () => {
+  it('names a damaged and a missing object by URL; a corrupted cached copy is fetched again, not reported', async () => {
+    const server = await startS3Server();
+    const dir = tempDir();
+    const env = { ...ENV, ...server.env('v') };
+    await seedTaskQueue(dir, 2000, 30, env);
+    const store = await openTierStore({ config: testConfig(dir, env), preset: wechatPreset });
+    let files: string[];
+    try {
+      await store.archiver.run({ now: NOW_MS });
+      files = (await store.cold.list()).map((o) => o.path);
+      writeFileSync(s3Of(store).cache.pathOf(files[2]!), 'garbage in the cache only');
+      const client = new S3Client({ endpoint: server.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+      const size = (await store.cold.stat(files[0]!))!.bytes;
+      await client.send(new PutObjectCommand({ Bucket: TEST_BUCKET, Key: `v/${files[0]!}`, Body: Buffer.alloc(size, 1), Metadata: { sha256: 'x' } }));
+      await client.send(new DeleteObjectCommand({ Bucket: TEST_BUCKET, Key: `v/${files[1]!}` }));
+      client.destroy();
+    } finally {
+      await store.close();
+    }
+    const r = await runCli(['--data-dir', dir, 'validate', '--json'], env);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout) as { problems: { path: string; problem: string }[]; filesChecked: number };
+    expect(report.problems.map((p) => p.path).sort()).toEqual([`s3://${TEST_BUCKET}/v/${files[0]!}`, `s3://${TEST_BUCKET}/v/${files[1]!}`].sort());
+    expect(report.problems.find((p) => p.path.endsWith(files[0]!))!.problem).toMatch(/damaged/);
+    expect(report.problems.find((p) => p.path.endsWith(files[1]!))!.problem).toMatch(/missing/);
+  });
+});
+
 describe('maintenance crashes with the cold tier in a bucket', () => {
   for (const point of [...SWAP_FAILPOINTS, ...RECOVERY_FAILPOINTS]) {
     it(`SIGKILL at ${point} of tierdb compact: every row exactly once, only listed objects after recovery, the rerun completes`, async () => {
@@ -285,6 +315,22 @@ describe('tierdb migrate-cold', () => {
       oracle.close();
     }
     expectExactlyOnce(await readTierState(dir, 'task_queue', 'id', env), 3000);
+  });
+
+  it('a store whose manifest lists no file may change its cold tier; once it lists files, the other tier is refused (older stores count as local)', async () => {
+    const server = await startS3Server();
+    const dir = tempDir();
+    await seedTaskQueue(dir, 500, 30, ENV); // opened locally first: nothing archived
+    const env = { ...ENV, ...server.env('switch') };
+    const store = await openTierStore({ config: testConfig(dir, env), preset: wechatPreset });
+    await store.archiver.run({ now: NOW_MS });
+    await store.close();
+    await expect(openTierStore({ config: testConfig(dir, ENV), preset: wechatPreset })).rejects.toThrow(/keeps its cold tier in s3:\/\/tierdb-test\/switch/);
+    // A store from before object storage (no cold_location recorded) with files is a local one.
+    const db = new Database(path.join(dir, 'hot.db'));
+    db.prepare(`DELETE FROM _tierdb_meta WHERE key = 'cold_location'`).run();
+    db.close();
+    await expect(openTierStore({ config: testConfig(dir, env), preset: wechatPreset })).rejects.toThrow(/keeps its cold tier in the local folder/);
   });
 
   it('refuses a bucket prefix that holds another store\'s files, switching nothing', async () => {

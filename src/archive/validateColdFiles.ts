@@ -12,6 +12,7 @@ import type { ColdStore } from '../cold/ColdStore.js';
 import type { DuckDbEngine } from '../cold/DuckDbEngine.js';
 import { fileSha256 } from '../cold/fileSha256.js';
 import { readBackKeys, readFooterMetadata } from '../cold/ParquetChunkWriter.js';
+import { ColdFileError } from '../errors.js';
 import { compareSqlValues } from '../hot/compareSqlValues.js';
 import { allManifestPaths, listFiles, type FileState, type ManifestFile } from '../manifest/manifestFiles.js';
 import { findDuplicateKeys, type DuplicateKeys } from './findDuplicateKeys.js';
@@ -140,7 +141,15 @@ function keyRangeOf(raw: Database.Database, table: string): { min: unknown; max:
 async function checkFile(engine: DuckDbEngine, cold: ColdStore, f: ManifestFile): Promise<{ issues: string[]; present: boolean; keyColumn?: string }> {
   const info = await cold.stat(f.path);
   if (!info) return { issues: ['missing: the manifest lists it but it is not on disk'], present: false };
-  const read = await cold.openForRead([{ path: f.path }]);
+  // A remote store downloads the object afresh (not a copy cached earlier); one that does not match
+  // the manifest's size and sha256 is the object's own damage (ColdFileError).
+  let read;
+  try {
+    read = await cold.openForRead([{ path: f.path, bytes: f.bytes, sha256: f.file_sha256 }], { fresh: true });
+  } catch (error) {
+    if (error instanceof ColdFileError) return { issues: [`damaged: ${error.message.replace(/: run tierdb validate$/, '')}`], present: true };
+    throw error;
+  }
   try {
     return { ...(await checkLocalCopy(engine, read.paths[0]!, info.bytes, f)), present: true };
   } finally {

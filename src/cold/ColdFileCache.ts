@@ -187,7 +187,7 @@ export class ColdFileCache {
 
   /** Drops the cached copy of a file deleted from the tree (a reader holding it keeps its pin). */
   forget(rel: string): void {
-    if (!this.#started) return;
+    this.#start();
     const name = cacheFileName(rel);
     rmSync(path.join(this.#filesDir, name), { force: true });
     const entry = this.#entries.get(rel);

@@ -73,8 +73,11 @@ export interface ColdStore {
    */
   put(localFile: string, path: string, expect: { bytes: number; sha256: string }): Promise<void>;
 
-  /** Local paths DuckDB can read for these files (remote: verified cached copies). */
-  openForRead(files: readonly ColdFileRef[]): Promise<ColdReadHandle>;
+  /**
+   * Local paths DuckDB can read for these files (remote: verified cached copies).
+   * `fresh`: read the tree itself, not a copy cached earlier (validate checks the objects).
+   */
+  openForRead(files: readonly ColdFileRef[], options?: { fresh?: boolean }): Promise<ColdReadHandle>;
 
   /** Size and modification time, or undefined when the file is not there. */
   stat(path: string): Promise<ColdObjectInfo | undefined>;

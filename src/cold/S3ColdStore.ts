@@ -214,7 +214,8 @@ export class S3ColdStore implements ColdStore {
     this.cache.adopt(localFile, { path: rel, bytes: expect.bytes, sha256: expect.sha256 });
   }
 
-  openForRead(files: readonly ColdFileRef[]): Promise<ColdReadHandle> {
+  openForRead(files: readonly ColdFileRef[], options: { fresh?: boolean } = {}): Promise<ColdReadHandle> {
+    if (options.fresh) for (const f of files) this.cache.forget(f.path);
     return this.cache.open(files);
   }
 

@@ -157,9 +157,12 @@ export async function bindColdTree(raw: Database.Database, hotPath: string, cold
         adoptHint(undefined),
     );
   }
-  const recorded = readColdLocation(raw);
+  // Where the manifest's files are. Stores from before object storage recorded nothing: their files are local.
+  // A manifest that lists no file can move freely (nothing is left behind in the other tree).
+  const listsFiles = manifestFileCount(raw) > 0;
+  const recorded = readColdLocation(raw) ?? (listsFiles ? 'local' : undefined);
   const here = coldLocationOf(cold);
-  if (recorded !== undefined && recorded !== here) {
+  if (recorded !== undefined && recorded !== here && listsFiles) {
     const named = recorded === 'local' ? 'the local folder <data dir>/cold (TIERDB_COLD_URL empty)' : `${recorded} (TIERDB_COLD_URL=${recorded})`;
     throw new StoreIdentityError(
       `${hotPath} keeps its cold tier in ${named}, but this open names ${where}. ` +
@@ -170,7 +173,7 @@ export async function bindColdTree(raw: Database.Database, hotPath: string, cold
   if (storeId === undefined) {
     storeId = claimStoreId(raw, randomUUID());
   }
-  if (recorded === undefined) writeColdLocation(raw, here);
+  if (readColdLocation(raw) !== here) writeColdLocation(raw, here);
   // A tree with files but no marker (written before markers existed) is this manifest's: mark it now.
   if (!used.marker && used.files > 0) await writeStoreMarker(cold, { storeId, hotPath, createdAt: new Date().toISOString() });
   return storeId;
