@@ -18,6 +18,7 @@
  * name carries the run's token, which recovery removes.
  */
 import { rmSync, statSync } from 'node:fs';
+import type { DuckDBValue } from '@duckdb/node-api';
 import { folderFilePath, hiveFolderOf, tmpFilePath } from '../cold/coldLayout.js';
 import type { ColdType } from '../cold/columnTypes.js';
 import { sqlIdent, sqlString, type DuckDbEngine } from '../cold/DuckDbEngine.js';
@@ -133,7 +134,7 @@ export async function rewriteFiles(ctx: MaintenanceContext, o: RewriteOptions): 
     const rowHash = `hash(${schema.map((c) => sqlIdent(c.name)).join(', ')})`;
 
     const kept = o.keep ? Number((await con.runAndReadAll(`SELECT count(*) FROM read_parquet([${files}], union_by_name = true) WHERE ${o.keep}`)).getRowsJS()[0]![0]) : rowsIn;
-    const expected = await readKeysAndTimes(engine, `SELECT ${key}, ${time} FROM (${ordered})`);
+    const expected = await readKeysAndTimeRange(engine, `SELECT ${key}, ${time} FROM (${ordered})`);
     const fingerprint = await readFingerprint(engine, `SELECT ${rowHash} AS h FROM (${source})`);
     const result = { rowsIn, rowsOut: expected.keys.length, duplicatesDropped: kept - expected.keys.length, rowsRemoved: rowsIn - kept };
     if (expected.keys.length === 0) {
@@ -146,8 +147,8 @@ export async function rewriteFiles(ctx: MaintenanceContext, o: RewriteOptions): 
       if (compareKeys(k, minKey) < 0) minKey = k;
       if (compareKeys(k, maxKey) > 0) maxKey = k;
     }
-    const minTime = valueToMs(expected.times[0], t.timeUnit);
-    const maxTime = valueToMs(expected.times[expected.times.length - 1], t.timeUnit);
+    const minTime = valueToMs(expected.firstTime, t.timeUnit);
+    const maxTime = valueToMs(expected.lastTime, t.timeUnit);
     const checksum = keyChecksum(expected.keys);
     const folder = hiveFolderOf(minTime, maxTime, t.partition);
     const rel = folderFilePath(t.table, folder.dir, o.id);
@@ -175,10 +176,11 @@ export async function rewriteFiles(ctx: MaintenanceContext, o: RewriteOptions): 
     );
     fsyncFile(tmp);
     failpoint('rewrite-after-write');
-    const back = await readKeysAndTimes(engine, `SELECT ${key}, ${time} FROM read_parquet(${sqlString(tmp)})`);
+    // The times are in the row fingerprint: the key order is read back alone.
+    const backKeys = await readKeys(engine, `SELECT ${key} FROM read_parquet(${sqlString(tmp)})`);
     const backFingerprint = await readFingerprint(engine, `SELECT ${rowHash} AS h FROM read_parquet(${sqlString(tmp)})`);
-    if (back.keys.length !== expected.keys.length || keyChecksum(back.keys) !== checksum || backFingerprint !== fingerprint) {
-      throw new ColdFileError(tmp, `verification failed for ${tmp}: read back ${back.keys.length} rows (expected ${expected.keys.length}), or other keys or values than its inputs hold`);
+    if (backKeys.length !== expected.keys.length || keyChecksum(backKeys) !== checksum || backFingerprint !== fingerprint) {
+      throw new ColdFileError(tmp, `verification failed for ${tmp}: read back ${backKeys.length} rows (expected ${expected.keys.length}), or other keys or values than its inputs hold`);
     }
     const bytes = statSync(tmp).size;
     const sha = await fileSha256(tmp);
@@ -216,10 +218,36 @@ export async function rewriteFiles(ctx: MaintenanceContext, o: RewriteOptions): 
   }
 }
 
-/** Keys (bigint or text) and times of a query's rows, in its order. */
-async function readKeysAndTimes(engine: DuckDbEngine, sql: string): Promise<{ keys: unknown[]; times: unknown[] }> {
-  const columns = (await engine.connection.runAndReadAll(sql)).getColumns();
-  return { keys: columns[0] ?? [], times: columns[1] ?? [] };
+/**
+ * The first column (keys, bigint or text) of a query's rows in its order, and
+ * the second column's (the time's) value in its first and last row: the time
+ * range of a query ordered by time. Only those two time values are converted
+ * to JS, not one per row.
+ */
+export async function readKeysAndTimeRange(engine: DuckDbEngine, sql: string): Promise<{ keys: unknown[]; firstTime: unknown; lastTime: unknown }> {
+  const keys: unknown[] = [];
+  let firstTime: unknown;
+  let lastTime: unknown;
+  let first = true;
+  for (const chunk of await (await engine.connection.run(sql)).fetchAllChunks()) {
+    const n = chunk.rowCount;
+    if (n === 0) continue;
+    chunk.appendColumnValues(0, keys as DuckDBValue[]);
+    const times = chunk.getColumnVector(1);
+    if (first) firstTime = times.getItem(0);
+    first = false;
+    lastTime = times.getItem(n - 1);
+  }
+  return { keys, firstTime, lastTime };
+}
+
+/** The first column (keys) of a query's rows, in its order. */
+export async function readKeys(engine: DuckDbEngine, sql: string): Promise<unknown[]> {
+  const keys: unknown[] = [];
+  for (const chunk of await (await engine.connection.run(sql)).fetchAllChunks()) {
+    chunk.appendColumnValues(0, keys as DuckDBValue[]);
+  }
+  return keys;
 }
 
 /** An order-free fingerprint of a set of rows: how many, and the sum of their hashes. */
