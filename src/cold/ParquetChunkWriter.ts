@@ -23,7 +23,16 @@ export interface ChunkToWrite {
 /** Order-sensitive checksum over the key column, as text. */
 export function keyChecksum(keys: Iterable<unknown>): string {
   const hash = createHash('sha256');
-  for (const k of keys) hash.update(`${String(k)}\n`);
+  // The same bytes as one update per key, handed over 4,096 keys at a time (about twice as fast).
+  let batch: string[] = [];
+  for (const k of keys) {
+    batch.push(`${String(k)}\n`);
+    if (batch.length === 4096) {
+      hash.update(batch.join(''));
+      batch = [];
+    }
+  }
+  if (batch.length > 0) hash.update(batch.join(''));
   return hash.digest('hex');
 }
 
