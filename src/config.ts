@@ -171,6 +171,7 @@ export const ENV_VARS = {
   TIERDB_HEALTH_MAX_AGE_HOURS: v(wholeNumber(1, 24 * 366), '26', '/healthz answers 503 when the newest run ended longer ago than this (or, with none yet, serve started longer ago)'),
   TIERDB_SQLITE_SCAN: v(z.enum(['off', 'isolated'], 'off or isolated'), 'off', 'Let DuckDB read SQLite itself (isolated processes only; needs the sqlite extension)'),
   TIERDB_RETIRED_GRACE_SECONDS: v(wholeNumber(1, 86_400 * 30), '600', 'Seconds a cold file retired by compaction, retention or restore stays readable (queries that listed it finish) before it is unlinked'),
+  TIERDB_ERASE_GRACE_SECONDS: v(wholeNumber(0, 3600), '30', 'Seconds the cold files an erase replaced stay readable (queries that listed them finish) before the erase unlinks them: the longest a query may run across an erase'),
   COMPACT_ENABLED: v(bool, 'true', '`tierdb serve` compacts (and applies retention) after each archive run when true'),
   COMPACT_TARGET_SIZE: v(byteSize(1024), '128MB', 'Size compaction merges small cold files up to (files below half of it are small)'),
   COMPACT_MIN_FILES: v(wholeNumber(2, 1_000_000), '8', 'Small files a table needs before compaction merges them'),
@@ -228,6 +229,8 @@ export interface TierConfig {
   readonly sqliteScan: 'off' | 'isolated';
   /** How long a retired cold file stays on disk (ms). */
   readonly retiredGraceMs: number;
+  /** TIERDB_ERASE_GRACE_SECONDS in ms: how long an erase leaves the replaced files readable before unlinking them. */
+  readonly eraseGraceMs: number;
   readonly compactEnabled: boolean;
   readonly compactTargetBytes: number;
   readonly compactMinFiles: number;
@@ -378,6 +381,7 @@ export function loadConfig(options: LoadConfigOptions = {}): TierConfig {
     healthMaxAgeHours: p.TIERDB_HEALTH_MAX_AGE_HOURS,
     sqliteScan: p.TIERDB_SQLITE_SCAN,
     retiredGraceMs: p.TIERDB_RETIRED_GRACE_SECONDS * 1000,
+    eraseGraceMs: p.TIERDB_ERASE_GRACE_SECONDS * 1000,
     compactEnabled: p.COMPACT_ENABLED,
     compactTargetBytes: p.COMPACT_TARGET_SIZE,
     compactMinFiles: p.COMPACT_MIN_FILES,

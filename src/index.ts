@@ -48,3 +48,7 @@ export type {
 } from './maintenance/RebuildReport.js';
 export type { ColdStore, ColdObjectInfo, ColdFileRef, ColdReadHandle } from './cold/ColdStore.js';
 export { LocalColdStore } from './cold/LocalColdStore.js';
+export type { ChangeOptions, UpdateOptions, ChangeResult } from './change/changeRows.js';
+export type { EraseOptions, EraseReceipt } from './change/eraseRows.js';
+export type { ErasedFile, ScrubbedBackup } from './manifest/erasureReceipts.js';
+export { hashValue } from './change/hashPredicate.js';

@@ -160,6 +160,7 @@ describe('loadConfig', () => {
       tableHotDays: {},
       tableColdDays: {},
       retiredGraceMs: 600_000,
+      eraseGraceMs: 30_000,
       compactEnabled: true,
       compactTargetBytes: 128_000_000,
       compactMinFiles: 8,

@@ -24,7 +24,28 @@ export const REBUILD_FAILPOINTS = [
 ] as const;
 /** Recovery's removal of retired files: the file (object) deleted, its manifest row not yet. */
 export const RECOVERY_FAILPOINTS = ['retired-after-delete'] as const;
-export type Failpoint = (typeof FAILPOINTS)[number] | (typeof SWAP_FAILPOINTS)[number] | (typeof REBUILD_FAILPOINTS)[number] | (typeof RECOVERY_FAILPOINTS)[number];
+/** store.delete / store.update: the rows found (nothing changed), inside the one commit, after it. */
+export const CHANGE_FAILPOINTS = ['change-after-scan', 'change-inside-commit', 'change-after-commit'] as const;
+/**
+ * store.erase: the rewrites (rewriteFiles' steps), the backups rewritten, the
+ * swap (commitSwap's steps), the old files unlinked, the hot file vacuumed.
+ */
+export const ERASE_FAILPOINTS = [
+  'rewrite-after-write',
+  'rewrite-after-put',
+  'erase-after-backups',
+  'swap-inside-commit',
+  'swap-after-commit',
+  'erase-after-unlink',
+  'erase-after-vacuum',
+] as const;
+export type Failpoint =
+  | (typeof FAILPOINTS)[number]
+  | (typeof SWAP_FAILPOINTS)[number]
+  | (typeof REBUILD_FAILPOINTS)[number]
+  | (typeof RECOVERY_FAILPOINTS)[number]
+  | (typeof CHANGE_FAILPOINTS)[number]
+  | (typeof ERASE_FAILPOINTS)[number];
 
 const hits = new Map<string, number>();
 

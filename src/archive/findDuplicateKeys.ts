@@ -2,7 +2,8 @@
  * Keys that exist twice across tiers or files (for `tierdb validate`): the
  * same key in two live cold files of a table (or twice in one), which readers
  * then return twice, and the same key hot and in a live file, where the hot
- * row shadows a stale cold copy. The keys are gathered in DuckDB (which
+ * row shadows a stale cold copy. Rows a delete marker hides do not count
+ * (an updated row is hot, its masked cold copy is not a duplicate). The keys are gathered in DuckDB (which
  * bounds its memory and spills), never in JS; hot keys are read with
  * safeIntegers, so 64-bit keys compare exactly.
  */
@@ -50,6 +51,8 @@ export async function findDuplicateKeys(
   keyColumn: string,
   files: readonly string[],
   keyRange: { min: unknown; max: unknown },
+  /** Per file (same index as `files`), the keys its delete markers hide: those rows do not count. */
+  marked: readonly (readonly unknown[])[] = [],
 ): Promise<DuplicateKeys[]> {
   if (files.length === 0) return [];
   const con = engine.connection;
@@ -63,6 +66,13 @@ export async function findDuplicateKeys(
       await con.run(i === 0 ? `CREATE OR REPLACE TEMP TABLE __vkeys AS ${select}` : `INSERT INTO __vkeys ${select}`);
     }
     const keyType = coldTypeOf(String((await con.runAndReadAll(`SELECT data_type FROM duckdb_columns() WHERE table_name = '__vkeys' AND column_name = 'k'`)).getRows()[0]?.[0] ?? 'VARCHAR'));
+    const marks = marked.flatMap((keys, f) => keys.map((key) => [BigInt(f), keyType === 'VARCHAR' ? String(key) : key]));
+    if (marks.length > 0) {
+      await con.run(`CREATE OR REPLACE TEMP TABLE __vmarks (f INTEGER, k ${keyType})`);
+      await appendRows(con, '__vmarks', ['BIGINT', keyType], marks);
+      await con.run('DELETE FROM __vkeys WHERE (f, k) IN (SELECT f, k FROM __vmarks)');
+      await con.run('DROP TABLE __vmarks');
+    }
 
     const cold = await describe(con, 'SELECT k FROM __vkeys GROUP BY k HAVING count(*) > 1');
     if (cold) out.push({ table, keyColumn, kind: 'cold', ...cold });

@@ -15,6 +15,7 @@ import { readBackKeys, readFooterMetadata } from '../cold/ParquetChunkWriter.js'
 import { ColdFileError } from '../errors.js';
 import { compareSqlValues } from '../hot/compareSqlValues.js';
 import { allManifestPaths, listFiles, type FileState, type ManifestFile } from '../manifest/manifestFiles.js';
+import { readMarkers } from '../manifest/deleteMarkers.js';
 import { findDuplicateKeys, type DuplicateKeys } from './findDuplicateKeys.js';
 
 export type { DuplicateKeys } from './findDuplicateKeys.js';
@@ -86,7 +87,8 @@ export async function validateColdFiles(
     const keys = keyRangeOf(raw, table);
     const read = await cold.openForRead(good.map((f) => ({ path: f.path, bytes: f.bytes, sha256: f.file_sha256 })));
     try {
-      const found = await findDuplicateKeys(raw, engine, table, keyColumn, read.paths, keys);
+      const marks = readMarkers(raw, good.map((f) => f.path));
+      const found = await findDuplicateKeys(raw, engine, table, keyColumn, read.paths, keys, good.map((f) => marks.byPath.get(f.path) ?? []));
       // Name the files as the cold store does (local copies of remote files are a cache's business).
       const named = new Map(read.paths.map((p, i) => [p, cold.describe(good[i]!.path)]));
       report.duplicateKeys.push(...found.map((d) => ({ ...d, files: d.files.map((p) => named.get(p) ?? p) })));

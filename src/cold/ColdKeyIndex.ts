@@ -9,6 +9,7 @@ import { ColdFileError, TierError } from '../errors.js';
 import type { ColdStore } from './ColdStore.js';
 import { coldKeyCandidates, coldKeyId, type ColdKey } from './coldKeyCandidates.js';
 import { DuckDbEngine, sqlIdent, sqlString } from './DuckDbEngine.js';
+import { FILE_COLUMN } from './markedRows.js';
 
 export interface ColdKeyIndexOptions {
   cold: ColdStore;
@@ -33,9 +34,13 @@ export class ColdKeyIndex {
     return coldKeyCandidates(raw, table, keys, this.#options.keyColumns.get(table) === column);
   }
 
-  /** The ids (coldKeyId) of the keys that the given files hold in `column`. */
-  async findKeys(column: string, candidates: ReadonlyMap<string, readonly ColdKey[]>): Promise<Set<string>> {
-    const found = new Set<string>();
+  /**
+   * The keys the given files hold in `column`: coldKeyId → the key and the
+   * manifest paths holding it (a delete marker may hide it in some of them;
+   * the caller judges that inside its transaction).
+   */
+  async findKeys(column: string, candidates: ReadonlyMap<string, readonly ColdKey[]>): Promise<Map<string, { key: ColdKey; paths: Set<string> }>> {
+    const found = new Map<string, { key: ColdKey; paths: Set<string> }>();
     if (candidates.size === 0) return found;
     const paths = [...candidates.keys()];
     const wanted = new Map<string, ColdKey>();
@@ -47,8 +52,11 @@ export class ColdKeyIndex {
       const read = await cold.openForRead(paths.map((p) => ({ path: p })));
       try {
         const files = read.paths.map(sqlString).join(', ');
-        const sql = `SELECT DISTINCT ${sqlIdent(column)} FROM read_parquet([${files}], union_by_name = true) WHERE ${sqlIdent(column)} IN (${literals})`;
-        return (await engine.connection.runAndReadAll(sql)).getRows();
+        const sql =
+          `SELECT DISTINCT ${sqlIdent(column)}, ${FILE_COLUMN} FROM read_parquet([${files}], union_by_name = true, filename = '${FILE_COLUMN}') ` +
+          `WHERE ${sqlIdent(column)} IN (${literals})`;
+        const pathOf = new Map(read.paths.map((local, i) => [local, paths[i]!]));
+        return (await engine.connection.runAndReadAll(sql)).getRows().map(([value, local]) => [value, pathOf.get(String(local)) ?? String(local)] as const);
       } catch (cause) {
         const names = paths.map((p) => cold.describe(p));
         throw new ColdFileError(
@@ -62,7 +70,12 @@ export class ColdKeyIndex {
       }
     });
     this.#queue = run.catch(() => undefined);
-    for (const [value] of await run) found.add(coldKeyId(value));
+    for (const [value, p] of await run) {
+      const id = coldKeyId(value);
+      const hit = found.get(id);
+      if (hit) hit.paths.add(p);
+      else found.set(id, { key: value as ColdKey, paths: new Set([p]) });
+    }
     return found;
   }
 

@@ -17,7 +17,7 @@ const ON_CONFLICT: readonly OnConflict[] = ['ignore', 'error'];
 const quote = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 
 /** The table's insertable shape, read from SQLite at each call (so an added column is seen). */
-function readShape(raw: Database.Database, table: string, keyColumn: string): AppendTableShape {
+export function readAppendShape(raw: Database.Database, table: string, keyColumn: string): AppendTableShape {
   const rows = raw.prepare('SELECT name, type, "notnull", dflt_value, pk, hidden FROM pragma_table_xinfo(?)').all(table) as {
     name: string;
     type: string;
@@ -88,7 +88,7 @@ export async function appendToTable(
     throw new ArgumentError(`append: onConflict ${JSON.stringify(onConflict)} is invalid; expected ${ON_CONFLICT.map((o) => `'${o}'`).join(' or ')}`);
   }
   if (raw.readonly) throw new ReadOnlyStoreError(`the store is open read-only: cannot append to ${table}`);
-  const shape = readShape(raw, table, keyColumn);
+  const shape = readAppendShape(raw, table, keyColumn);
   const rejected: RejectedRow[] = [];
   const valid: ValidRow[] = [];
   for (let index = 0; index < rows.length; index++) {

@@ -40,13 +40,35 @@ export interface ColdCheckedInsert<T> {
   body: (coldFound: ReadonlySet<string>) => T;
 }
 
-function attempt<T>(job: ColdCheckedInsert<T>, candidatesOf: (keys: readonly ColdKey[]) => Map<string, ColdKey[]>, files: ReadonlySet<string>, found: ReadonlySet<string>): T {
+type FoundKeys = ReadonlyMap<string, { key: ColdKey; paths: ReadonlySet<string> }>;
+
+/**
+ * Inside the transaction: the keys still cold — held by some file where no
+ * delete marker hides them (a key deleted or updated away from its cold copy
+ * may be appended again).
+ */
+function stillCold(raw: Database.Database, found: FoundKeys): Set<string> {
+  const cold = new Set<string>();
+  if (found.size === 0) return cold;
+  const marked = raw.prepare(`SELECT 1 FROM _tierdb_deletes WHERE path = ? AND key = ?`).pluck();
+  for (const [id, { key, paths }] of found) {
+    for (const p of paths) {
+      if (marked.get(p, key) === undefined) {
+        cold.add(id);
+        break;
+      }
+    }
+  }
+  return cold;
+}
+
+function attempt<T>(job: ColdCheckedInsert<T>, candidatesOf: (keys: readonly ColdKey[]) => Map<string, ColdKey[]>, files: ReadonlySet<string>, found: FoundKeys): T {
   try {
     return job.raw
       .transaction(() => {
         const candidates = candidatesOf(job.keys);
         for (const file of candidates.keys()) if (!files.has(file)) throw new ColdFilesChanged(candidates);
-        return job.body(found);
+        return job.body(stillCold(job.raw, found));
       })
       .immediate();
   } catch (error) {
@@ -62,7 +84,7 @@ function attempt<T>(job: ColdCheckedInsert<T>, candidatesOf: (keys: readonly Col
  */
 export function insertWithoutColdLookup<T>(job: ColdCheckedInsert<T>, appendThrough: string): T {
   try {
-    return attempt(job, (keys) => coldKeyCandidates(job.raw, job.table, keys), new Set(), new Set());
+    return attempt(job, (keys) => coldKeyCandidates(job.raw, job.table, keys), new Set(), new Map());
   } catch (error) {
     if (!(error instanceof ColdFilesChanged)) throw error;
     const keys = [...new Set([...error.candidates.values()].flat())];
@@ -78,11 +100,15 @@ export function insertWithoutColdLookup<T>(job: ColdCheckedInsert<T>, appendThro
 export async function insertWithColdLookup<T>(job: ColdCheckedInsert<T>, coldKeys: ColdKeyIndex): Promise<T> {
   const candidatesOf = (keys: readonly ColdKey[]) => coldKeys.candidates(job.raw, job.table, job.keyColumn, keys);
   const files = new Set<string>();
-  const found = new Set<string>();
+  const found = new Map<string, { key: ColdKey; paths: Set<string> }>();
   let toRead = candidatesOf(job.keys);
   for (;;) {
     if (toRead.size > 0) {
-      for (const id of await coldKeys.findKeys(job.keyColumn, toRead)) found.add(id);
+      for (const [id, hit] of await coldKeys.findKeys(job.keyColumn, toRead)) {
+        const seen = found.get(id);
+        if (seen) for (const p of hit.paths) seen.paths.add(p);
+        else found.set(id, hit);
+      }
       for (const file of toRead.keys()) files.add(file);
     }
     try {

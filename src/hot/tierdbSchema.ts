@@ -3,7 +3,7 @@
  * file and are created by tierdb itself (migrations/tierdb), also inside an
  * adopted application database whose own tables tierdb never touches.
  */
-import { customType, index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { customType, index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /** A column with BLOB affinity: SQLite keeps the value as given (INTEGER or TEXT key). */
 const anyValue = customType<{ data: unknown }>({ dataType: () => 'blob' });
@@ -78,6 +78,54 @@ export const tierdbRetention = sqliteTable('_tierdb_retention', {
   /** The manifest paths retired (JSON array). */
   pathsJson: text('paths_json').notNull(),
   atMs: integer('at_ms').notNull(),
+});
+
+/**
+ * Delete markers: the row with `key` in the live cold file `path` is deleted
+ * (store.delete) or superseded by a hot row (store.update). Scoped to one
+ * file, never to a key alone: the same key archived again later, into another
+ * file, is another row. A marker lives while its file is live; every swap that
+ * retires the file applies its markers (the rewrite leaves those rows out) and
+ * drops them in the same transaction.
+ */
+export const tierdbDeletes = sqliteTable(
+  '_tierdb_deletes',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    tableName: text('table_name').notNull(),
+    /** The manifest path of the live file holding the masked row. */
+    path: text('path').notNull(),
+    key: anyValue('key').notNull(),
+    /** `delete` or `update` (the row's new values are hot). */
+    op: text('op').notNull(),
+    /** The manifest version this marker was committed with. */
+    manifestVersion: integer('manifest_version').notNull(),
+    createdAtMs: integer('created_at_ms').notNull(),
+  },
+  (t) => [uniqueIndex('_tierdb_deletes_path_key').on(t.path, t.key), index('_tierdb_deletes_table_idx').on(t.tableName)],
+);
+
+/**
+ * Erasure receipts (store.erase): what was erased and proof it is gone, never
+ * the erased values. The predicate is kept with every value replaced by its
+ * sha256.
+ */
+export const tierdbErasures = sqliteTable('_tierdb_erasures', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  tableName: text('table_name').notNull(),
+  runId: integer('run_id').notNull(),
+  /** The where-filter, each value replaced by `sha256:<hex>` of its text. */
+  predicateJson: text('predicate_json').notNull(),
+  hotRows: integer('hot_rows').notNull(),
+  coldRows: integer('cold_rows').notNull(),
+  /** [{ oldPath, oldSha256, newPath, newSha256, rowsErased }] (newPath null: the file went). */
+  filesJson: text('files_json').notNull(),
+  /** [{ path, rowsErased, sha256 }] hot-file backups rewritten. */
+  backupsJson: text('backups_json').notNull(),
+  /** `committed` (rows gone from every reader) then `complete` (old files unlinked, hot file vacuumed, backups rewritten). */
+  status: text('status').notNull(),
+  startedAtMs: integer('started_at_ms').notNull(),
+  endedAtMs: integer('ended_at_ms'),
 });
 
 /** Named checkpoints (JSONL ingest byte offsets...). */

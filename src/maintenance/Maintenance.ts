@@ -23,6 +23,8 @@ import { createMaintenanceEngine, withMaintenanceRun, type MaintenanceDeps } fro
 import { rebuildManifest } from './rebuildManifest.js';
 import type { RebuildManifestOptions, RebuildReport } from './RebuildReport.js';
 import { restoreRange, type RestoreReport } from './restoreRange.js';
+import { eraseRows, finishErasures, type EraseOptions, type EraseReceipt } from '../change/eraseRows.js';
+import { assertWhere } from '../change/changeRows.js';
 
 export type { CompactTableReport, CompactGroupReport } from './compactTable.js';
 export type { RetentionTableReport } from './applyRetentionTable.js';
@@ -230,6 +232,44 @@ export class Maintenance {
         this.#deps,
         'restore',
         (run) => restoreRange({ raw: run.ctx.raw, cold: run.ctx.cold, engine: run.engine }, run, t!, range, () => ++seq),
+        () => [],
+      ),
+    );
+  }
+
+  /**
+   * Erases the rows the filter selects so that no byte of them remains: hot
+   * rows deleted with secure_delete, every cold file holding one rewritten
+   * without it (verified) and the old one unlinked after
+   * TIERDB_ERASE_GRACE_SECONDS, the hot-file backups rewritten, the hot file
+   * vacuumed and its WAL truncated. Returns the receipt (also stored in
+   * `_tierdb_erasures`; it never holds the erased values).
+   *
+   * @example
+   * const receipt = await store.erase('messages', { where: { sender: 'wxid_forget_me' } });
+   */
+  async erase(table: string, options: EraseOptions): Promise<EraseReceipt> {
+    const [t] = selectTables(this.#tables, [table]);
+    assertWhere(t!, 'erase', options);
+    if (options.dryRun) {
+      const engine = await createMaintenanceEngine(this.#deps.config);
+      try {
+        return await eraseRows(undefined, { raw: this.#deps.raw, cold: this.#deps.cold, engine }, t!, options, () => 0);
+      } finally {
+        engine.close();
+      }
+    }
+    this.#assertWritable('erase');
+    let seq = 0;
+    return this.#notified('erase', () =>
+      withMaintenanceRun(
+        this.#deps,
+        'erase',
+        async (run) => {
+          await finishErasures(run);
+          const receipt = await eraseRows(run, { raw: run.ctx.raw, cold: run.ctx.cold, engine: run.engine }, t!, options, () => ++seq);
+          return receipt;
+        },
         () => [],
       ),
     );

@@ -76,12 +76,15 @@ export async function applyRetentionTable(
   }
   const keep = `${sqlIdent(t.timeColumn)} >= ${literal(boundForColumn(cutoffMs, t.timeUnit))}`;
   const outputs: NewManifestFile[] = [];
+  // Whole files lose every row; a straddling file's output accounts for the markers its rewrite read.
+  let marksThrough = Number.POSITIVE_INFINITY;
   let minTime: number | null = whole.length > 0 ? Math.min(...whole.map((f) => f.min_time_ms)) : null;
   let maxTime: number | null = whole.length > 0 ? Math.max(...whole.map((f) => f.max_time_ms)) : null;
   try {
     for (const f of straddling) {
       const result = await rewriteFiles(run.ctx, { engine: run.engine, table: t, inputs: [f], id: fileId(run.runId, o.nextSeq(), run.runToken), runId: run.runId, now: o.now, keep });
       if (result.output) outputs.push(result.output);
+      marksThrough = Math.min(marksThrough, result.marksThrough);
       report.rowsRemoved += result.rowsRemoved;
       report.bytesRemoved += f.bytes - (result.output?.bytes ?? 0);
       if (result.rowsRemoved > 0) {
@@ -94,7 +97,7 @@ export async function applyRetentionTable(
     throw error;
   }
   const retire: ManifestFile[] = live;
-  await commitSwap(run.ctx, retire, outputs, () =>
+  await commitSwap(run.ctx, retire, outputs, marksThrough, () =>
     insertRetentionEntry(run.ctx.raw, {
       table: t.table,
       runId: run.runId,

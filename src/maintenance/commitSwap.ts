@@ -1,8 +1,9 @@
 /**
  * The commit half of every cold-tier swap: one BEGIN IMMEDIATE transaction
  * checks the lease, runs the job's own statements (rows restored into the hot
- * table, a retention ledger row), retires the inputs and lists the outputs,
- * and bumps the manifest version. Before it the inputs are live; after it the
+ * table, a retention ledger row), retires the inputs (and drops their delete
+ * markers, which the outputs applied) and lists the outputs, and bumps the
+ * manifest version. Before it the inputs are live; after it the
  * outputs are. When it fails, the outputs (already in the tree, unlisted) are
  * removed; retired inputs are unlinked later by recovery, after the grace
  * delay, so a query that listed them can finish.
@@ -15,6 +16,8 @@ export async function commitSwap(
   ctx: MaintenanceContext,
   retire: readonly ManifestFile[],
   outputs: readonly NewManifestFile[],
+  /** The newest delete marker the outputs' rows account for (RewriteResult.marksThrough; Infinity when every row of `retire` goes). */
+  marksAppliedThrough: number,
   inTransaction?: () => void,
 ): Promise<number[]> {
   let ids: number[];
@@ -28,6 +31,7 @@ export async function commitSwap(
           retire.map((f) => f.id),
           outputs,
           Date.now(),
+          marksAppliedThrough,
         );
         failpoint('swap-inside-commit');
         return inserted;

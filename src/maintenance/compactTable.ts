@@ -71,7 +71,7 @@ export async function compactTable(run: MaintenanceRun | undefined, raw: Mainten
       continue;
     }
     const result = await rewriteFiles(run.ctx, { engine: run.engine, table: t, inputs: group, id: fileId(run.runId, o.nextSeq(), run.runToken), runId: run.runId, now: o.now });
-    await commitSwap(run.ctx, group, result.output ? [result.output] : []);
+    await commitSwap(run.ctx, group, result.output ? [result.output] : [], result.marksThrough);
     entry.output = result.output?.path;
     entry.rows = result.rowsOut;
     entry.bytesOut = result.output?.bytes ?? 0;

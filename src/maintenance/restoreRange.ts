@@ -17,7 +17,7 @@ import { keysJson } from '../archive/chunkKeys.js';
 import { partitionBoundaryMs } from '../archive/partitionScan.js';
 import { commitSwap } from './commitSwap.js';
 import type { MaintenanceRun } from './maintenanceRun.js';
-import { coldRowsSql, rewriteFiles, unionSchema } from './rewriteFiles.js';
+import { coldRowsSql, loadInputMarks, rewriteFiles, unionSchema } from './rewriteFiles.js';
 
 export interface RestoreReport {
   table: string;
@@ -104,9 +104,13 @@ export async function restoreRange(reader: RestoreReader, run: MaintenanceRun | 
   const predicate = inRange(t, r);
   const read = await reader.cold.openForRead(files.map((f) => ({ path: f.path, bytes: f.bytes, sha256: f.file_sha256 })));
   let rows: unknown[][];
+  let marksThrough: number;
   try {
+    // Rows a delete marker hides are not restored: they were deleted, or their new values are hot.
+    const marks = await loadInputMarks(raw, engine, t, files, read.paths, schema);
+    marksThrough = marks.marksThrough;
     const reader = await engine.connection.runAndReadAll(
-      `SELECT * FROM (${coldRowsSql(t, files, read.paths, schema, predicate)}) ORDER BY ${sqlIdent(t.timeColumn)}, ${sqlIdent(t.keyColumn)}`,
+      `SELECT * FROM (${coldRowsSql(t, files, read.paths, schema, predicate, marks.marksTable)}) ORDER BY ${sqlIdent(t.timeColumn)}, ${sqlIdent(t.keyColumn)}`,
     );
     rows = reader.getRows().map((row) => row.map((v) => (v instanceof DuckDBBlobValue ? Buffer.from(v.bytes) : v)));
   } finally {
@@ -138,7 +142,7 @@ export async function restoreRange(reader: RestoreReader, run: MaintenanceRun | 
   const names = schema.map((c) => c.name);
   const insert = raw.prepare(`INSERT INTO ${sqlIdent(t.table)} (${names.map(sqlIdent).join(', ')}) VALUES (${names.map(() => '?').join(', ')})`);
   const isHot = raw.prepare(`SELECT 1 FROM ${sqlIdent(t.table)} WHERE ${sqlIdent(t.keyColumn)} = ?`).pluck();
-  await commitSwap(run.ctx, files, outputs, () => {
+  await commitSwap(run.ctx, files, outputs, marksThrough, () => {
     report.hotWins = 0;
     report.rowsRestored = 0;
     for (const row of rows) {

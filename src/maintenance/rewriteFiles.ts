@@ -1,7 +1,7 @@
 /**
  * The write half of every cold-tier swap (compaction, retention, restore):
  * some live files of one table in, at most one new file out, holding the rows
- * that `keep` selects, newest run winning on a key present in several inputs,
+ * that `keep` selects and no delete marker hides, newest run winning on a key present in several inputs,
  * sorted by (time, key). Nothing here changes the manifest: the caller swaps
  * the inputs for the output in one transaction (swapManifestFiles).
  *
@@ -31,6 +31,9 @@ import type { ResolvedTable } from '../registry/resolveRegistry.js';
 import { valueToMs } from '../registry/timeUnit.js';
 import { compareKeys, keyForManifest } from '../archive/chunkKeys.js';
 import { failpoint } from '../archive/failpoint.js';
+import type Database from 'better-sqlite3';
+import { antiJoinMarks, FILE_COLUMN, loadMarksTable } from '../cold/markedRows.js';
+import { readMarkers } from '../manifest/deleteMarkers.js';
 import type { MaintenanceContext } from './MaintenanceContext.js';
 
 export interface RewriteOptions {
@@ -52,8 +55,12 @@ export interface RewriteResult {
   rowsOut: number;
   /** Rows dropped because a newer input holds the same key. */
   duplicatesDropped: number;
-  /** Rows `keep` did not select. */
+  /** Rows `keep` did not select (delete-marked rows not counted). */
   rowsRemoved: number;
+  /** Rows left out because a delete marker hides them. */
+  markedRemoved: number;
+  /** The newest delete marker id the output accounts for: pass it to commitSwap. */
+  marksThrough: number;
 }
 
 /** The union of the inputs' columns, newest file's order first; the same name must have one type in all. */
@@ -81,21 +88,52 @@ export function coldRowsSql(
   localPaths: readonly string[],
   schema: readonly { name: string; type: ColdType }[],
   keep?: string,
+  marksTable?: string,
 ): string {
-  const columns = schema.map((c) => `CAST(${sqlIdent(c.name)} AS ${c.type}) AS ${sqlIdent(c.name)}`).join(', ');
-  const files = localPaths.map(sqlString).join(', ');
+  const columns = schema.map((c) => `CAST(s.${sqlIdent(c.name)} AS ${c.type}) AS ${sqlIdent(c.name)}`).join(', ');
   const where = keep ? ` WHERE ${keep}` : '';
-  if (inputs.length < 2 || !rangesOverlap(inputs)) return `SELECT ${columns} FROM read_parquet([${files}], union_by_name = true)${where}`;
+  if (inputs.length < 2 || !rangesOverlap(inputs)) return `SELECT ${columns} FROM ${maskedSource(t, localPaths, marksTable, false)}${where}`;
   // Each input's rank comes from its manifest row: the newest run wins.
   const ranks = [...inputs.entries()]
     .sort(([, a], [, b]) => (a.run_id ?? 0) - (b.run_id ?? 0) || a.id - b.id)
     .map(([i], rank) => `(${sqlString(localPaths[i]!)}, ${rank})`)
     .join(', ');
   return (
-    `SELECT ${columns} FROM read_parquet([${files}], union_by_name = true, filename = '__tierdb_file') AS s ` +
-    `JOIN (VALUES ${ranks}) AS r(__tierdb_file, __tierdb_rank) USING (__tierdb_file)${where} ` +
-    `QUALIFY row_number() OVER (PARTITION BY ${sqlIdent(t.keyColumn)} ORDER BY __tierdb_rank DESC) = 1`
+    `SELECT ${columns} FROM ${maskedSource(t, localPaths, marksTable, true)} ` +
+    `JOIN (VALUES ${ranks}) AS r(${FILE_COLUMN}, __tierdb_rank) ON r.${FILE_COLUMN} = s.${FILE_COLUMN}${where} ` +
+    `QUALIFY row_number() OVER (PARTITION BY s.${sqlIdent(t.keyColumn)} ORDER BY __tierdb_rank DESC) = 1`
   );
+}
+
+/** The inputs' rows as `s`, minus the rows their delete markers hide (when `marksTable` is given). */
+function maskedSource(t: Pick<ResolvedTable, 'keyColumn'>, localPaths: readonly string[], marksTable: string | undefined, withFile: boolean): string {
+  const files = localPaths.map(sqlString).join(', ');
+  const file = withFile || marksTable ? `, filename = '${FILE_COLUMN}'` : '';
+  return `read_parquet([${files}], union_by_name = true${file}) AS s${marksTable ? antiJoinMarks('s', marksTable, t.keyColumn) : ''}`;
+}
+
+/** The temp table rewriteFiles and restore load the inputs' markers into. */
+export const REWRITE_MARKS_TABLE = '__tierdb_rewrite_marks';
+
+/**
+ * Loads the delete markers of `inputs` (read now, from `raw`) for a rewrite
+ * reading them at `localPaths`. Returns the marks table to pass to
+ * coldRowsSql (undefined when no input has a marker) and the newest marker id
+ * the read accounts for (for the swap's check).
+ */
+export async function loadInputMarks(
+  raw: Database.Database,
+  engine: DuckDbEngine,
+  t: Pick<ResolvedTable, 'keyColumn'>,
+  inputs: readonly ManifestFile[],
+  localPaths: readonly string[],
+  schema: readonly { name: string; type: ColdType }[],
+): Promise<{ marksTable: string | undefined; marksThrough: number; marked: number }> {
+  const marks = readMarkers(raw, inputs.map((f) => f.path));
+  if (marks.count === 0) return { marksTable: undefined, marksThrough: marks.throughId, marked: 0 };
+  const keyType = schema.find((c) => c.name === t.keyColumn)?.type ?? 'BIGINT';
+  const marked = await loadMarksTable(engine.connection, REWRITE_MARKS_TABLE, keyType, inputs.map((f) => f.path), localPaths, marks);
+  return { marksTable: REWRITE_MARKS_TABLE, marksThrough: marks.throughId, marked };
 }
 
 /** Whether the inputs' key ranges overlap, so that a key could be in two of them. */
@@ -128,15 +166,25 @@ export async function rewriteFiles(ctx: MaintenanceContext, o: RewriteOptions): 
     }
     const key = sqlIdent(t.keyColumn);
     const time = sqlIdent(t.timeColumn);
-    const files = read.paths.map(sqlString).join(', ');
-    const source = coldRowsSql(t, inputs, read.paths, schema, o.keep);
+    const marks = await loadInputMarks(ctx.raw, engine, t, inputs, read.paths, schema);
+    const source = coldRowsSql(t, inputs, read.paths, schema, o.keep, marks.marksTable);
     const ordered = `SELECT * FROM (${source}) ORDER BY ${time}, ${key}`;
     const rowHash = `hash(${schema.map((c) => sqlIdent(c.name)).join(', ')})`;
 
-    const kept = o.keep ? Number((await con.runAndReadAll(`SELECT count(*) FROM read_parquet([${files}], union_by_name = true) WHERE ${o.keep}`)).getRowsJS()[0]![0]) : rowsIn;
+    const unmarked = rowsIn - marks.marked;
+    const kept = o.keep
+      ? Number((await con.runAndReadAll(`SELECT count(*) FROM ${maskedSource(t, read.paths, marks.marksTable, false)} WHERE ${o.keep}`)).getRowsJS()[0]![0])
+      : unmarked;
     const expected = await readKeysAndTimeRange(engine, `SELECT ${key}, ${time} FROM (${ordered})`);
     const fingerprint = await readFingerprint(engine, `SELECT ${rowHash} AS h FROM (${source})`);
-    const result = { rowsIn, rowsOut: expected.keys.length, duplicatesDropped: kept - expected.keys.length, rowsRemoved: rowsIn - kept };
+    const result = {
+      rowsIn,
+      rowsOut: expected.keys.length,
+      duplicatesDropped: kept - expected.keys.length,
+      rowsRemoved: unmarked - kept,
+      markedRemoved: marks.marked,
+      marksThrough: marks.marksThrough,
+    };
     if (expected.keys.length === 0) {
       done = true;
       return { output: undefined, ...result };

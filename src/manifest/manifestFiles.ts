@@ -3,6 +3,7 @@
  * has a `live` row. Every statement on the table lives here; each change bumps
  * `manifest_version` in the same transaction (the caller's).
  */
+import { dropMarkersOfRetired, dropOrphanMarkers } from './deleteMarkers.js';
 import type Database from 'better-sqlite3';
 import { ManifestChangedError } from '../errors.js';
 import { prepareCached } from '../hot/prepareCached.js';
@@ -28,8 +29,8 @@ export function insertManifestFile(raw: Database.Database, f: NewManifestFile): 
 /**
  * A manifest rebuild's swap for one table, inside the caller's transaction:
  * every row of the table goes except those in `keepIds`, and `rows` come in
- * (live, or retired with `retired_at_ms` so recovery unlinks the file later).
- * The caller bumps `manifest_version` once for the whole swap.
+ * (live, or retired with `retired_at_ms` so recovery unlinks the file later);
+ * delete markers of files no longer live go. The caller bumps `manifest_version` once for the whole swap.
  */
 export function replaceTableFiles(raw: Database.Database, table: string, keepIds: readonly number[], rows: readonly ManifestFileInput[]): void {
   raw
@@ -37,6 +38,8 @@ export function replaceTableFiles(raw: Database.Database, table: string, keepIds
     .run(table, JSON.stringify(keepIds));
   const insert = raw.prepare(INSERT_FILE);
   for (const row of rows) insert.run(row);
+  // A marker of a file that is no longer live has nothing left to hide.
+  dropOrphanMarkers(raw);
 }
 
 /** A pending (grace) file becomes visible. */
@@ -136,9 +139,18 @@ export function coldTotals(raw: Database.Database, table: string): ColdTotals {
  * One manifest swap, inside the caller's transaction: the `retire` files (all
  * still live, or the swap throws ManifestChangedError and the transaction
  * rolls back) become `retired` at `nowMs`, the new rows go in live, and the
- * version is bumped once. A reader sees the old set or the new set, never both.
+ * version is bumped once. The retired files' delete markers go with them:
+ * `marksAppliedThrough` is the newest marker id the new files' rows account
+ * for (see dropMarkersOfRetired; a later marker on an input refuses the swap). A reader sees the old set or the new set, never both.
  */
-export function swapManifestFiles(raw: Database.Database, retire: readonly number[], insert: readonly NewManifestFile[], nowMs: number): number[] {
+export function swapManifestFiles(
+  raw: Database.Database,
+  retire: readonly number[],
+  insert: readonly NewManifestFile[],
+  nowMs: number,
+  marksAppliedThrough: number,
+): number[] {
+  dropMarkersOfRetired(raw, retire, marksAppliedThrough);
   const retireStmt = prepareCached(raw, `UPDATE _tierdb_files SET state = 'retired', retired_at_ms = ? WHERE id = ? AND state = 'live'`);
   for (const id of retire) {
     if (retireStmt.run(nowMs, id).changes !== 1) {

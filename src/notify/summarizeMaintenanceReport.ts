@@ -1,23 +1,26 @@
 import { hostname } from 'node:os';
 import type { CompactReport, RestoreReport, RetentionReport } from '../maintenance/Maintenance.js';
+import type { EraseReceipt } from '../change/eraseRows.js';
 import { MAX_WARNINGS, totalsOf, type RunStatus, type RunSummary, type TableRunSummary } from './RunSummary.js';
 
 /** What one maintenance run reported, by kind. */
 export type MaintenanceRunReport =
   | { kind: 'compact'; report: CompactReport }
   | { kind: 'retention'; report: RetentionReport }
-  | { kind: 'restore'; report: RestoreReport };
+  | { kind: 'restore'; report: RestoreReport }
+  | { kind: 'erase'; report: EraseReceipt };
 
 /**
  * A maintenance run's report as the kind-agnostic RunSummary. Per table:
  * compact — rows written into merged files, files written, their bytes;
  * retention — rows removed, files retired, bytes removed; restore — rows
- * moved back into SQLite, files rewritten or retired, 0 bytes.
+ * moved back into SQLite, files rewritten or retired, 0 bytes; erase — rows
+ * erased hot and cold, files rewritten, 0 bytes (never the values).
  *
  * @example
  * await store.notifier.notifyRunEnd(summarizeMaintenanceReport({ kind: 'compact', report }, { hotPath, startedMs }));
  */
-export function summarizeMaintenanceReport(run: MaintenanceRunReport | { kind: 'compact' | 'retention' | 'restore'; report?: undefined }, options: { hotPath: string; startedMs: number; error?: unknown }): RunSummary {
+export function summarizeMaintenanceReport(run: MaintenanceRunReport | { kind: MaintenanceRunReport['kind']; report?: undefined }, options: { hotPath: string; startedMs: number; error?: unknown }): RunSummary {
   const tables: TableRunSummary[] = [];
   let runId: number | null = null;
   if (run.report !== undefined) {
@@ -28,6 +31,9 @@ export function summarizeMaintenanceReport(run: MaintenanceRunReport | { kind: '
       }
     } else if (run.kind === 'retention') {
       for (const t of run.report.tables) tables.push({ table: t.table, rows: t.rowsRemoved, files: t.paths.length, bytes: t.bytesRemoved, errors: t.error ? [t.error] : [], warnings: [] });
+    } else if (run.kind === 'erase') {
+      const r = run.report;
+      tables.push({ table: r.table, rows: r.hotRows + r.coldRows, files: r.files.length, bytes: 0, errors: [], warnings: r.walTruncated ? [] : ['the WAL could not be truncated (a reader held it): run the erase again to finish'] });
     } else {
       const r = run.report;
       tables.push({ table: r.table, rows: r.rowsRestored, files: r.files.length, bytes: 0, errors: [], warnings: r.hotWins > 0 ? [`${r.hotWins} keys were hot already (hot rows kept)`] : [] });

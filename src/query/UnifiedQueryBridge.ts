@@ -26,10 +26,11 @@ import { appendRows, createTempTable } from './appendRows.js';
 import { assertColdSchema } from './assertColdSchema.js';
 import { assertReadOnlyText, assertReadOnlyType } from './assertReadOnlySql.js';
 import { ColdResultCache } from './ColdResultCache.js';
+import { loadColdMarks } from './coldMarks.js';
 import { coldRelation } from './coldRelation.js';
 import { createBridgeDuckDb } from './createBridgeDuckDb.js';
 import { decideColumnTypes } from './decideColumnTypes.js';
-import { planQuery, readShape, type QueryPlan } from './planQuery.js';
+import { planQuery, readPlanMarks, readShape, type QueryPlan } from './planQuery.js';
 import type { ExplainResult, QueryOptions, Row } from './QueryOptions.js';
 import { joinColdFiles, openColdFiles, openColdFileSets, type ColdFilesForRead } from './openColdFiles.js';
 import { readOverlapKeys } from './readOverlapKeys.js';
@@ -256,7 +257,7 @@ export class UnifiedQueryBridge {
           .raw(true)
           .safeIntegers(true)
           .all() as unknown[][];
-        return { shape, files, hotRows, overlapKeys: readOverlapKeys(db, shape, files) };
+        return { shape, files, hotRows, overlapKeys: readOverlapKeys(db, shape, files), marks: readPlanMarks(db, files) };
       }),
     );
     const sets = await openColdFileSets(this.#cold, snapshot.map((s) => s.files));
@@ -276,7 +277,7 @@ export class UnifiedQueryBridge {
     params: readonly unknown[],
     bound: ReturnType<typeof toDuckParams>,
     verb: string,
-    snapshot: readonly { shape: QueryPlan['shape']; files: QueryPlan['coldFiles']; hotRows: unknown[][]; overlapKeys: unknown[] }[],
+    snapshot: readonly { shape: QueryPlan['shape']; files: QueryPlan['coldFiles']; hotRows: unknown[][]; overlapKeys: unknown[]; marks: QueryPlan['marks'] }[],
     sets: readonly ColdFilesForRead[],
   ): Promise<DuckDBPreparedStatement> {
     for (const [i, s] of snapshot.entries()) {
@@ -293,7 +294,8 @@ export class UnifiedQueryBridge {
           await appendRows(con, `__shadow_${i}`, [keyType], s.overlapKeys.map((k) => [k]));
           shadow = ` WHERE ${sqlIdent(s.shape.keyColumn)} NOT IN (SELECT k FROM __shadow_${i})`;
         }
-        view += ` UNION ALL SELECT * FROM ${coldRelation(sets[i]!, s.shape.names, types)} AS c${shadow}`;
+        const marks = await loadColdMarks(con, `__marks_${i}`, sets[i]!, s.marks, s.shape.keyColumn);
+        view += ` UNION ALL SELECT * FROM ${coldRelation(sets[i]!, s.shape.names, types, marks)} AS c${shadow}`;
       }
       try {
         await con.run(`CREATE TEMP VIEW ${sqlIdent(s.shape.table)} AS ${view}`);
@@ -325,6 +327,11 @@ export class UnifiedQueryBridge {
       throw error;
     }
     return statement;
+  }
+
+  /** Drops every cached cold result (after an erase: the cache must not keep erased values in memory). */
+  forgetCachedResults(): void {
+    this.#cache.clear();
   }
 
   /** Closes the read connection and the DuckDB instance. Idempotent. */

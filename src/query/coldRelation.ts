@@ -2,18 +2,40 @@
  * The SQL for "these cold files as the table's current columns": exactly the
  * manifest-listed files (never a glob), by name, each column cast to the
  * query's type; a column no listed file has (added after they were written)
- * reads NULL.
+ * reads NULL. Files with delete markers are read apart, anti-joined with the
+ * statement's marks table (coldMarks.ts); the others are read as they are.
  */
 import type { ColdType } from '../cold/columnTypes.js';
 import { sqlIdent, sqlString } from '../cold/DuckDbEngine.js';
+import { antiJoinMarks, FILE_COLUMN } from '../cold/markedRows.js';
+import type { ColdMarks } from './coldMarks.js';
 import type { ColdFilesForRead } from './openColdFiles.js';
 
-export function coldRelation(cold: ColdFilesForRead, columns: readonly string[], types: readonly ColdType[]): string {
+function readFiles(cold: ColdFilesForRead, indexes: readonly number[], columns: readonly string[], types: readonly ColdType[], marks: ColdMarks | undefined, withFile: boolean): string {
   const present = new Set<string>();
-  for (const f of cold.files) for (const name of f.columns.keys()) present.add(name);
+  for (const i of indexes) for (const name of cold.files[i]!.columns.keys()) present.add(name);
   const select = columns
-    .map((c, i) => `CAST(${present.has(c) ? sqlIdent(c) : 'NULL'} AS ${types[i]}) AS ${sqlIdent(c)}`)
+    .map((c, i) => `CAST(${present.has(c) ? `s.${sqlIdent(c)}` : 'NULL'} AS ${types[i]}) AS ${sqlIdent(c)}`)
     .join(', ');
-  const list = cold.local.map(sqlString).join(', ');
-  return `(SELECT ${select} FROM read_parquet([${list}], union_by_name = true))`;
+  const list = indexes.map((i) => sqlString(cold.local[i]!)).join(', ');
+  const file = withFile ? `s.${FILE_COLUMN}, ` : '';
+  if (!marks && !withFile) return `SELECT ${select} FROM read_parquet([${list}], union_by_name = true) AS s`;
+  const anti = marks ? antiJoinMarks('s', marks.table, marks.keyColumn) : '';
+  return `SELECT ${file}${select} FROM read_parquet([${list}], union_by_name = true, filename = '${FILE_COLUMN}') AS s${anti}`;
+}
+
+/**
+ * `withFile`: the first column is FILE_COLUMN, the local path each row was
+ * read from (for changes, which mark rows of one file).
+ */
+export function coldRelation(cold: ColdFilesForRead, columns: readonly string[], types: readonly ColdType[], marks?: ColdMarks, withFile = false): string {
+  const all = cold.files.map((_, i) => i);
+  if (!marks) return `(${readFiles(cold, all, columns, types, undefined, withFile)})`;
+  const marked = all.filter((i) => marks.paths.has(cold.files[i]!.path));
+  const plain = all.filter((i) => !marks.paths.has(cold.files[i]!.path));
+  const parts = [
+    ...(plain.length > 0 || marked.length === 0 ? [readFiles(cold, plain, columns, types, undefined, withFile)] : []),
+    ...(marked.length > 0 ? [readFiles(cold, marked, columns, types, marks, withFile)] : []),
+  ];
+  return `(${parts.join(' UNION ALL ')})`;
 }

@@ -11,6 +11,7 @@ import type Database from 'better-sqlite3';
 import { DAY_MS, valueToMs } from '../registry/timeUnit.js';
 import { sqlIdent } from '../cold/DuckDbEngine.js';
 import { ArgumentError } from '../errors.js';
+import { NO_MARKERS, readMarkers, type FileMarkers } from '../manifest/deleteMarkers.js';
 import { readColumns, type ResolvedTable } from '../registry/resolveRegistry.js';
 import { assertColdSchema } from './assertColdSchema.js';
 import { registerIsoInstant } from './isoInstantMs.js';
@@ -35,6 +36,14 @@ export interface QueryPlan {
   readonly coldFiles: readonly LiveFile[];
   /** Hot keys inside the listed files' key ranges: cold rows with these keys are shadowed. */
   readonly overlapKeys: readonly unknown[];
+  /** The delete markers of `coldFiles` (read in the same snapshot). */
+  readonly marks: FileMarkers;
+}
+
+/** The markers of the files a plan reads: one indexed read, only when some file has any. */
+export function readPlanMarks(db: Database.Database, files: readonly LiveFile[]): FileMarkers {
+  const marked = files.filter((f) => f.marked > 0).map((f) => f.path);
+  return marked.length === 0 ? NO_MARKERS : readMarkers(db, marked);
 }
 
 const shapeCaches = new WeakMap<Database.Database, Map<string, { schemaVersion: number; manifestVersion: number; shape: TableShape; files: LiveFile[] }>>();
@@ -94,6 +103,6 @@ export function planQuery(db: Database.Database, t: ResolvedTable, options: Quer
     const coldFiles = pruneByHotTop(shape, query, hotRows, hotLimit, pruneFiles(files, query.conditions, shape));
     assertColdSchema(shape, coldFiles);
     const overlapKeys = readOverlapKeys(db, shape, coldFiles);
-    return { shape, query, manifestVersion, hotRows, coldFiles, overlapKeys };
+    return { shape, query, manifestVersion, hotRows, coldFiles, overlapKeys, marks: readPlanMarks(db, coldFiles) };
   });
 }

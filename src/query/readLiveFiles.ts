@@ -4,6 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { ColdType } from '../cold/columnTypes.js';
+import { markerCounts } from '../manifest/deleteMarkers.js';
 import { liveFileRows } from '../manifest/manifestFiles.js';
 import { readManifestVersion } from '../manifest/manifestVersion.js';
 
@@ -21,6 +22,8 @@ export interface LiveFile {
   readonly maxKey: unknown;
   /** The file's columns and their Parquet (DuckDB) types. */
   readonly columns: ReadonlyMap<string, ColdType>;
+  /** How many of its rows delete markers hide (0: read as it is). */
+  readonly marked: number;
 }
 
 
@@ -54,6 +57,7 @@ export function readLiveFiles(db: Database.Database, table: string, version: num
 }
 
 function readLiveFilesUncached(db: Database.Database, table: string): LiveFile[] {
+  const marked = markerCounts(db, table);
   return liveFileRows(db, table).map((r) => ({
     path: r.path,
     rows: Number(r.rows),
@@ -64,6 +68,7 @@ function readLiveFilesUncached(db: Database.Database, table: string): LiveFile[]
     minKey: r.min_key,
     maxKey: r.max_key,
     columns: parseSchema(r.schema_json),
+    marked: marked.get(r.path) ?? 0,
   }));
 }
 

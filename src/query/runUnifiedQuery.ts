@@ -11,6 +11,7 @@ import type { ColdType } from '../cold/columnTypes.js';
 import { sqlIdent } from '../cold/DuckDbEngine.js';
 import { appendRows, createTempTable } from './appendRows.js';
 import { cacheKey, type ColdResultCache } from './ColdResultCache.js';
+import { loadColdMarks } from './coldMarks.js';
 import { coldRelation } from './coldRelation.js';
 import type { QueryPlan } from './planQuery.js';
 import type { Row } from './QueryOptions.js';
@@ -52,8 +53,9 @@ async function runColdOnly(con: DuckDBConnection, plan: QueryPlan, types: readon
   if (cached) return arraysToObjects(query.columns, cached);
   const where = renderWhere(query.conditions, 'duckdb');
   const params = toDuckParams(where.params, false);
+  const marks = await loadColdMarks(con, '__marks', coldFiles, plan.marks, shape.keyColumn);
   const sql =
-    `SELECT ${query.columns.map(sqlIdent).join(', ')} FROM ${coldRelation(coldFiles, shape.names, types)} AS c` +
+    `SELECT ${query.columns.map(sqlIdent).join(', ')} FROM ${coldRelation(coldFiles, shape.names, types, marks)} AS c` +
     `${where.sql}${renderOrder(query.order)}${query.limit === undefined ? '' : ` LIMIT ${query.limit}`}${query.offset > 0 ? ` OFFSET ${query.offset}` : ''}`;
   let rows: unknown[][];
   try {
@@ -87,8 +89,9 @@ export async function runUnifiedQuery(
     const where = renderWhere(query.conditions, 'duckdb');
     const fetch = coldFetchLimit(plan);
     const params = toDuckParams(where.params, false);
+    const marks = await loadColdMarks(con, '__marks', coldFiles, plan.marks, shape.keyColumn);
     const sql =
-      `CREATE TEMP TABLE __cold AS SELECT * FROM ${coldRelation(coldFiles, names, types)} AS c` +
+      `CREATE TEMP TABLE __cold AS SELECT * FROM ${coldRelation(coldFiles, names, types, marks)} AS c` +
       `${where.sql}${renderOrder(query.order)}${fetch === undefined ? '' : ` LIMIT ${fetch}`}`;
     try {
       await con.run(sql, params.values, params.types);

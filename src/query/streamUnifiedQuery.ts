@@ -13,6 +13,7 @@ import type { ColdType } from '../cold/columnTypes.js';
 import { sqlIdent } from '../cold/DuckDbEngine.js';
 import { ArgumentError } from '../errors.js';
 import { appendRows, createTempTable } from './appendRows.js';
+import { loadColdMarks } from './coldMarks.js';
 import { coldRelation } from './coldRelation.js';
 import type { QueryPlan } from './planQuery.js';
 import type { Row } from './QueryOptions.js';
@@ -71,8 +72,9 @@ export async function* streamUnifiedQuery(
   }
   const where = renderWhere(query.conditions, 'duckdb');
   const fetch = coldFetchLimit(plan);
+  const marks = await loadColdMarks(con, '__marks', coldFiles, plan.marks, shape.keyColumn);
   const cold =
-    `SELECT * FROM ${coldRelation(coldFiles, names, types)} AS c${where.sql}` +
+    `SELECT * FROM ${coldRelation(coldFiles, names, types, marks)} AS c${where.sql}` +
     (fetch === undefined ? '' : `${renderOrder(query.order)} LIMIT ${fetch}`);
   const sql =
     `SELECT ${query.columns.map(sqlIdent).join(', ')} FROM (SELECT * FROM __hot UNION ALL SELECT * FROM (${cold}) AS cc${shadow}) AS u` +

@@ -18,6 +18,8 @@ import { ColdKeyIndex } from '../cold/ColdKeyIndex.js';
 import type { ColdStore } from '../cold/ColdStore.js';
 import { createColdStore } from '../cold/createColdStore.js';
 import { RunNotifier } from '../notify/RunNotifier.js';
+import { deleteRows, updateRows, type ChangeOptions, type ChangeResult, type UpdateOptions } from '../change/changeRows.js';
+import type { EraseOptions, EraseReceipt } from '../change/eraseRows.js';
 
 export interface OpenTierStoreOptions<TSchema extends DrizzleSchema = DrizzleSchema> {
   dataDir?: string;
@@ -82,6 +84,32 @@ export interface TierStore<TSchema extends DrizzleSchema = DrizzleSchema> extend
    * POSTs its summary to ARCHIVE_WEBHOOK_URL: `store.notifier.onRunEnd(listener)`.
    */
   readonly notifier: RunNotifier;
+  /**
+   * Deletes the rows the filter selects, hot or cold: hot rows in SQLite, cold
+   * rows by delete markers in the same transaction (hidden from every reader at
+   * once; compaction removes them from the files). Returns the counts.
+   *
+   * @example
+   * await store.delete('messages', { where: { chatroom: 'room-9', create_time: { lt: 1767225600 } } });
+   */
+  delete(table: string, options: ChangeOptions): Promise<ChangeResult>;
+  /**
+   * Sets new values on the rows the filter selects: hot rows in SQLite; a cold
+   * row becomes a hot row with the new values and its cold copy is masked.
+   *
+   * @example
+   * await store.update('task_queue', { where: { status: 'stuck' }, set: { status: 'failed' } });
+   */
+  update(table: string, options: UpdateOptions): Promise<ChangeResult>;
+  /**
+   * Erases the rows the filter selects, physically, with a receipt (see
+   * Maintenance.erase): nothing of them is left in the hot file, its WAL, the
+   * backups or any cold file.
+   *
+   * @example
+   * const receipt = await store.erase('messages', { where: { sender: 'wxid_forget_me' } });
+   */
+  erase(table: string, options: EraseOptions): Promise<EraseReceipt>;
   /** Finds a registered table; throws naming it when it is not registered. */
   table(name: string): ResolvedTable;
   close(): Promise<void>;
@@ -183,6 +211,16 @@ export async function openTierStore<TSchema extends DrizzleSchema = DrizzleSchem
       const t = byName.get(name);
       if (!t) throw new RegistryError(`table ${JSON.stringify(name)} is not registered (registered: ${[...byName.keys()].join(', ')})`);
       return t;
+    },
+    // The app's connection, not the archiver's: an archive commit must see the change as another connection's (data_version).
+    delete: async (table, o) => deleteRows({ raw: hot.raw, config, cold, readonly }, store.table(table), o),
+    update: async (table, o) => updateRows({ raw: hot.raw, config, cold, readonly }, store.table(table), o),
+    erase: async (table, o) => {
+      try {
+        return await maintenance.erase(store.table(table).table, o);
+      } finally {
+        bridge.forgetCachedResults();
+      }
     },
     async close() {
       if (closed) return;

@@ -1,0 +1,198 @@
+/**
+ * store.erase: the rows a filter selects made physically gone, with a receipt.
+ * Runs inside a maintenance run (the archiver lease, a run of kind `erase`):
+ *
+ *   1. find the matching rows (findMatches, masked ones too: a row deleted or
+ *      updated earlier is still in its file until rewritten) and every cold
+ *      copy of a matching hot key;
+ *   2. rewrite each cold file holding any of them without those keys
+ *      (rewriteFiles: read back and verified, put beside, unlisted);
+ *   3. rewrite the hot-file backups without the rows (scrubSqliteFile);
+ *   4. one transaction (commitSwap): the hot rows deleted with secure_delete,
+ *      the old files retired (their markers dropped), the new ones listed,
+ *      the receipt stored (`committed`), the manifest version bumped;
+ *   5. after TIERDB_ERASE_GRACE_SECONDS (queries that listed the old files
+ *      finish), the old files unlinked and their manifest rows deleted;
+ *   6. the hot file vacuumed and its WAL truncated; the receipt `complete`.
+ *
+ * A crash before 4 changes nothing a reader sees (unlisted files are the
+ * run's leftovers, recovery removes them). After 4 the old files are retired
+ * with a retirement time set back so that recovery unlinks them once the
+ * erase grace has passed, and the next erase (or maintenance run) finishes
+ * what is left: finishErasures.
+ */
+import type Database from 'better-sqlite3';
+import { keyText } from '../archive/chunkKeys.js';
+import { failpoint } from '../archive/failpoint.js';
+import { fileId } from '../cold/coldLayout.js';
+import type { ColdType } from '../cold/columnTypes.js';
+import { sqlIdent } from '../cold/DuckDbEngine.js';
+import { ManifestChangedError } from '../errors.js';
+import { completeErasure, insertErasure, listErasures, type ErasedFile, type ScrubbedBackup } from '../manifest/erasureReceipts.js';
+import { deleteManifestFile, liveFilesExact, type ManifestFile, type NewManifestFile } from '../manifest/manifestFiles.js';
+import { commitSwap } from '../maintenance/commitSwap.js';
+import type { MaintenanceRun } from '../maintenance/maintenanceRun.js';
+import { rewriteFiles } from '../maintenance/rewriteFiles.js';
+import { appendRows, createTempTable } from '../query/appendRows.js';
+import type { QueryOptions } from '../query/QueryOptions.js';
+import type { ResolvedTable } from '../registry/resolveRegistry.js';
+import { findMatches, matchingHotKeysNow } from './findMatches.js';
+import { assertNotEveryRow } from './changeRows.js';
+import { hashPredicate } from './hashPredicate.js';
+import { scrubBackups, secureDelete, vacuumAndTruncateWal } from './scrubSqliteFile.js';
+
+export interface EraseOptions {
+  /** The same where-language as `bridge.query`; an empty filter is refused unless `all: true`. */
+  where?: QueryOptions['where'];
+  all?: boolean;
+  /** Find and report, change nothing. */
+  dryRun?: boolean;
+}
+
+/** What an erase did: printed, and stored in `_tierdb_erasures` (never the erased values). */
+export interface EraseReceipt {
+  /** The `_tierdb_erasures` row (null for a dry run). */
+  id: number | null;
+  table: string;
+  runId: number | null;
+  dryRun: boolean;
+  /** The filter with every value as `sha256:<hex>` of its text. */
+  predicate: unknown;
+  /** Hot rows erased. */
+  hotRows: number;
+  /** Cold rows erased that readers saw (masked copies of earlier deletes and updates go too; see files[].rowsErased). */
+  coldRows: number;
+  files: ErasedFile[];
+  backups: ScrubbedBackup[];
+  /** `complete`: old files unlinked, hot file vacuumed and its WAL truncated. */
+  status: 'dry-run' | 'committed' | 'complete';
+  walTruncated: boolean;
+  startedAt: string;
+  endedAt: string;
+  durationMs: number;
+}
+
+const ERASE_KEYS = '__tierdb_erase_keys';
+
+/** The retired files of completed swaps an erase still has to unlink, and the hot file to vacuum: done now when their grace has passed. */
+export async function finishErasures(run: MaintenanceRun): Promise<number> {
+  const raw = run.ctx.raw;
+  let finished = 0;
+  for (const receipt of listErasures(raw, 'committed')) {
+    const old = receipt.files.map((f) => f.oldPath);
+    const pending = raw.prepare(`SELECT * FROM _tierdb_files WHERE path IN (SELECT value FROM json_each(?))`).all(JSON.stringify(old)) as ManifestFile[];
+    const due = Date.now() - run.ctx.config.eraseGraceMs;
+    if (pending.some((f) => f.retired_at_ms !== null && f.retired_at_ms > due && f.state === 'retired')) continue;
+    for (const f of pending) {
+      if (f.state !== 'retired') continue;
+      await run.ctx.cold.delete(f.path);
+      deleteManifestFile(raw, f.id);
+    }
+    await vacuumAndTruncateWal(raw);
+    completeErasure(raw, receipt.id, Date.now());
+    finished++;
+  }
+  return finished;
+}
+
+function keyTypeOf(f: ManifestFile, keyColumn: string): ColdType {
+  const column = (JSON.parse(f.schema_json) as { name: string; type: ColdType }[]).find((c) => c.name === keyColumn);
+  return column?.type ?? 'BIGINT';
+}
+
+export async function eraseRows(run: MaintenanceRun | undefined, reader: { raw: Database.Database; cold: MaintenanceRun['ctx']['cold']; engine: MaintenanceRun['engine'] }, t: ResolvedTable, o: EraseOptions, nextSeq: () => number): Promise<EraseReceipt> {
+  const started = Date.now();
+  const { raw } = reader;
+  const predicate = hashPredicate(o.where ?? {});
+  const m = await findMatches({ raw, cold: reader.cold, engine: reader.engine }, t, o.where, { withValues: false, includeMasked: true });
+  assertNotEveryRow(raw, t, 'erase', o, m.hotKeys.length + m.cold.length);
+  // Every cold row holding an erased key's values: matches, masked matches, and the copies of matching hot keys.
+  const byPath = new Map<string, Map<string, unknown>>();
+  for (const x of [...m.cold, ...m.masked, ...m.shadowed]) {
+    let keys = byPath.get(x.path);
+    if (!keys) byPath.set(x.path, (keys = new Map()));
+    keys.set(keyText(x.key), x.key);
+  }
+  const live = new Map(liveFilesExact(raw, t.table).map((f) => [f.path, f]));
+  const inputs = [...byPath.keys()].map((p) => live.get(p)).filter((f): f is ManifestFile => f !== undefined);
+  const receipt: EraseReceipt = {
+    id: null,
+    table: t.table,
+    runId: run?.runId ?? null,
+    dryRun: run === undefined,
+    predicate,
+    hotRows: m.hotKeys.length,
+    coldRows: m.cold.length,
+    files: inputs.map((f) => ({ oldPath: f.path, oldSha256: f.file_sha256, newPath: null, newSha256: null, rowsErased: byPath.get(f.path)!.size })),
+    backups: [],
+    status: 'dry-run',
+    walTruncated: false,
+    startedAt: new Date(started).toISOString(),
+    endedAt: '',
+    durationMs: 0,
+  };
+  const done = () => ({ ...receipt, endedAt: new Date().toISOString(), durationMs: Date.now() - started });
+  if (!run) return done();
+
+  const outputs: NewManifestFile[] = [];
+  let marksThrough = Number.POSITIVE_INFINITY;
+  const con = run.engine.connection;
+  try {
+    for (const [i, f] of inputs.entries()) {
+      const keyType = keyTypeOf(f, t.keyColumn);
+      await con.run(`DROP TABLE IF EXISTS ${ERASE_KEYS}`);
+      await createTempTable(con, ERASE_KEYS, ['k'], [keyType]);
+      await appendRows(con, ERASE_KEYS, [keyType], [...byPath.get(f.path)!.values()].map((k) => [keyType === 'VARCHAR' ? String(k) : k]));
+      const result = await rewriteFiles(run.ctx, {
+        engine: run.engine,
+        table: t,
+        inputs: [f],
+        id: fileId(run.runId, nextSeq(), run.runToken),
+        runId: run.runId,
+        now: started,
+        keep: `${sqlIdent(t.keyColumn)} NOT IN (SELECT k FROM ${ERASE_KEYS})`,
+      });
+      marksThrough = Math.min(marksThrough, result.marksThrough);
+      const entry = receipt.files[i]!;
+      entry.rowsErased = result.rowsRemoved + result.markedRemoved;
+      if (result.output) {
+        outputs.push(result.output);
+        entry.newPath = result.output.path;
+        entry.newSha256 = result.output.file_sha256;
+      }
+    }
+    receipt.backups = await scrubBackups(run.ctx.config.dataDir, t.table, m.query.conditions);
+    failpoint('erase-after-backups');
+  } catch (error) {
+    for (const out of outputs) await run.ctx.cold.delete(out.path);
+    throw error;
+  }
+
+  // Set back so that recovery, after a crash, unlinks them once the erase grace (not the general one) has passed.
+  const retiredAt = Date.now() - run.ctx.config.retiredGraceMs + run.ctx.config.eraseGraceMs;
+  await commitSwap(run.ctx, inputs, outputs, marksThrough, () => {
+    if (matchingHotKeysNow(raw, t, m).unseenWithColdCopies) {
+      // A matching hot row came since the scan whose key is inside a cold file's range: its cold copies were not looked up.
+      throw new ManifestChangedError(`${t.table}: rows matching the filter were written while the erase ran; nothing was erased, run it again`);
+    }
+    const erased = secureDelete(raw, t.table, m.query.conditions);
+    receipt.hotRows = erased;
+    receipt.id = insertErasure(raw, { table: t.table, runId: run.runId, predicate, hotRows: erased, coldRows: m.cold.length, files: receipt.files, backups: receipt.backups, startedAtMs: started });
+    const setBack = raw.prepare(`UPDATE _tierdb_files SET retired_at_ms = ? WHERE id = ?`);
+    for (const f of inputs) setBack.run(retiredAt, f.id);
+  });
+  receipt.status = 'committed';
+
+  // Queries that listed the old files may still read them for the erase grace; then they go.
+  if (inputs.length > 0 && run.ctx.config.eraseGraceMs > 0) await new Promise((resolve) => setTimeout(resolve, run.ctx.config.eraseGraceMs));
+  for (const f of inputs) {
+    await run.ctx.cold.delete(f.path);
+    deleteManifestFile(raw, f.id);
+  }
+  failpoint('erase-after-unlink');
+  receipt.walTruncated = await vacuumAndTruncateWal(raw);
+  failpoint('erase-after-vacuum');
+  completeErasure(raw, receipt.id!, Date.now());
+  receipt.status = 'complete';
+  return done();
+}

@@ -1,0 +1,44 @@
+/**
+ * Reading cold files minus their delete markers, in DuckDB: the markers of
+ * the files one statement reads go into a temp table of (local path, key), and
+ * the files are read with their file name as a column and anti-joined with it.
+ * Files without markers are read as before: a query that touches no marked
+ * file pays nothing.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { FileMarkers } from '../manifest/deleteMarkers.js';
+import { appendRows, createTempTable } from '../query/appendRows.js';
+import type { ColdType } from './columnTypes.js';
+import { sqlIdent } from './DuckDbEngine.js';
+
+/** The file-name column every marked read adds (read_parquet's `filename`). */
+export const FILE_COLUMN = '__tierdb_file';
+
+/**
+ * Creates (or replaces) temp table `name` (__tierdb_f VARCHAR, __tierdb_k <keyType>) with the
+ * markers of the files in `paths` (manifest paths), each named by the local
+ * path DuckDB reads for it (`local[i]` for `paths[i]`). Returns how many rows
+ * it holds (0: nothing to anti-join; the table is still created).
+ */
+export async function loadMarksTable(
+  con: DuckDBConnection,
+  name: string,
+  keyType: ColdType,
+  paths: readonly string[],
+  local: readonly string[],
+  marks: FileMarkers,
+): Promise<number> {
+  await con.run(`DROP TABLE IF EXISTS ${sqlIdent(name)}`);
+  await createTempTable(con, name, ['__tierdb_f', '__tierdb_k'], ['VARCHAR', keyType]);
+  const rows: unknown[][] = [];
+  for (const [i, p] of paths.entries()) {
+    for (const k of marks.byPath.get(p) ?? []) rows.push([local[i], keyType === 'VARCHAR' ? String(k) : k]);
+  }
+  await appendRows(con, name, ['VARCHAR', keyType], rows);
+  return rows.length;
+}
+
+/** `… AS alias ANTI JOIN marks`: the rows of a read with `filename = FILE_COLUMN` whose (file, key) is not marked. */
+export function antiJoinMarks(alias: string, marksTable: string, keyColumn: string): string {
+  return ` ANTI JOIN ${sqlIdent(marksTable)} AS __tierdb_m ON __tierdb_m.__tierdb_f = ${alias}.${FILE_COLUMN} AND __tierdb_m.__tierdb_k = ${alias}.${sqlIdent(keyColumn)}`;
+}
