@@ -7,50 +7,15 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import registry from '../archive-registry.js';
-import type { OrderBy, QueryOptions, Row, Where, WhereOperators } from '../src/query/QueryOptions.js';
+import type { OrderBy, QueryOptions, Where, WhereOperators } from '../src/query/QueryOptions.js';
 import { openTierStore } from '../src/store/openTierStore.js';
 import { tempDir, testConfig } from './helpers.js';
+import { oracleQuery, rng } from './oracleSql.js';
 import { startS3Server } from './s3Server.js';
 
 const DAY_S = 86_400;
 const BIG = 7_000_000_000_000_000_000n;
 const ROUNDS = 220;
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-function oracleQuery(db: Database.Database, table: string, key: string, q: QueryOptions): Row[] {
-  const parts: string[] = [];
-  const params: unknown[] = [];
-  for (const [col, spec] of Object.entries(q.where ?? {})) {
-    for (const [op, v] of Object.entries(spec as WhereOperators)) {
-      if (op === 'isNull') parts.push(`"${col}" IS ${v ? '' : 'NOT '}NULL`);
-      else if (op === 'in') {
-        const list = v as unknown[];
-        parts.push(list.length === 0 ? '0' : `"${col}" IN (${list.map(() => '?').join(', ')})`);
-        params.push(...list);
-      } else {
-        parts.push(`"${col}" ${{ eq: '=', ne: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=', like: 'LIKE' }[op]} ?`);
-        params.push(v);
-      }
-    }
-  }
-  const order = ((q.orderBy ?? []) as Record<string, string>[]).flatMap((o) => Object.entries(o));
-  if (!order.some(([c]) => c === key)) order.push([key, 'asc']);
-  let sql = `SELECT ${q.columns ? q.columns.map((c) => `"${c}"`).join(', ') : '*'} FROM ${table}`;
-  if (parts.length) sql += ` WHERE ${parts.join(' AND ')}`;
-  sql += ` ORDER BY ${order.map(([c, d]) => `"${c}" ${d}`).join(', ')}`;
-  if (q.limit !== undefined || q.offset !== undefined) {
-    sql += ' LIMIT ? OFFSET ?';
-    params.push(q.limit ?? -1, q.offset ?? 0);
-  }
-  return db.prepare(sql).safeIntegers(true).all(...params) as Row[];
-}
 
 /** The cold tier in the local folder, and in a bucket of an S3 server the test starts. */
 const TIERS: { name: string; coldEnv: () => Promise<Record<string, string>>; rounds: number }[] = [
