@@ -7,13 +7,14 @@
  * completes; a slow upload's object is left alone by recovery until the safety
  * age has passed.
  */
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { RECOVERY_FAILPOINTS, SWAP_FAILPOINTS } from '../src/archive/failpoint.js';
 import { S3ColdStore } from '../src/cold/S3ColdStore.js';
+import { DuckDbEngine, sqlString } from '../src/cold/DuckDbEngine.js';
 import { wechatPreset } from '../src/presets/wechat/wechatPreset.js';
 import { openTierStore, type TierStore } from '../src/store/openTierStore.js';
 import { DAY_S, NOW_MS, NOW_S, expectExactlyOnce, readTierState, runCli, seedTaskQueue } from './archiveFixtures.js';
@@ -353,5 +354,53 @@ describe('tierdb migrate-cold', () => {
     expect(listTreeFiles(path.join(dir, 'cold')).length).toBeGreaterThan(0);
     const reopened = await openTierStore({ config: testConfig(dir, ENV), preset: wechatPreset });
     await reopened.close();
+  });
+});
+
+describe('changes with the cold tier in a bucket', () => {
+  it('delete, update and erase against the bucket: answers equal the oracle; the erased rows are in no object and no cached copy', async () => {
+    const server = await startS3Server();
+    const dir = tempDir();
+    const env = { ...ENV, ...server.env('app/history'), TIERDB_ERASE_GRACE_SECONDS: '0' };
+    (await seededWithOracle(dir, env)).close();
+    const oracle = new Database(path.join(dir, 'oracle.db'));
+    const store = await openTierStore({ config: testConfig(dir, env), preset: wechatPreset });
+    try {
+      await store.archiver.run({ now: NOW_MS });
+      await expectOracle(store, oracle);
+      const deleted = await store.delete('task_queue', { where: { priority: 4, created_at: { lt: NOW_S - 10 * DAY_S } } });
+      oracle.prepare('DELETE FROM task_queue WHERE priority = 4 AND created_at < ?').run(NOW_S - 10 * DAY_S);
+      expect(deleted.cold).toBeGreaterThan(0);
+      const updated = await store.update('task_queue', { where: { priority: 3 }, set: { status: 'moved' } });
+      oracle.prepare(`UPDATE task_queue SET status = 'moved' WHERE priority = 3`).run();
+      expect(updated.cold).toBeGreaterThan(0);
+      await expectOracle(store, oracle);
+      const receipt = await store.erase('task_queue', { where: { priority: 1 } });
+      oracle.prepare('DELETE FROM task_queue WHERE priority = 1').run();
+      expect(receipt.status).toBe('complete');
+      expect(receipt.coldRows).toBeGreaterThan(0);
+      await expectOracle(store, oracle);
+      const objects = await store.cold.list();
+      const live = new Set(store.hot.raw.prepare(`SELECT path FROM _tierdb_files`).pluck().all() as string[]);
+      expect(objects.map((o) => o.path).filter((p) => !live.has(p)), 'objects the manifest does not list').toEqual([]);
+      for (const f of receipt.files) expect(objects.some((o) => o.path === f.oldPath), f.oldPath).toBe(false);
+      // No object in the bucket and no cached copy holds a row of priority 1 (s3rver keeps objects as plain files).
+      const walk = (d: string): string[] =>
+        existsSync(d) ? readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)])) : [];
+      const parquet = [...walk(server.dir), ...walk(store.config.coldCacheDir)].filter((f) => readFileSync(f).subarray(0, 4).toString('latin1') === 'PAR1');
+      expect(parquet.length).toBeGreaterThan(0);
+      const engine = await DuckDbEngine.create({ memoryLimit: '256MB', threads: 1 });
+      try {
+        for (const f of parquet) {
+          const rows = await engine.connection.runAndReadAll(`SELECT count(*) FROM read_parquet(${sqlString(f)}) WHERE priority = 1`);
+          expect(Number(rows.getRowsJS()[0]![0]), f).toBe(0);
+        }
+      } finally {
+        engine.close();
+      }
+    } finally {
+      await store.close();
+      oracle.close();
+    }
   });
 });

@@ -3,6 +3,7 @@
  * bytes they take in the hot SQLite file. The `cold` fields are the archiver's
  * to fill (files, rows and bytes listed in the manifest).
  */
+import { markerTotal } from '../manifest/deleteMarkers.js';
 import { existsSync, statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { valueToMs } from '../registry/timeUnit.js';
@@ -28,7 +29,10 @@ export interface HotTableStats {
 /** The table's cold tier: the Parquet files live in the manifest. */
 export interface ColdTableStats {
   readonly files: number;
+  /** Rows readers see: the files' rows minus those delete markers hide. */
   readonly rows: number;
+  /** Rows of the files that delete markers hide (store.delete / store.update; compaction removes them). */
+  readonly masked: number;
   readonly bytes: number;
   /** Oldest and newest partition (`YYYY-MM-DD` or `YYYY-MM`), null when none. */
   readonly oldest: string | null;
@@ -145,9 +149,11 @@ function hotTableStats(raw: Database.Database, t: ResolvedTable, useDbstat: bool
 
 function coldTableStats(raw: Database.Database, table: string): ColdTableStats {
   const row = coldTotals(raw, table);
+  const masked = markerTotal(raw, table);
   return {
     files: row.files,
-    rows: row.rows,
+    rows: row.rows - masked,
+    masked,
     bytes: row.bytes,
     oldest: row.oldest,
     newest: row.newest,
