@@ -59,7 +59,7 @@ import { compareKeys } from '../src/archive/chunkKeys.js';
 import { liveFilesExact, type ManifestFile } from '../src/manifest/manifestFiles.js';
 import type { CompactReport } from '../src/maintenance/Maintenance.js';
 import { createMaintenanceEngine } from '../src/maintenance/maintenanceRun.js';
-import { coldRowsSql, readExpectedRows, readFileRows, unionSchema } from '../src/maintenance/rewriteFiles.js';
+import { coldRowsSql, readExpectedRows, readFileRows, readSourceFingerprint, unionSchema } from '../src/maintenance/rewriteFiles.js';
 import { appendRows, createTempTable } from '../src/query/appendRows.js';
 import { coldRelation } from '../src/query/coldRelation.js';
 import { decideColumnTypes } from '../src/query/decideColumnTypes.js';
@@ -278,7 +278,7 @@ async function plainCopies(con: DuckDBConnection, coldDir: string, groups: reado
 // ---------------------------------------------------------------------------
 // Where compaction's time goes: rewriteFiles' steps, one by one, with its SQL.
 
-const STEPS = ['openAndSha256Inputs', 'expectedRows', 'copy', 'fsync', 'readBack', 'sha256Output'] as const;
+const STEPS = ['openAndSha256Inputs', 'expectedRows', 'expectedFingerprint', 'copy', 'fsync', 'readBack', 'sha256Output'] as const;
 
 /** CPU seconds (user + system, every thread of the process: DuckDB's too) since `c0`. */
 function cpuSeconds(c0: NodeJS.CpuUsage): number {
@@ -318,13 +318,15 @@ async function breakdown(dir: string, coldDir: string, groups: readonly Group[],
       const ordered = `SELECT * FROM (${source}) ORDER BY ${sqlIdent(t.timeColumn)}, ${sqlIdent(t.keyColumn)}`;
       // rewriteFiles overlaps the inputs' sha256 with this step; here they run one after the other.
       const expected = await step('expectedRows', () => readExpectedRows(engine, t, schema, source));
+      // rewriteFiles reads this one on another connection while the COPY runs.
+      const expectedFingerprint = await step('expectedFingerprint', () => readSourceFingerprint(engine, schema, source, true));
       const tmp = path.join(dir, `breakdown-${gi}.parquet`);
       await step('copy', () => con.run(`COPY (${ordered}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${level}, ROW_GROUP_SIZE 122880)`));
       await step('fsync', () => fsyncFile(tmp));
       const back = await step('readBack', () => readFileRows(engine, t, schema, tmp));
       await step('sha256Output', () => fileSha256(tmp));
       rmSync(tmp, { force: true });
-      if (back.rows !== expected.rows || back.checksum !== expected.checksum || back.fingerprint !== expected.fingerprint) throw new Error(`breakdown: group ${gi} of ${g.table} did not verify`);
+      if (back.rows !== expected.rows || back.checksum !== expected.checksum || back.fingerprint !== expectedFingerprint) throw new Error(`breakdown: group ${gi} of ${g.table} did not verify`);
     }
   } finally {
     engine.close();

@@ -9,7 +9,8 @@
  *      against the manifest (a damaged input is never merged);
  *   2. read the expected result from the inputs: its keys in order (count,
  *      key checksum, key and time ranges) and a fingerprint of every value of
- *      every row (count and sum of row hashes);
+ *      every row (count and sum of row hashes), the latter while (3) runs
+ *      when there is no `keep`;
  *   3. COPY the same SELECT into a staging file (zstd, footer metadata), fsync;
  *   4. read the file back: keys in order and the row fingerprint must equal (2);
  *   5. `cold.put` it into the deepest Hive folder holding its time range.
@@ -169,14 +170,22 @@ export async function rewriteFiles(ctx: MaintenanceContext, o: RewriteOptions): 
     const kv = Object.entries(metadata)
       .map(([k, v]) => `${sqlIdent(k)}: ${sqlString(v)}`)
       .join(', ');
-    await con.run(
-      `COPY (${ordered}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${ctx.config.archiveZstdLevel}, ROW_GROUP_SIZE 122880, KV_METADATA {${kv}})`,
-    );
+    // Without a keep (compaction), the inputs' fingerprint is read on another connection while the COPY writes.
+    const fingerprint = o.keep ? Promise.resolve(await readSourceFingerprint(engine, schema, source, false)) : readSourceFingerprint(engine, schema, source, true);
+    fingerprint.catch(() => undefined);
+    try {
+      await con.run(
+        `COPY (${ordered}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${ctx.config.archiveZstdLevel}, ROW_GROUP_SIZE 122880, KV_METADATA {${kv}})`,
+      );
+    } finally {
+      await fingerprint.catch(() => undefined);
+    }
+    const expectedFingerprint = await fingerprint;
     fsyncFile(tmp);
     failpoint('rewrite-after-write');
     // The times are in the row fingerprint: the key order is read back alone.
     const back = await readFileRows(engine, t, schema, tmp);
-    if (back.rows !== expected.rows || back.checksum !== checksum || back.fingerprint !== expected.fingerprint) {
+    if (back.rows !== expected.rows || back.checksum !== checksum || back.fingerprint !== expectedFingerprint) {
       throw new ColdFileError(tmp, `verification failed for ${tmp}: read back ${back.rows} rows (expected ${expected.rows}), or other keys or values than its inputs hold`);
     }
     const bytes = statSync(tmp).size;
@@ -273,7 +282,7 @@ export interface RowsRead {
   fingerprint: string;
 }
 
-export interface ExpectedRows extends RowsRead {
+export interface ExpectedRows extends Omit<RowsRead, 'fingerprint'> {
   minKey: unknown;
   maxKey: unknown;
   /** The time of the first and of the last row in (time, key) order. */
@@ -298,7 +307,7 @@ function keysChecksummedInDuckDb(t: Pick<ResolvedTable, 'keyColumn'>, schema: re
 /** The text `keyChecksum` hashes per key (`${String(k)}\n`), in DuckDB. */
 const keyLine = (key: string) => `CAST(${key} AS VARCHAR) || chr(10)`;
 
-/** Per-block results (ordered by block) folded into one: the blocks' key text hashed in order, counts and hash sums added. */
+/** Per-block results (ordered by block) folded into one: the blocks' key text hashed in order, counts (and hash sums, column 4, when there) added. */
 function foldBlocks(blocks: readonly (readonly unknown[])[]): RowsRead & { keysCounted: bigint } {
   const hash = createHash('sha256');
   let rows = 0n;
@@ -308,29 +317,47 @@ function foldBlocks(blocks: readonly (readonly unknown[])[]): RowsRead & { keysC
     hash.update(b[1] as string);
     rows += b[2] as bigint;
     keysCounted += b[3] as bigint;
-    sum += b[4] as bigint;
+    sum += (b[4] as bigint | undefined) ?? 0n;
   }
   return { rows: Number(rows), checksum: hash.digest('hex'), fingerprint: `${rows}:${sum}`, keysCounted };
 }
 
 /**
+ * The fingerprint of the rows `source` selects (count and sum of
+ * `hash(<every column>)`). With `ownConnection`, on a connection of its own
+ * (TimeZone UTC, as the engine's), so that rewriteFiles can read it while the
+ * COPY runs (the COPY leaves a core idle part of the time); not for a
+ * `source` that reads the engine connection's temp tables (a `keep`).
+ */
+export async function readSourceFingerprint(engine: DuckDbEngine, schema: readonly { name: string; type: ColdType }[], source: string, ownConnection: boolean): Promise<string> {
+  const rowHash = `hash(${schema.map((c) => sqlIdent(c.name)).join(', ')})`;
+  if (!ownConnection) return readFingerprint(engine, `SELECT ${rowHash} AS h FROM (${source})`);
+  const con = await engine.instance.connect();
+  try {
+    await con.run(`SET TimeZone = 'UTC'`);
+    const [row] = (await con.runAndReadAll(`SELECT count(*), coalesce(sum(${rowHash}::HUGEINT), 0) FROM (${source})`)).getRowsJS();
+    return `${String(row![0])}:${String(row![1])}`;
+  } finally {
+    con.closeSync();
+  }
+}
+
+/**
  * The rows `source` selects, as they will be written (ordered by time, key):
- * count, key checksum, fingerprint, key range and first/last time. In one
- * DuckDB scan where the key's text is DuckDB's (see keysChecksummedInDuckDb),
- * else with the keys read into JS.
+ * count, key checksum, key range and first/last time (what the footer says).
+ * In one DuckDB scan of the key and time columns where the key's text is
+ * DuckDB's (see keysChecksummedInDuckDb), else with the keys read into JS.
  */
 export async function readExpectedRows(engine: DuckDbEngine, t: ResolvedTable, schema: readonly { name: string; type: ColdType }[], source: string): Promise<ExpectedRows> {
   const key = sqlIdent(t.keyColumn);
   const time = sqlIdent(t.timeColumn);
-  const rowHash = `hash(${schema.map((c) => sqlIdent(c.name)).join(', ')})`;
   if (keysChecksummedInDuckDb(t, schema)) {
-    // Each row's hash is taken in the scan: the window sorts only (time, key, hash).
     const blocks = (
       await engine.connection.runAndReadAll(
         `SELECT __tierdb_rn // ${KEY_BLOCK_ROWS} AS __tierdb_block, string_agg(${keyLine(key)}, '' ORDER BY __tierdb_rn), count(*), count(${key}), ` +
-          `sum(__tierdb_h::HUGEINT), min(${key}), max(${key}), arg_min_null(${time}, __tierdb_rn), arg_max_null(${time}, __tierdb_rn) ` +
-          `FROM (SELECT ${key}, ${time}, __tierdb_h, row_number() OVER (ORDER BY ${time}, ${key}) AS __tierdb_rn ` +
-          `FROM (SELECT ${key}, ${time}, ${rowHash} AS __tierdb_h FROM (${source}))) GROUP BY __tierdb_block ORDER BY __tierdb_block`,
+          `NULL, min(${key}), max(${key}), arg_min_null(${time}, __tierdb_rn), arg_max_null(${time}, __tierdb_rn) ` +
+          `FROM (SELECT ${key}, ${time}, row_number() OVER (ORDER BY ${time}, ${key}) AS __tierdb_rn ` +
+          `FROM (SELECT ${key}, ${time} FROM (${source}))) GROUP BY __tierdb_block ORDER BY __tierdb_block`,
       )
     ).getRowsJS();
     const folded = foldBlocks(blocks);
@@ -342,7 +369,7 @@ export async function readExpectedRows(engine: DuckDbEngine, t: ResolvedTable, s
         if (compareKeys(b[5], minKey) < 0) minKey = b[5];
         if (compareKeys(b[6], maxKey) > 0) maxKey = b[6];
       }
-      return { rows: folded.rows, checksum: folded.checksum, fingerprint: folded.fingerprint, minKey, maxKey, firstTime: blocks[0]?.[7], lastTime: blocks.at(-1)?.[8] };
+      return { rows: folded.rows, checksum: folded.checksum, minKey, maxKey, firstTime: blocks[0]?.[7], lastTime: blocks.at(-1)?.[8] };
     }
   }
   const e = await readKeysAndTimeRange(engine, `SELECT ${key}, ${time} FROM (${source}) ORDER BY ${time}, ${key}`);
@@ -352,8 +379,7 @@ export async function readExpectedRows(engine: DuckDbEngine, t: ResolvedTable, s
     if (compareKeys(k, minKey) < 0) minKey = k;
     if (compareKeys(k, maxKey) > 0) maxKey = k;
   }
-  const fingerprint = await readFingerprint(engine, `SELECT ${rowHash} AS h FROM (${source})`);
-  return { rows: e.keys.length, checksum: keyChecksum(e.keys), fingerprint, minKey, maxKey, firstTime: e.firstTime, lastTime: e.lastTime };
+  return { rows: e.keys.length, checksum: keyChecksum(e.keys), minKey, maxKey, firstTime: e.firstTime, lastTime: e.lastTime };
 }
 
 /** The written file read back: count, key checksum in file order, fingerprint (one scan where DuckDB writes the key's text). */
