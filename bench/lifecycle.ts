@@ -55,12 +55,11 @@ import { absoluteColdPath } from '../src/cold/coldLayout.js';
 import { sqlIdent, sqlString } from '../src/cold/DuckDbEngine.js';
 import { fileSha256 } from '../src/cold/fileSha256.js';
 import { fsyncFile } from '../src/cold/fsyncFile.js';
-import { keyChecksum } from '../src/cold/ParquetChunkWriter.js';
 import { compareKeys } from '../src/archive/chunkKeys.js';
 import { liveFilesExact, type ManifestFile } from '../src/manifest/manifestFiles.js';
 import type { CompactReport } from '../src/maintenance/Maintenance.js';
 import { createMaintenanceEngine } from '../src/maintenance/maintenanceRun.js';
-import { coldRowsSql, readKeys, readKeysAndTimeRange, unionSchema } from '../src/maintenance/rewriteFiles.js';
+import { coldRowsSql, readExpectedRows, readFileRows, readSourceFingerprint, unionSchema } from '../src/maintenance/rewriteFiles.js';
 import { appendRows, createTempTable } from '../src/query/appendRows.js';
 import { coldRelation } from '../src/query/coldRelation.js';
 import { decideColumnTypes } from '../src/query/decideColumnTypes.js';
@@ -279,7 +278,7 @@ async function plainCopies(con: DuckDBConnection, coldDir: string, groups: reado
 // ---------------------------------------------------------------------------
 // Where compaction's time goes: rewriteFiles' steps, one by one, with its SQL.
 
-const STEPS = ['openAndSha256Inputs', 'expectedKeysAndTimeRange', 'expectedKeyChecksumAndRange', 'expectedFingerprint', 'copy', 'fsync', 'readBackKeys', 'readBackKeyChecksum', 'readBackFingerprint', 'sha256Output'] as const;
+const STEPS = ['openAndSha256Inputs', 'expectedRows', 'expectedFingerprint', 'copy', 'fsync', 'readBack', 'sha256Output'] as const;
 
 /** CPU seconds (user + system, every thread of the process: DuckDB's too) since `c0`. */
 function cpuSeconds(c0: NodeJS.CpuUsage): number {
@@ -315,33 +314,19 @@ async function breakdown(dir: string, coldDir: string, groups: readonly Group[],
       await step('openAndSha256Inputs', async () => {
         for (const [i, f] of inputs.entries()) if (f.file_sha256 !== null && (await fileSha256(paths[i]!)) !== f.file_sha256) throw new Error(`${f.path}: sha256 differs`);
       });
-      const key = sqlIdent(t.keyColumn);
-      const time = sqlIdent(t.timeColumn);
       const source = coldRowsSql(t, inputs, paths, schema);
-      const ordered = `SELECT * FROM (${source}) ORDER BY ${time}, ${key}`;
-      const rowHash = `hash(${schema.map((c) => sqlIdent(c.name)).join(', ')})`;
-      const fingerprintSql = (hashes: string) => `SELECT count(*), coalesce(sum(h::HUGEINT), 0) FROM (${hashes})`;
-      const expected = await step('expectedKeysAndTimeRange', () => readKeysAndTimeRange(engine, `SELECT ${key}, ${time} FROM (${ordered})`));
-      const checksum = await step('expectedKeyChecksumAndRange', () => {
-        const keys = expected.keys;
-        let lo = keys[0];
-        let hi = keys[0];
-        for (const k of keys) {
-          if (compareKeys(k, lo) < 0) lo = k;
-          if (compareKeys(k, hi) > 0) hi = k;
-        }
-        return keyChecksum(keys);
-      });
-      const fp = await step('expectedFingerprint', async () => JSON.stringify((await con.runAndReadAll(fingerprintSql(`SELECT ${rowHash} AS h FROM (${source})`))).getRowsJS(), (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)));
+      const ordered = `SELECT * FROM (${source}) ORDER BY ${sqlIdent(t.timeColumn)}, ${sqlIdent(t.keyColumn)}`;
+      // rewriteFiles overlaps the inputs' sha256 with this step; here they run one after the other.
+      const expected = await step('expectedRows', () => readExpectedRows(engine, t, schema, source));
+      // rewriteFiles reads this one on another connection while the COPY runs.
+      const expectedFingerprint = await step('expectedFingerprint', () => readSourceFingerprint(engine, schema, source, true));
       const tmp = path.join(dir, `breakdown-${gi}.parquet`);
       await step('copy', () => con.run(`COPY (${ordered}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${level}, ROW_GROUP_SIZE 122880)`));
       await step('fsync', () => fsyncFile(tmp));
-      const back = await step('readBackKeys', () => readKeys(engine, `SELECT ${key} FROM read_parquet(${sqlString(tmp)})`));
-      const backChecksum = await step('readBackKeyChecksum', () => keyChecksum(back));
-      const backFp = await step('readBackFingerprint', async () => JSON.stringify((await con.runAndReadAll(fingerprintSql(`SELECT ${rowHash} AS h FROM read_parquet(${sqlString(tmp)})`))).getRowsJS(), (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)));
+      const back = await step('readBack', () => readFileRows(engine, t, schema, tmp));
       await step('sha256Output', () => fileSha256(tmp));
       rmSync(tmp, { force: true });
-      if (backChecksum !== checksum || backFp !== fp) throw new Error(`breakdown: group ${gi} of ${g.table} did not verify`);
+      if (back.rows !== expected.rows || back.checksum !== expected.checksum || back.fingerprint !== expectedFingerprint) throw new Error(`breakdown: group ${gi} of ${g.table} did not verify`);
     }
   } finally {
     engine.close();
@@ -364,7 +349,7 @@ async function groupByBreakdown(store: TierStore, hotPath: string, con: DuckDBCo
     const t = store.table('messages');
     const refs = await readSqlReferences(con, text, [t.table]);
     const { shape: full, files } = readShape(db, t);
-    const shape = referencedColumns(refs, full);
+    const shape = referencedColumns(refs, full, readOverlapKeys(db, full, files).length > 0);
     const types = decideColumnTypes(shape, []);
     const cold = await openColdFiles(store.cold, files);
     const bridgeRel = coldRelation(cold, shape.names, types);

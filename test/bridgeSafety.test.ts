@@ -105,6 +105,28 @@ describe('bridge.sql column pruning never changes an answer', () => {
       hi: all.map((r) => r.create_time as bigint).reduce((a, b) => (a > b ? a : b)),
     });
   });
+
+  it('a statement that does not name the key still lets a hot row shadow its cold copy; one naming no column counts every row', async () => {
+    const store = await mixedStore();
+    const raw = store.hot.raw;
+    // Without a key both hot and cold, the key is not read at all: the answers must not change either way.
+    const groups = async () => store.bridge.sql('SELECT msg_type, count(*) AS n FROM messages GROUP BY 1 ORDER BY 1');
+    const byType = (rows: Row[]) => {
+      const n = new Map<bigint, bigint>();
+      for (const r of rows) n.set(r.msg_type as bigint, (n.get(r.msg_type as bigint) ?? 0n) + 1n);
+      return [...n].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([msg_type, c]) => ({ msg_type, n: c }));
+    };
+    expect(await groups()).toEqual(byType(await store.bridge.query('messages', {})));
+    // A cold key written again to SQLite (as a restore or an app bypassing dedupe would): hot wins.
+    const coldKey = BigInt(raw.prepare(`SELECT max_key FROM _tierdb_files WHERE table_name = 'messages' AND state = 'live' LIMIT 1`).safeIntegers(true).pluck().get() as bigint | string);
+    expect(raw.prepare('SELECT count(*) FROM messages WHERE msg_id = ?').pluck().get(coldKey)).toBe(0);
+    raw.prepare(`INSERT INTO messages (msg_id, from_username, to_username, content, create_time, msg_type) VALUES (?, 'wxid_x', 'wxid_me', 'again', ?, 77)`).run(coldKey, NOW_S - 60);
+    const all = await store.bridge.query('messages', {});
+    expect(all.filter((r) => r.msg_id === coldKey)).toHaveLength(1);
+    expect(await groups()).toEqual(byType(all));
+    expect((await groups()).find((g) => g.msg_type === 77n)).toEqual({ msg_type: 77n, n: 1n });
+    expect(await store.bridge.sql('SELECT count(*) AS n FROM messages')).toEqual([{ n: BigInt(all.length) }]);
+  });
 });
 
 

@@ -9,7 +9,8 @@
  *      against the manifest (a damaged input is never merged);
  *   2. read the expected result from the inputs: its keys in order (count,
  *      key checksum, key and time ranges) and a fingerprint of every value of
- *      every row (count and sum of row hashes);
+ *      every row (count and sum of row hashes), the latter while (3) runs
+ *      when there is no `keep`;
  *   3. COPY the same SELECT into a staging file (zstd, footer metadata), fsync;
  *   4. read the file back: keys in order and the row fingerprint must equal (2);
  *   5. `cold.put` it into the deepest Hive folder holding its time range.
@@ -17,6 +18,7 @@
  * A crash anywhere leaves the inputs live and at most an unlisted file whose
  * name carries the run's token, which recovery removes.
  */
+import { createHash } from 'node:crypto';
 import { rmSync, statSync } from 'node:fs';
 import type { DuckDBValue } from '@duckdb/node-api';
 import { folderFilePath, hiveFolderOf, tmpFilePath } from '../cold/coldLayout.js';
@@ -157,53 +159,50 @@ export async function rewriteFiles(ctx: MaintenanceContext, o: RewriteOptions): 
   let putPath: string | undefined;
   let done = false;
   try {
-    for (const [i, f] of inputs.entries()) {
-      if (f.file_sha256 === null) continue;
-      const sha = await fileSha256(read.paths[i]!);
-      if (sha !== f.file_sha256) {
-        throw new ColdFileError(ctx.cold.describe(f.path), `cold file ${ctx.cold.describe(f.path)} is damaged (sha256 ${sha}, the manifest recorded ${f.file_sha256}): it is not rewritten; run tierdb validate`);
-      }
-    }
+    // The inputs' sha256 is checked while DuckDB reads the expected result (its
+    // own threads); nothing is written before the check has passed.
+    const inputsChecked = checkInputs(ctx, inputs, read.paths);
+    inputsChecked.catch(() => undefined);
     const key = sqlIdent(t.keyColumn);
     const time = sqlIdent(t.timeColumn);
     const marks = await loadInputMarks(ctx.raw, engine, t, inputs, read.paths, schema);
     const source = coldRowsSql(t, inputs, read.paths, schema, o.keep, marks.marksTable);
     const ordered = `SELECT * FROM (${source}) ORDER BY ${time}, ${key}`;
-    const rowHash = `hash(${schema.map((c) => sqlIdent(c.name)).join(', ')})`;
 
     const unmarked = rowsIn - marks.marked;
-    const kept = o.keep
-      ? Number((await con.runAndReadAll(`SELECT count(*) FROM ${maskedSource(t, read.paths, marks.marksTable, false)} WHERE ${o.keep}`)).getRowsJS()[0]![0])
-      : unmarked;
-    const expected = await readKeysAndTimeRange(engine, `SELECT ${key}, ${time} FROM (${ordered})`);
-    const fingerprint = await readFingerprint(engine, `SELECT ${rowHash} AS h FROM (${source})`);
+    let kept: number;
+    let expected: ExpectedRows;
+    try {
+      kept = o.keep
+        ? Number((await con.runAndReadAll(`SELECT count(*) FROM ${maskedSource(t, read.paths, marks.marksTable, false)} WHERE ${o.keep}`)).getRowsJS()[0]![0])
+        : unmarked;
+      expected = await readExpectedRows(engine, t, schema, source);
+    } catch (error) {
+      await inputsChecked; // a damaged input is the better explanation
+      throw error;
+    }
+    await inputsChecked;
     const result = {
       rowsIn,
-      rowsOut: expected.keys.length,
-      duplicatesDropped: kept - expected.keys.length,
+      rowsOut: expected.rows,
+      duplicatesDropped: kept - expected.rows,
       rowsRemoved: unmarked - kept,
       markedRemoved: marks.marked,
       marksThrough: marks.marksThrough,
     };
-    if (expected.keys.length === 0) {
+    if (expected.rows === 0) {
       done = true;
       return { output: undefined, ...result };
     }
-    let minKey = expected.keys[0];
-    let maxKey = expected.keys[0];
-    for (const k of expected.keys) {
-      if (compareKeys(k, minKey) < 0) minKey = k;
-      if (compareKeys(k, maxKey) > 0) maxKey = k;
-    }
+    const { minKey, maxKey, checksum } = expected;
     const minTime = valueToMs(expected.firstTime, t.timeUnit);
     const maxTime = valueToMs(expected.lastTime, t.timeUnit);
-    const checksum = keyChecksum(expected.keys);
     const folder = hiveFolderOf(minTime, maxTime, t.partition);
     const rel = folderFilePath(t.table, folder.dir, o.id);
     const metadata: Record<string, string> = {
       'tierdb.table': t.table,
       'tierdb.partition': folder.key,
-      'tierdb.rows': String(expected.keys.length),
+      'tierdb.rows': String(expected.rows),
       'tierdb.key_column': t.keyColumn,
       'tierdb.min_key': String(minKey),
       'tierdb.max_key': String(maxKey),
@@ -219,16 +218,25 @@ export async function rewriteFiles(ctx: MaintenanceContext, o: RewriteOptions): 
     const kv = Object.entries(metadata)
       .map(([k, v]) => `${sqlIdent(k)}: ${sqlString(v)}`)
       .join(', ');
-    await con.run(
-      `COPY (${ordered}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${ctx.config.archiveZstdLevel}, ROW_GROUP_SIZE 122880, KV_METADATA {${kv}})`,
-    );
+    // Without a keep or delete markers (plain compaction), the inputs' fingerprint is read on another
+    // connection while the COPY writes; a keep or the markers may use this connection's temp tables.
+    const onThisConnection = o.keep !== undefined || marks.marksTable !== undefined;
+    const fingerprint = onThisConnection ? Promise.resolve(await readSourceFingerprint(engine, schema, source, false)) : readSourceFingerprint(engine, schema, source, true);
+    fingerprint.catch(() => undefined);
+    try {
+      await con.run(
+        `COPY (${ordered}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${ctx.config.archiveZstdLevel}, ROW_GROUP_SIZE 122880, KV_METADATA {${kv}})`,
+      );
+    } finally {
+      await fingerprint.catch(() => undefined);
+    }
+    const expectedFingerprint = await fingerprint;
     fsyncFile(tmp);
     failpoint('rewrite-after-write');
     // The times are in the row fingerprint: the key order is read back alone.
-    const backKeys = await readKeys(engine, `SELECT ${key} FROM read_parquet(${sqlString(tmp)})`);
-    const backFingerprint = await readFingerprint(engine, `SELECT ${rowHash} AS h FROM read_parquet(${sqlString(tmp)})`);
-    if (backKeys.length !== expected.keys.length || keyChecksum(backKeys) !== checksum || backFingerprint !== fingerprint) {
-      throw new ColdFileError(tmp, `verification failed for ${tmp}: read back ${backKeys.length} rows (expected ${expected.keys.length}), or other keys or values than its inputs hold`);
+    const back = await readFileRows(engine, t, schema, tmp);
+    if (back.rows !== expected.rows || back.checksum !== checksum || back.fingerprint !== expectedFingerprint) {
+      throw new ColdFileError(tmp, `verification failed for ${tmp}: read back ${back.rows} rows (expected ${expected.rows}), or other keys or values than its inputs hold`);
     }
     const bytes = statSync(tmp).size;
     const sha = await fileSha256(tmp);
@@ -242,13 +250,13 @@ export async function rewriteFiles(ctx: MaintenanceContext, o: RewriteOptions): 
         table_name: t.table,
         path: rel,
         partition: folder.key,
-        rows: expected.keys.length,
+        rows: expected.rows,
         min_time_ms: minTime,
         max_time_ms: maxTime,
         min_key: keyForManifest(minKey),
         max_key: keyForManifest(maxKey),
         bytes,
-        hot_bytes: rowsIn > 0 ? Math.round((hotBytes * expected.keys.length) / rowsIn) : 0,
+        hot_bytes: rowsIn > 0 ? Math.round((hotBytes * expected.rows) / rowsIn) : 0,
         checksum,
         file_sha256: sha,
         schema_json: JSON.stringify(schema),
@@ -302,4 +310,142 @@ export async function readKeys(engine: DuckDbEngine, sql: string): Promise<unkno
 async function readFingerprint(engine: DuckDbEngine, hashes: string): Promise<string> {
   const [row] = (await engine.connection.runAndReadAll(`SELECT count(*), coalesce(sum(h::HUGEINT), 0) FROM (${hashes})`)).getRowsJS();
   return `${String(row![0])}:${String(row![1])}`;
+}
+
+/** Each input's whole-file sha256 against its manifest row. */
+async function checkInputs(ctx: MaintenanceContext, inputs: readonly ManifestFile[], paths: readonly string[]): Promise<void> {
+  for (const [i, f] of inputs.entries()) {
+    if (f.file_sha256 === null) continue;
+    const sha = await fileSha256(paths[i]!);
+    if (sha !== f.file_sha256) {
+      throw new ColdFileError(ctx.cold.describe(f.path), `cold file ${ctx.cold.describe(f.path)} is damaged (sha256 ${sha}, the manifest recorded ${f.file_sha256}): it is not rewritten; run tierdb validate`);
+    }
+  }
+}
+
+/** What the rows to write and the written file must agree on. */
+export interface RowsRead {
+  rows: number;
+  /** `keyChecksum` of the keys in order (the footer's `tierdb.key_checksum`). */
+  checksum: string;
+  /** Count and sum of `hash(<every column>)`: any changed value shows. */
+  fingerprint: string;
+}
+
+export interface ExpectedRows extends Omit<RowsRead, 'fingerprint'> {
+  minKey: unknown;
+  maxKey: unknown;
+  /** The time of the first and of the last row in (time, key) order. */
+  firstTime: unknown;
+  lastTime: unknown;
+}
+
+/** Keys checksummed inside DuckDB per block of this many rows in order; the blocks are hashed in order in JS. */
+const KEY_BLOCK_ROWS = 8192;
+
+/**
+ * Whether DuckDB can write the key as the text `keyChecksum` hashes
+ * (`String(key)`): BIGINT and VARCHAR keys (CAST gives the same text); not
+ * DOUBLE (`1.0` vs `1`) or BLOB. Not when a column is called
+ * `file_row_number` (read_parquet's own column, which the read-back orders by).
+ */
+function keysChecksummedInDuckDb(t: Pick<ResolvedTable, 'keyColumn'>, schema: readonly { name: string; type: ColdType }[]): boolean {
+  const type = schema.find((c) => c.name === t.keyColumn)?.type;
+  return (type === 'BIGINT' || type === 'VARCHAR') && !schema.some((c) => c.name.toLowerCase() === 'file_row_number');
+}
+
+/** The text `keyChecksum` hashes per key (`${String(k)}\n`), in DuckDB. */
+const keyLine = (key: string) => `CAST(${key} AS VARCHAR) || chr(10)`;
+
+/** Per-block results (ordered by block) folded into one: the blocks' key text hashed in order, counts (and hash sums, column 4, when there) added. */
+function foldBlocks(blocks: readonly (readonly unknown[])[]): RowsRead & { keysCounted: bigint } {
+  const hash = createHash('sha256');
+  let rows = 0n;
+  let keysCounted = 0n;
+  let sum = 0n;
+  for (const b of blocks) {
+    hash.update(b[1] as string);
+    rows += b[2] as bigint;
+    keysCounted += b[3] as bigint;
+    sum += (b[4] as bigint | undefined) ?? 0n;
+  }
+  return { rows: Number(rows), checksum: hash.digest('hex'), fingerprint: `${rows}:${sum}`, keysCounted };
+}
+
+/**
+ * The fingerprint of the rows `source` selects (count and sum of
+ * `hash(<every column>)`). With `ownConnection`, on a connection of its own
+ * (TimeZone UTC, as the engine's), so that rewriteFiles can read it while the
+ * COPY runs (the COPY leaves a core idle part of the time); not for a
+ * `source` that reads the engine connection's temp tables (a `keep`).
+ */
+export async function readSourceFingerprint(engine: DuckDbEngine, schema: readonly { name: string; type: ColdType }[], source: string, ownConnection: boolean): Promise<string> {
+  const rowHash = `hash(${schema.map((c) => sqlIdent(c.name)).join(', ')})`;
+  if (!ownConnection) return readFingerprint(engine, `SELECT ${rowHash} AS h FROM (${source})`);
+  const con = await engine.instance.connect();
+  try {
+    await con.run(`SET TimeZone = 'UTC'`);
+    const [row] = (await con.runAndReadAll(`SELECT count(*), coalesce(sum(${rowHash}::HUGEINT), 0) FROM (${source})`)).getRowsJS();
+    return `${String(row![0])}:${String(row![1])}`;
+  } finally {
+    con.closeSync();
+  }
+}
+
+/**
+ * The rows `source` selects, as they will be written (ordered by time, key):
+ * count, key checksum, key range and first/last time (what the footer says).
+ * In one DuckDB scan of the key and time columns where the key's text is
+ * DuckDB's (see keysChecksummedInDuckDb), else with the keys read into JS.
+ */
+export async function readExpectedRows(engine: DuckDbEngine, t: ResolvedTable, schema: readonly { name: string; type: ColdType }[], source: string): Promise<ExpectedRows> {
+  const key = sqlIdent(t.keyColumn);
+  const time = sqlIdent(t.timeColumn);
+  if (keysChecksummedInDuckDb(t, schema)) {
+    const blocks = (
+      await engine.connection.runAndReadAll(
+        `SELECT __tierdb_rn // ${KEY_BLOCK_ROWS} AS __tierdb_block, string_agg(${keyLine(key)}, '' ORDER BY __tierdb_rn), count(*), count(${key}), ` +
+          `NULL, min(${key}), max(${key}), arg_min_null(${time}, __tierdb_rn), arg_max_null(${time}, __tierdb_rn) ` +
+          `FROM (SELECT ${key}, ${time}, row_number() OVER (ORDER BY ${time}, ${key}) AS __tierdb_rn ` +
+          `FROM (SELECT ${key}, ${time} FROM (${source}))) GROUP BY __tierdb_block ORDER BY __tierdb_block`,
+      )
+    ).getRowsJS();
+    const folded = foldBlocks(blocks);
+    // A NULL key (never archived) is hashed by keyChecksum as 'null' and ordered by compareKeys: JS does it.
+    if (folded.keysCounted === BigInt(folded.rows)) {
+      let minKey = blocks[0]?.[5];
+      let maxKey = blocks[0]?.[6];
+      for (const b of blocks) {
+        if (compareKeys(b[5], minKey) < 0) minKey = b[5];
+        if (compareKeys(b[6], maxKey) > 0) maxKey = b[6];
+      }
+      return { rows: folded.rows, checksum: folded.checksum, minKey, maxKey, firstTime: blocks[0]?.[7], lastTime: blocks.at(-1)?.[8] };
+    }
+  }
+  const e = await readKeysAndTimeRange(engine, `SELECT ${key}, ${time} FROM (${source}) ORDER BY ${time}, ${key}`);
+  let minKey = e.keys[0];
+  let maxKey = e.keys[0];
+  for (const k of e.keys) {
+    if (compareKeys(k, minKey) < 0) minKey = k;
+    if (compareKeys(k, maxKey) > 0) maxKey = k;
+  }
+  return { rows: e.keys.length, checksum: keyChecksum(e.keys), minKey, maxKey, firstTime: e.firstTime, lastTime: e.lastTime };
+}
+
+/** The written file read back: count, key checksum in file order, fingerprint (one scan where DuckDB writes the key's text). */
+export async function readFileRows(engine: DuckDbEngine, t: ResolvedTable, schema: readonly { name: string; type: ColdType }[], file: string): Promise<RowsRead> {
+  const key = sqlIdent(t.keyColumn);
+  const rowHash = `hash(${schema.map((c) => sqlIdent(c.name)).join(', ')})`;
+  if (keysChecksummedInDuckDb(t, schema)) {
+    const blocks = (
+      await engine.connection.runAndReadAll(
+        `SELECT file_row_number // ${KEY_BLOCK_ROWS} AS __tierdb_block, string_agg(${keyLine(key)}, '' ORDER BY file_row_number), count(*), count(${key}), sum(${rowHash}::HUGEINT) ` +
+          `FROM read_parquet(${sqlString(file)}, file_row_number = true) GROUP BY __tierdb_block ORDER BY __tierdb_block`,
+      )
+    ).getRowsJS();
+    const folded = foldBlocks(blocks);
+    if (folded.keysCounted === BigInt(folded.rows)) return folded;
+  }
+  const keys = await readKeys(engine, `SELECT ${key} FROM read_parquet(${sqlString(file)})`);
+  return { rows: keys.length, checksum: keyChecksum(keys), fingerprint: await readFingerprint(engine, `SELECT ${rowHash} AS h FROM read_parquet(${sqlString(file)})`) };
 }

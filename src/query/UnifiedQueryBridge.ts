@@ -252,12 +252,14 @@ export class UnifiedQueryBridge {
         const read = readShape(db, this.#tables.get(name)!);
         const { files } = read;
         assertColdSchema(read.shape, files);
-        const shape = referencedColumns(refs, read.shape);
+        const overlapKeys = readOverlapKeys(db, read.shape, files);
+        // The key is read only where a hot key shadows cold rows, or the statement names it.
+        const shape = referencedColumns(refs, read.shape, overlapKeys.length > 0);
         const hotRows = prepareCached(db, `SELECT ${shape.names.map(sqlIdent).join(', ')} FROM ${sqlIdent(shape.table)}`)
           .raw(true)
           .safeIntegers(true)
           .all() as unknown[][];
-        return { shape, files, hotRows, overlapKeys: readOverlapKeys(db, shape, files), marks: readPlanMarks(db, files) };
+        return { shape, files, hotRows, overlapKeys, marks: readPlanMarks(db, files) };
       }),
     );
     const sets = await openColdFileSets(this.#cold, snapshot.map((s) => s.files));

@@ -31,7 +31,7 @@ export function decideColumnTypes(shape: TableShape, hotRows: unknown[][], stric
       else if (type === 'BIGINT' && cls === 'real' && Number.isSafeInteger(v)) row[i] = BigInt(v as number);
       else if (strict) {
         throw new MixedTypeError(
-          `${shape.table}.${shape.names[i]} holds a ${cls} value at ${shape.keyColumn}=${String(row[shape.keyIndex])}, ` +
+          `${shape.table}.${shape.names[i]} holds a ${cls} value${shape.keyIndex < 0 ? '' : ` at ${shape.keyColumn}=${String(row[shape.keyIndex])}`}, ` +
             `but the column is ${type}; fix the value or declare the column with the type it really holds`,
         );
       }

@@ -24,6 +24,7 @@ export interface TableShape {
   readonly columns: readonly ShapeColumn[];
   readonly names: readonly string[];
   readonly byName: ReadonlyMap<string, ShapeColumn>;
+  /** The key's and the time's position in `names`; -1 where bridge.sql's statement does not read them (referencedColumns). */
   readonly keyIndex: number;
   readonly timeIndex: number;
 }
