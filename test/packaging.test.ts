@@ -2,7 +2,8 @@
  * What `npm pack` ships must work for a plain Node app: pack the project,
  * install the tarball offline into an empty project, and use it there as a user
  * would — a plain .mjs that opens a store, appends, archives and queries; a .ts
- * consumer type-checked against the shipped types; the CLI (help, demo, init);
+ * consumer type-checked against the shipped types (the object-storage surface
+ * too: S3ColdStore, createColdStore, parseColdUrl); the CLI (help, demo, init);
  * and publint + are-the-types-wrong on that same tarball.
  */
 import { spawnSync } from 'node:child_process';
