@@ -15,7 +15,9 @@
  *     read before) vs the bucket with those days cached (the same days again).
  *     Goals: cache cold ≤ 1.5 ×, warm ≤ 1.1 × local.
  *  3. all-history GROUP BY (bridge.sql over every file), warm: goal ≤ 1.1 ×.
- *  4. bytes fetched from the bucket per query (the cache's counters).
+ *  4. bytes fetched from the bucket per query (the cache's counters);
+ *  5. the bucket against the manifest: objects and bytes under the prefix
+ *     (one LIST) vs the manifest's live + retired files (they must agree).
  *
  * The query stores read with ARCHIVE_QUERY_CACHE_ENABLED=false (every query
  * reads the files) and a cache folder of their own (the archiver's uploads
@@ -176,6 +178,7 @@ export async function run(): Promise<void> {
       const localAll: number[] = [];
       const warmAll: number[] = [];
       const slowRuns = intEnv('BENCH_OBJECT_SLOW_RUNS', 8);
+      const beforeWarmAll = s3.cacheStats().fetchedBytes;
       for (let i = 0; i < slowRuns; i++) {
         if (i % 2 === 0) {
           localAll.push(await timed(() => localStore.bridge.sql(groupBy)));
@@ -185,8 +188,24 @@ export async function run(): Promise<void> {
           localAll.push(await timed(() => localStore.bridge.sql(groupBy)));
         }
       }
+      const warmAllFetched = s3.cacheStats().fetchedBytes - beforeWarmAll;
       const same = JSON.stringify(await localStore.bridge.sql(groupBy), (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)) ===
         JSON.stringify(await s3Store.bridge.sql(groupBy), (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
+      // The bucket against the manifest: every object listed, every listed file an object.
+      const objects = await s3.list();
+      const manifest = s3Store.hot.raw
+        .prepare(`SELECT state, count(*) AS files, coalesce(sum(bytes), 0) AS bytes FROM _tierdb_files WHERE state IN ('live', 'retired') GROUP BY state`)
+        .all() as { state: string; files: number; bytes: number }[];
+      const of = (state: string) => manifest.find((m) => m.state === state) ?? { files: 0, bytes: 0 };
+      const listedPaths = new Set(s3Store.hot.raw.prepare(`SELECT path FROM _tierdb_files WHERE state IN ('live', 'retired')`).pluck().all() as string[]);
+      const bucketVsManifest = {
+        bucketObjects: objects.length,
+        bucketBytes: objects.reduce((a, o) => a + o.bytes, 0),
+        manifestLive: { files: of('live').files, bytes: of('live').bytes },
+        manifestRetired: { files: of('retired').files, bytes: of('retired').bytes },
+        unlistedObjects: objects.filter((o) => !listedPaths.has(o.path)).length,
+        listedButMissing: [...listedPaths].filter((p) => !objects.some((o) => o.path === p)).length,
+      };
       const l = summarize(localDay);
       const c = summarize(coldDay);
       const w = summarize(warmDay);
@@ -203,18 +222,20 @@ export async function run(): Promise<void> {
           ratioCold: { p50: round(c.p50 / l.p50, 2), goal: '<= 1.5' },
           ratioWarm: { p50: round(w.p50 / l.p50, 2), goal: '<= 1.1' },
           bytesFetchedPerColdQuery: Math.round(fetchedPerColdQuery.reduce((a, b) => a + b, 0) / fetchedPerColdQuery.length),
-          bytesFetchedWarm: warmFetched,
+          bytesFetchedPerWarmQuery: Math.round(warmFetched / days),
         },
         allHistoryGroupBy: {
           what: groupBy,
           files,
           firstRunMs: round(firstAll, 1),
           bytesFetchedFirstRun: allFetched,
+          bytesFetchedPerWarmRun: Math.round(warmAllFetched / slowRuns),
           local: la,
           bucketWarm: wa,
           ratioWarm: { p50: round(wa.p50 / la.p50, 2), goal: '<= 1.1' },
           sameAnswer: same,
         },
+        bucketVsManifest,
         cache: s3.cacheStats(),
       });
     } finally {

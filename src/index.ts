@@ -4,7 +4,7 @@ export { findRegistryModule, loadRegistryModule, REGISTRY_FILE_NAMES } from './r
 export { materializeRegistry, type RegistryDefinition } from './registry/defineRegistry.js';
 export { defineRegistry, type RegistryEntryInput, type RegistryEntry, type Registry, type TimeUnit, type Partition } from './registry/defineRegistry.js';
 export type { ResolvedTable, ColumnInfo } from './registry/resolveRegistry.js';
-export { loadConfig, ENV_VARS, type TierConfig } from './config.js';
+export { loadConfig, ENV_VARS, parseColdUrl, type TierConfig, type ColdUrl, type S3Settings } from './config.js';
 export { HotStore, type DrizzleSchema } from './hot/HotStore.js';
 export type { AppendResult, RejectedRow, AppendOptions, OnConflict } from './hot/AppendResult.js';
 export { int64 } from './hot/int64.js';
@@ -18,7 +18,7 @@ export type { QueryOptions, Where, WhereOperators, WhereScalar, OrderBy, SortDir
 export { UniversalArchiver } from './archive/UniversalArchiver.js';
 export type { ArchiveReport, ArchiveRunOptions, ArchiveProgress, TableReport } from './archive/ArchiveReport.js';
 export { Maintenance } from './maintenance/Maintenance.js';
-export type { CompactOptions, CompactReport, CompactTableReport, CompactGroupReport, RetentionOptions, RetentionReport, RetentionTableReport, RestoreOptions, RestoreReport, MaintenanceReport } from './maintenance/Maintenance.js';
+export type { CompactOptions, CompactReport, CompactTableReport, CompactGroupReport, RetentionOptions, RetentionReport, RetentionTableReport, RestoreOptions, RestoreReport, MaintenanceReport, MigrateColdCall, MigrateColdReport } from './maintenance/Maintenance.js';
 export type { RunSummary, RunKind, RunStatus, TableRunSummary } from './notify/RunSummary.js';
 export { summarizeArchiveReport, type SummarizeArchiveOptions } from './notify/summarizeArchiveReport.js';
 export { RunNotifier, type RunNotifierOptions, type RunEndListener, type WebhookDeliveryListener } from './notify/RunNotifier.js';
@@ -52,3 +52,6 @@ export type { ChangeOptions, UpdateOptions, ChangeResult } from './change/change
 export type { EraseOptions, EraseReceipt } from './change/eraseRows.js';
 export type { ErasedFile, ScrubbedBackup } from './manifest/erasureReceipts.js';
 export { hashValue } from './change/hashPredicate.js';
+export { S3ColdStore, SHA256_METADATA, DEFAULT_PART_SIZE, type S3ColdStoreOptions } from './cold/S3ColdStore.js';
+export { createColdStore, type ColdStoreConfig } from './cold/createColdStore.js';
+export type { ColdFileCacheStats } from './cold/ColdFileCache.js';

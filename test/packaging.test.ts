@@ -2,7 +2,8 @@
  * What `npm pack` ships must work for a plain Node app: pack the project,
  * install the tarball offline into an empty project, and use it there as a user
  * would — a plain .mjs that opens a store, appends, archives and queries; a .ts
- * consumer type-checked against the shipped types; the CLI (help, demo, init);
+ * consumer type-checked against the shipped types (the object-storage surface
+ * too: S3ColdStore, createColdStore, parseColdUrl); the CLI (help, demo, init);
  * and publint + are-the-types-wrong on that same tarball.
  */
 import { spawnSync } from 'node:child_process';
@@ -74,6 +75,7 @@ try {
 
 const CONSUMER = `
 import { openTierStore, defineRegistry, type AppendResult, type ArchiveReport, type Row, type TierStore } from 'tierdb';
+import { S3ColdStore, createColdStore, parseColdUrl, loadConfig, type ColdStore, type ColdStoreConfig, type ColdUrl, type S3ColdStoreOptions, type S3Settings } from 'tierdb';
 
 const registry = defineRegistry([{ table: 'events', timeColumn: 'ts', timeUnit: 'unix_ms', hotDays: 3 }]);
 export async function main(): Promise<number> {
@@ -85,6 +87,23 @@ export async function main(): Promise<number> {
     return appended.inserted + report.tables.length + rows.length;
   } finally {
     await store.close();
+  }
+}
+
+/** The cold tier in a bucket, typed from the public surface alone. */
+export async function coldTier(): Promise<string> {
+  const url: ColdUrl | undefined = parseColdUrl('s3://history/app');
+  if (url === undefined) throw new Error('not an s3:// URL');
+  const s3: S3Settings = { endpoint: 'http://127.0.0.1:9000', region: 'us-east-1', forcePathStyle: true };
+  const options: S3ColdStoreOptions = { url, s3, stagingDir: 'data/cold-staging', cacheDir: 'data/cold-cache', cacheBytes: 1e9, orphanSafetyAgeMs: 3_600_000 };
+  const bucket: S3ColdStore = await S3ColdStore.open(options);
+  const config: ColdStoreConfig = loadConfig({ env: { TIERDB_COLD_URL: url.url } });
+  const cold: ColdStore = await createColdStore(config);
+  try {
+    return bucket.describe('events/part-1.parquet') + cold.location + bucket.cacheStats().fetches;
+  } finally {
+    await cold.close();
+    await bucket.close();
   }
 }
 `;
@@ -188,6 +207,29 @@ describe('the packed package', () => {
     // Only tierdb's own tables beside the app's: no demo schema in someone else's database.
     expect((out.tables as string[]).filter((t) => !t.startsWith('_tierdb_'))).toEqual(['events']);
   }, 60_000);
+
+  it('exports the object-storage surface: S3ColdStore, createColdStore, parseColdUrl', () => {
+    writeFileSync(
+      path.join(project, 'exports.mjs'),
+      `import * as tierdb from 'tierdb';\n` +
+        `const url = tierdb.parseColdUrl('s3://history/app/cold/');\n` +
+        `const cold = await tierdb.createColdStore(tierdb.loadConfig({ env: { TIERDB_DOTENV: 'off' }, envFile: false, dataDir: 'exports-data' }));\n` +
+        `await cold.close();\n` +
+        `console.log(JSON.stringify({ S3ColdStore: typeof tierdb.S3ColdStore, open: typeof tierdb.S3ColdStore?.open, createColdStore: typeof tierdb.createColdStore,\n` +
+        `  parseColdUrl: typeof tierdb.parseColdUrl, url, bad: tierdb.parseColdUrl('http://x') ?? null, local: cold.kind, sha: tierdb.SHA256_METADATA }));\n`,
+    );
+    const out = JSON.parse(run(process.execPath, ['exports.mjs'], project).trim()) as Record<string, unknown>;
+    expect(out).toEqual({
+      S3ColdStore: 'function',
+      open: 'function',
+      createColdStore: 'function',
+      parseColdUrl: 'function',
+      url: { url: 's3://history/app/cold', bucket: 'history', prefix: 'app/cold/' },
+      bad: null,
+      local: 'local',
+      sha: 'sha256',
+    });
+  });
 
   it('a .ts consumer type-checks against the shipped types (nodenext), and a wrong use does not', () => {
     writeFileSync(path.join(project, 'consumer.ts'), CONSUMER);

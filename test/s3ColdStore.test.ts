@@ -2,13 +2,22 @@
  * What the S3 cold store adds to the ColdStore contract: the upload confirmed
  * by size and sha256 metadata, multipart uploads, the read-through cache
  * (checked copies, corrupted copies fetched again, a cap smaller than one
- * reader's files, pins that outlive another process's eviction), and failures
- * that name the variable or the endpoint.
+ * reader's files, pins that outlive another process's eviction, no pin left by
+ * a failed fetch), failed multipart uploads aborted, and failures that name
+ * the variable or the endpoint.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { describe, expect, it, vi } from 'vitest';
 import { parseColdUrl } from '../src/config.js';
 import { ColdFileCache } from '../src/cold/ColdFileCache.js';
@@ -178,6 +187,112 @@ describe('S3ColdStore', () => {
       expect((error as Error).message).toContain(server.endpoint);
       expect((error as Error).message).toContain(`s3://${TEST_BUCKET}/t/tree/_tierdb_store.json`);
       expect((error as Error).message).toContain('ECONNREFUSED');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a reader whose fetch fails (an object missing, the server stopped) leaves no pin behind, and no half-done download', async () => {
+    const server = await startS3Server();
+    const writer = await s3Store(server);
+    const refs = [];
+    try {
+      for (let i = 0; i < 8; i++) refs.push(await putText(writer, `e/part-1-${i + 1}-cccccccc.parquet`, `file ${i} `.repeat(1000 + i)));
+    } finally {
+      await writer.close();
+    }
+    const client = rawClient(server);
+    await client.send(new DeleteObjectCommand({ Bucket: TEST_BUCKET, Key: `t/tree/${refs[5]!.path}` }));
+    client.destroy();
+    const store = await s3Store(server); // an empty cache of its own
+    const pinFiles = () => readdirSync(path.join(store.cache.dir, 'pins')).flatMap((d) => readdirSync(path.join(store.cache.dir, 'pins', d)));
+    try {
+      // Fetched 4 at a time: when the missing one fails, others are still downloading; none may stay pinned.
+      await expect(store.openForRead(refs)).rejects.toThrow(/is missing from the bucket/);
+      expect(pinFiles()).toEqual([]);
+      expect(readdirSync(path.join(store.cache.dir, 'tmp'))).toEqual([]);
+
+      const held = await store.openForRead(refs.slice(0, 2));
+      expect(pinFiles().length).toBe(2);
+      await server.stop();
+      const error = await store.openForRead(refs).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ColdStoreError);
+      expect((error as Error).message).toContain(server.endpoint);
+      expect(pinFiles().length, 'only the pins of the reader still holding them').toBe(2);
+      held.release();
+      expect(pinFiles()).toEqual([]);
+      expect(readdirSync(path.join(store.cache.dir, 'tmp'))).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a failed multipart upload is aborted (no incomplete upload left), and the error names the object and the endpoint', async () => {
+    const server = await startS3Server();
+    const config = testConfig(tempDir(), server.env('mp'));
+    const store = await S3ColdStore.open({ url: config.coldUrl!, s3: config.s3, stagingDir: config.coldStagingDir, cacheDir: config.coldCacheDir, cacheBytes: 1e9, orphanSafetyAgeMs: 0, partSize: 5 * 2 ** 20 });
+    const realSend = S3Client.prototype.send;
+    const aborted: string[] = [];
+    let parts = 0;
+    // The second part fails; s3rver has no AbortMultipartUpload (405), so the abort is recorded here and answered as S3 would.
+    const send = vi.spyOn(S3Client.prototype, 'send').mockImplementation(function (this: S3Client, command: unknown, ...rest: unknown[]) {
+      if (command instanceof UploadPartCommand && ++parts === 2) return Promise.reject(Object.assign(new Error('part lost'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } }));
+      if (command instanceof AbortMultipartUploadCommand) {
+        aborted.push(command.input.UploadId!);
+        return Promise.resolve({ $metadata: { httpStatusCode: 204 } });
+      }
+      return (realSend as (...a: unknown[]) => Promise<unknown>).call(this, command, ...rest);
+    } as typeof realSend);
+    try {
+      const big = randomBytes(11 * 2 ** 20);
+      const error = await putText(store, 'big/part-1-1-dddddddd.parquet', big).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ColdStoreError);
+      expect((error as Error).message).toContain(`s3://${TEST_BUCKET}/mp/big/part-1-1-dddddddd.parquet`);
+      expect((error as Error).message).toContain(server.endpoint);
+      expect((error as Error).message).not.toMatch(/could not be aborted/);
+      expect(aborted.length).toBeGreaterThan(0);
+      expect(new Set(aborted).size, 'one upload, aborted').toBe(1);
+      send.mockRestore();
+      expect(await store.stat('big/part-1-1-dddddddd.parquet')).toBeUndefined();
+    } finally {
+      send.mockRestore();
+      await store.close();
+    }
+  });
+
+  it('recovery aborts incomplete multipart uploads under the prefix once older than the safety age; a server without the listing is no error', async () => {
+    const server = await startS3Server();
+    const config = testConfig(tempDir(), server.env('mp'));
+    const store = await S3ColdStore.open({ url: config.coldUrl!, s3: config.s3, stagingDir: config.coldStagingDir, cacheDir: config.coldCacheDir, cacheBytes: 1e9, orphanSafetyAgeMs: 60_000 });
+    try {
+      expect(await store.abortIncompleteUploads(), 's3rver cannot list uploads').toBe(0);
+      const realSend = S3Client.prototype.send;
+      const now = Date.now();
+      const aborted: string[] = [];
+      const send = vi.spyOn(S3Client.prototype, 'send').mockImplementation(function (this: S3Client, command: unknown, ...rest: unknown[]) {
+        if (command instanceof ListMultipartUploadsCommand) {
+          expect(command.input.Prefix).toBe('mp/');
+          return Promise.resolve({
+            Uploads: [
+              { Key: 'mp/t/part-1-1-eeeeeeee.parquet', UploadId: 'old', Initiated: new Date(now - 120_000) },
+              { Key: 'mp/t/part-1-2-eeeeeeee.parquet', UploadId: 'young', Initiated: new Date(now - 10_000) },
+              { Key: 'mp/notes.txt', UploadId: 'not-ours', Initiated: new Date(now - 120_000) },
+            ],
+            IsTruncated: false,
+          });
+        }
+        if (command instanceof AbortMultipartUploadCommand) {
+          aborted.push(command.input.UploadId!);
+          return Promise.resolve({});
+        }
+        return (realSend as (...a: unknown[]) => Promise<unknown>).call(this, command, ...rest);
+      } as typeof realSend);
+      try {
+        expect(await store.abortIncompleteUploads(now)).toBe(1);
+        expect(aborted).toEqual(['old']);
+      } finally {
+        send.mockRestore();
+      }
     } finally {
       await store.close();
     }

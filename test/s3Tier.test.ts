@@ -7,12 +7,12 @@
  * completes; a slow upload's object is left alone by recovery until the safety
  * age has passed.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { describe, expect, it } from 'vitest';
-import { RECOVERY_FAILPOINTS, SWAP_FAILPOINTS } from '../src/archive/failpoint.js';
+import { describe, expect, it, vi } from 'vitest';
+import { MIGRATE_FAILPOINTS, RECOVERY_FAILPOINTS, SWAP_FAILPOINTS } from '../src/archive/failpoint.js';
 import { S3ColdStore } from '../src/cold/S3ColdStore.js';
 import { DuckDbEngine, sqlString } from '../src/cold/DuckDbEngine.js';
 import { wechatPreset } from '../src/presets/wechat/wechatPreset.js';
@@ -303,8 +303,10 @@ describe('tierdb migrate-cold', () => {
 
     // The local folder is no longer this store's tree.
     await expect(openTierStore({ config: testConfig(dir, ENV), preset: wechatPreset })).rejects.toThrow(/keeps its cold tier in s3:\/\/tierdb-test\/moved/);
-    const again = await runCli(['--data-dir', dir, 'migrate-cold', '--to', to!], { ...ENV, ...awsEnv });
-    expect(again.code).toBe(1);
+    // Run again: the manifest names the bucket already; nothing to copy, nothing left to remove.
+    const again = await runCli(['--data-dir', dir, 'migrate-cold', '--to', to!, '--json'], { ...ENV, ...awsEnv });
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ alreadyMigrated: true, files: listed, uploaded: 0, localRemoved: 0 });
 
     const env = { ...ENV, ...s3Env };
     const store = await openTierStore({ config: testConfig(dir, { ...env, TIERDB_COLD_CACHE_DIR: path.join(dir, 'fresh-cache') }), preset: wechatPreset });
@@ -402,5 +404,175 @@ describe('changes with the cold tier in a bucket', () => {
       await store.close();
       oracle.close();
     }
+  });
+});
+
+describe('tierdb migrate-cold killed', () => {
+  /** A local store with live and retired files; returns the oracle and how many files the manifest lists. */
+  async function localTree(dir: string): Promise<{ oracle: Database.Database; listed: number }> {
+    const oracle = await seededWithOracle(dir, ENV);
+    const local = await openTierStore({ config: testConfig(dir, ENV), preset: wechatPreset });
+    try {
+      await local.archiver.run({ now: NOW_MS });
+      await local.maintenance.compact({ minFiles: 2 }); // retired files move with the tree too
+      return { oracle, listed: local.hot.raw.prepare(`SELECT count(*) FROM _tierdb_files`).pluck().get() as number };
+    } finally {
+      await local.close();
+    }
+  }
+
+  async function expectInBucket(dir: string, s3Env: Record<string, string>, oracle: Database.Database, listed: number): Promise<void> {
+    expect(listTreeFiles(path.join(dir, 'cold')), 'local files left').toEqual([]);
+    expect(existsSync(path.join(dir, 'cold', '_tierdb_store.json')), 'the local marker').toBe(false);
+    const env = { ...ENV, ...s3Env };
+    const store = await openTierStore({ config: testConfig(dir, { ...env, TIERDB_COLD_CACHE_DIR: tempDir() }), preset: wechatPreset });
+    try {
+      await expectOracle(store, oracle);
+      expect((await store.cold.list()).length).toBe(listed);
+    } finally {
+      await store.close();
+    }
+    expectExactlyOnce(await readTierState(dir, 'task_queue', 'id', env), 3000);
+  }
+
+  for (const point of MIGRATE_FAILPOINTS) {
+    it(`SIGKILL at ${point}: every row exactly once; the rerun of migrate-cold completes, the local files removed only once confirmed in the bucket`, async () => {
+      const server = await startS3Server();
+      const dir = tempDir();
+      const { oracle, listed } = await localTree(dir);
+      const s3Env = server.env('moved');
+      const { TIERDB_COLD_URL: to, ...awsEnv } = s3Env;
+      const args = ['--data-dir', dir, 'migrate-cold', '--to', to!, '--json'];
+      const crashed = await runCli(args, { ...ENV, ...awsEnv, TIERDB_FAILPOINT: point, TIERDB_FAILPOINT_HIT: point === 'migrate-after-put' ? '3' : '1' });
+      expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
+      try {
+        if (point === 'migrate-after-put') {
+          // Not switched: the store still reads (and opens only with) its local tree; three objects wait in the bucket.
+          expectExactlyOnce(await readTierState(dir, 'task_queue', 'id', ENV), 3000);
+          expect(listTreeFiles(path.join(dir, 'cold')).length).toBe(listed);
+          const still = await openTierStore({ config: testConfig(dir, ENV), preset: wechatPreset });
+          try {
+            await expectOracle(still, oracle);
+            expect((await still.cold.list()).length).toBe(listed);
+          } finally {
+            await still.close();
+          }
+        } else {
+          // Switched: the bucket holds every file, the local copies are all still there, the local tree is refused.
+          expectExactlyOnce(await readTierState(dir, 'task_queue', 'id', { ...ENV, ...s3Env }), 3000);
+          expect(listTreeFiles(path.join(dir, 'cold')).length).toBe(listed);
+          await expect(openTierStore({ config: testConfig(dir, ENV), preset: wechatPreset })).rejects.toThrow(/keeps its cold tier in s3:\/\/tierdb-test\/moved/);
+        }
+
+        const rerun = await runCli(args, { ...ENV, ...awsEnv });
+        expect(rerun.code, rerun.stderr).toBe(0);
+        const report = JSON.parse(rerun.stdout) as { files: number; uploaded: number; alreadyThere: number; localRemoved: number; alreadyMigrated: boolean };
+        if (point === 'migrate-after-put') {
+          expect(report).toMatchObject({ alreadyMigrated: false, files: listed, alreadyThere: 3, uploaded: listed - 3, localRemoved: listed });
+        } else {
+          expect(report).toMatchObject({ alreadyMigrated: true, files: listed, uploaded: 0, localRemoved: listed });
+        }
+        await expectInBucket(dir, s3Env, oracle, listed);
+      } finally {
+        oracle.close();
+      }
+    });
+  }
+
+  it('killed after the switch, the next open with the bucket removes the local copies confirmed there and keeps the rest', async () => {
+    const server = await startS3Server();
+    const dir = tempDir();
+    const { oracle, listed } = await localTree(dir);
+    const s3Env = server.env('moved');
+    const { TIERDB_COLD_URL: to, ...awsEnv } = s3Env;
+    const crashed = await runCli(['--data-dir', dir, 'migrate-cold', '--to', to!], { ...ENV, ...awsEnv, TIERDB_FAILPOINT: 'migrate-after-switch' });
+    expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
+    const cold = path.join(dir, 'cold');
+    const files = listTreeFiles(cold).sort();
+    expect(files.length).toBe(listed);
+    // One local copy no longer the file the manifest lists (another size), one whose object is gone, one file nobody listed.
+    appendFileSync(path.join(cold, files[0]!), 'more bytes');
+    const client = new S3Client({ endpoint: server.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    await client.send(new DeleteObjectCommand({ Bucket: TEST_BUCKET, Key: `moved/${files[1]!}` }));
+    client.destroy();
+    mkdirSync(path.join(cold, 'notes'), { recursive: true });
+    writeFileSync(path.join(cold, 'notes', 'mine.parquet'), 'not a listed file');
+
+    const env = { ...ENV, ...s3Env };
+    const store = await openTierStore({ config: testConfig(dir, env), preset: wechatPreset });
+    await store.close();
+    expect(listTreeFiles(cold).sort(), 'only what could not be confirmed, and what the manifest does not list').toEqual([files[0]!, files[1]!, 'notes/mine.parquet'].sort());
+    expect(existsSync(path.join(cold, '_tierdb_store.json')), 'the marker stays while listed files are kept').toBe(true);
+    oracle.close();
+  });
+});
+
+describe('bad object-storage settings and a failed upload', () => {
+  const cases: { name: string; env: (e: Record<string, string>) => Record<string, string>; names: RegExp }[] = [
+    { name: 'a bad TIERDB_COLD_URL', env: (e) => ({ ...e, TIERDB_COLD_URL: 's3://Bad_Bucket!/x' }), names: /TIERDB_COLD_URL/ },
+    { name: 'a bad AWS_ENDPOINT_URL', env: (e) => ({ ...e, AWS_ENDPOINT_URL: 'ftp//nowhere' }), names: /AWS_ENDPOINT_URL/ },
+    {
+      name: 'no credentials',
+      env: ({ AWS_ACCESS_KEY_ID: _id, AWS_SECRET_ACCESS_KEY: _secret, ...e }) => {
+        // Nothing of the SDK's chain either: no shared files, no profile, no instance or container role.
+        const home = tempDir();
+        return { ...e, HOME: home, AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'none'), AWS_CONFIG_FILE: path.join(home, 'none'), AWS_EC2_METADATA_DISABLED: 'true' };
+      },
+      names: /AWS_ACCESS_KEY_ID/,
+    },
+  ];
+  for (const c of cases) {
+    it(`${c.name}: tierdb archive fails at start naming the variable, and nothing changes`, async () => {
+      const server = await startS3Server();
+      const dir = tempDir();
+      const env = { ...ENV, ...server.env('settings') };
+      const total = await seedTaskQueue(dir, 1000, 30, env);
+      const before = readFileSync(path.join(dir, 'hot.db'));
+      const r = await runCli(['--data-dir', dir, 'archive', '--table', 'task_queue', '--now', NOW_ISO], c.env(env));
+      expect(r.code, r.stdout).toBe(1);
+      expect(r.stderr).toMatch(c.names);
+      expect(r.stderr.split('\n').filter((l) => l.trim() !== '').length, r.stderr).toBeLessThan(6);
+      expect(readFileSync(path.join(dir, 'hot.db')).equals(before), 'the hot file is untouched').toBe(true);
+      const prefixDir = path.join(server.dir, TEST_BUCKET, 'settings');
+      expect(existsSync(prefixDir) ? readdirSync(prefixDir).filter((f) => !f.startsWith('_tierdb_store.json')) : [], 'nothing new in the bucket').toEqual([]);
+      expectExactlyOnce(await readTierState(dir, 'task_queue', 'id', env), total);
+      expect((await readTierState(dir, 'task_queue', 'id', env)).hotKeys.length).toBe(total);
+    });
+  }
+
+  it('an upload that fails (the server stopped as the first file goes up) fails the run naming the table and the endpoint; every row stays hot; the next run completes', async () => {
+    const server = await startS3Server();
+    const dir = tempDir();
+    const env = { ...ENV, ...server.env() };
+    const total = await seedTaskQueue(dir, 2000, 30, env);
+    const store = await openTierStore({ config: testConfig(dir, env), preset: wechatPreset });
+    const realSend = S3Client.prototype.send;
+    const send = vi.spyOn(S3Client.prototype, 'send').mockImplementation(async function (this: S3Client, command: unknown, ...rest: unknown[]) {
+      if (command instanceof PutObjectCommand && command.input.Key?.endsWith('.parquet')) await server.stop();
+      return (realSend as (...a: unknown[]) => Promise<unknown>).call(this, command, ...rest);
+    } as typeof realSend);
+    try {
+      const report = await store.archiver.run({ now: NOW_MS });
+      send.mockRestore();
+      const t = report.tables.find((x) => x.table === 'task_queue')!;
+      expect(t.rowsMoved).toBe(0);
+      expect(t.error).toContain(server.endpoint);
+      expect(t.error).toMatch(/cannot upload to s3:\/\/tierdb-test\/cold\/task_queue\//);
+      const run = store.hot.raw.prepare(`SELECT status, error FROM _tierdb_runs WHERE id = ?`).get(report.runId) as { status: string; error: string };
+      expect(run.status).toBe('failed');
+      expect(run.error).toMatch(new RegExp(`^task_queue: .*${server.endpoint.replace(/[.]/g, '\\.')}`));
+      expect(store.hot.raw.prepare(`SELECT count(*) FROM task_queue`).pluck().get()).toBe(total);
+      expect(store.hot.raw.prepare(`SELECT count(*) FROM _tierdb_files`).pluck().get()).toBe(0);
+    } finally {
+      send.mockRestore();
+      await store.close();
+    }
+    await server.start();
+    const state = await readTierState(dir, 'task_queue', 'id', env);
+    expect(state.hotKeys.length).toBe(total);
+    expectExactlyOnce(state, total);
+    const finished = await runCli(['--data-dir', dir, 'archive', '--table', 'task_queue', '--now', NOW_ISO], env);
+    expect(finished.code, finished.stderr).toBe(0);
+    expectExactlyOnce(await readTierState(dir, 'task_queue', 'id', env), total);
   });
 });

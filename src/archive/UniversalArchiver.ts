@@ -111,7 +111,7 @@ export class UniversalArchiver {
       throw error;
     }
     try {
-      return await recover(this.#raw, this.#cold, lease, { retiredGraceMs: this.#config.retiredGraceMs });
+      return await recover(this.#raw, this.#cold, lease, { retiredGraceMs: this.#config.retiredGraceMs, localColdDir: this.#config.coldDir });
     } finally {
       lease.release();
     }
@@ -201,7 +201,7 @@ export class UniversalArchiver {
         report.backup = await backupHotFile(this.#raw, this.#config.dataDir, this.#config.archiveBackupKeep);
       }
       report.runId = insertRunningRun(this.#raw, started, runToken);
-      report.recovery = await recover(this.#raw, this.#cold, lease, { currentRunId: report.runId, retiredGraceMs: this.#config.retiredGraceMs });
+      report.recovery = await recover(this.#raw, this.#cold, lease, { currentRunId: report.runId, retiredGraceMs: this.#config.retiredGraceMs, localColdDir: this.#config.coldDir });
       await ensureStoreMarker(this.#cold, this.#storeId, this.#config.hotPath);
       mkdirSync(spillDir, { recursive: true });
       engine = await DuckDbEngine.create({
@@ -369,7 +369,8 @@ export class UniversalArchiver {
       const left = inFlight as Promise<Settled<WrittenChunk>> | undefined;
       if (left) {
         const r = await left;
-        if (r.ok) await this.#cold.delete(r.value.path);
+        // Best effort: the error under way goes out; recovery removes a file left behind (its name proves the run).
+        if (r.ok) await this.#cold.delete(r.value.path).catch(() => undefined);
       }
     }
   }

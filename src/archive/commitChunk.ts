@@ -28,7 +28,8 @@ export async function commitChunk(ctx: Pick<ArchiveContext, 'raw' | 'cold' | 'as
     committed = true;
     failpoint('after-commit');
   } finally {
-    if (!committed) await ctx.cold.delete(w.path);
+    // Best effort, as in writeChunk: the commit's error goes out, recovery removes a file left behind.
+    if (!committed) await ctx.cold.delete(w.path).catch(() => undefined);
   }
 }
 

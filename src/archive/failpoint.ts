@@ -1,7 +1,8 @@
 /**
  * Failpoints for crash tests: `TIERDB_FAILPOINT=<name>` makes the process kill
  * itself with SIGKILL when it reaches that step of the move protocol
- * (FAILPOINTS) or of `tierdb rebuild-manifest` (REBUILD_FAILPOINTS).
+ * (FAILPOINTS), of maintenance swaps (SWAP_FAILPOINTS), of `tierdb rebuild-manifest`
+ * (REBUILD_FAILPOINTS), of recovery (RECOVERY_FAILPOINTS) or of `tierdb migrate-cold` (MIGRATE_FAILPOINTS).
  * `TIERDB_FAILPOINT_HIT=<n>` fires at the n-th time the step is reached (default 1).
  * Off unless set.
  */
@@ -39,13 +40,20 @@ export const ERASE_FAILPOINTS = [
   'erase-after-unlink',
   'erase-after-vacuum',
 ] as const;
+/**
+ * `tierdb migrate-cold`: a file uploaded and confirmed in the target (the
+ * manifest still names the old tree); the manifest switched to the target in
+ * its one transaction, the old tree's files not yet removed.
+ */
+export const MIGRATE_FAILPOINTS = ['migrate-after-put', 'migrate-after-switch'] as const;
 export type Failpoint =
   | (typeof FAILPOINTS)[number]
   | (typeof SWAP_FAILPOINTS)[number]
   | (typeof REBUILD_FAILPOINTS)[number]
   | (typeof RECOVERY_FAILPOINTS)[number]
   | (typeof CHANGE_FAILPOINTS)[number]
-  | (typeof ERASE_FAILPOINTS)[number];
+  | (typeof ERASE_FAILPOINTS)[number]
+  | (typeof MIGRATE_FAILPOINTS)[number];
 
 const hits = new Map<string, number>();
 

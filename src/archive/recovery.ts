@@ -11,7 +11,12 @@
  *   (`provenLeftovers`: their rows are still hot, or their inputs still
  *   live), once older than the store's `orphanSafetyAgeMs` (0 on a local
  *   folder; on object storage a slow upload of a lost run may still be under way);
- * - retired files, once old enough (the manifest listed them).
+ * - retired files, once old enough (the manifest listed them);
+ * - with the cold tier in a bucket, local copies of listed files that a
+ *   migrate-cold killed after its switch left in the local folder, each once
+ *   confirmed in the bucket (removeMigratedLocalFiles);
+ * - with the cold tier in a bucket, incomplete multipart uploads under the
+ *   prefix older than the safety age (aborting one never touches an object).
  *
  * Anything else found in the tree — a file of another store, an older file
  * without a run token, a file a person put there, a file of a run that ended
@@ -28,6 +33,7 @@ import type Database from 'better-sqlite3';
 import { parseFileId } from '../cold/coldLayout.js';
 import type { ColdStore } from '../cold/ColdStore.js';
 import { failpoint } from './failpoint.js';
+import { removeMigratedLocalFiles } from './removeMigratedLocalFiles.js';
 import type { Lease } from './lease.js';
 import { allManifestPaths, deleteManifestFile, retiredFilesBefore } from '../manifest/manifestFiles.js';
 import { markCrashedRuns, reserveRunIdsThrough, runStates, SINGLE_COMMIT_KINDS, type RunState } from '../manifest/runLog.js';
@@ -49,6 +55,10 @@ export interface RecoveryReport {
   crashedRuns: number;
   /** The run id sequence was moved up to this id (the tree held files of runs the hot file did not know); null when it did not move. */
   runIdsReservedThrough?: number | null;
+  /** Local copies of files now in the bucket, left by a migrate-cold killed after its switch, removed (see removeMigratedLocalFiles). */
+  migratedLocalRemoved?: number;
+  /** Object storage: incomplete multipart uploads of dead runs aborted (older than the safety age). */
+  incompleteUploadsAborted?: number;
 }
 
 export interface RecoverOptions {
@@ -56,6 +66,12 @@ export interface RecoverOptions {
   currentRunId?: number | null;
   /** How long retired files stay on disk (default RETIRED_FILE_TTL_MS). */
   retiredGraceMs?: number;
+  /**
+   * The local cold folder (`<dataDir>/cold`). With the cold tier in a bucket,
+   * local copies a migrate-cold killed after its switch left there are removed
+   * once confirmed in the bucket (removeMigratedLocalFiles).
+   */
+  localColdDir?: string;
 }
 
 /** Uses the wall clock, never a run's `now`: retired files must outlive real queries. */
@@ -103,8 +119,13 @@ export async function recover(raw: Database.Database, cold: ColdStore, lease: Le
       report.orphansRemoved.push(rel);
     }
   }
+  if (cold.abortIncompleteUploads) report.incompleteUploadsAborted = await cold.abortIncompleteUploads(now);
   const highestInTree = tree.reduce((max, o) => Math.max(max, parseFileId(baseName(o.path))?.runId ?? 0), 0);
   report.runIdsReservedThrough = reserveRunIdsThrough(raw, highestInTree) ? highestInTree : null;
+  // Before retired rows go: a retired file's local copy is removed only while the manifest still lists it.
+  if (options.localColdDir !== undefined && cold.kind !== 'local') {
+    report.migratedLocalRemoved = (await removeMigratedLocalFiles(raw, cold, options.localColdDir)).removed;
+  }
   const retired = retiredFilesBefore(raw, now - (options.retiredGraceMs ?? RETIRED_FILE_TTL_MS));
   for (const f of retired) {
     await cold.delete(f.path);

@@ -119,7 +119,9 @@ export async function writeChunk(ctx: Pick<ArchiveContext, 'config' | 'cold'>, o
   } finally {
     if (!written) {
       rmSync(tmp, { force: true });
-      if (putStarted) await ctx.cold.delete(rel);
+      // Best effort: an error is on its way out, and a failed removal must not replace it (an endpoint
+      // that went away fails both); the object's name proves this run wrote it, so recovery removes it.
+      if (putStarted) await ctx.cold.delete(rel).catch(() => undefined);
     }
   }
 }

@@ -133,19 +133,25 @@ export class ColdFileCache {
       for (const rel of pinned.keys()) this.#unpin(rel);
       pinned.clear();
     };
-    try {
-      let next = 0;
-      const worker = async () => {
-        while (next < distinct.length) {
-          const ref = distinct[next++]!;
+    // Every worker runs to its end before the outcome is decided: a worker still fetching when
+    // another fails would otherwise pin its file after the failure released the rest (a pin left behind).
+    let failure: { error: unknown } | undefined;
+    let next = 0;
+    const worker = async () => {
+      while (failure === undefined && next < distinct.length) {
+        const ref = distinct[next++]!;
+        try {
           pinned.set(ref.path, await this.#acquire(ref));
+        } catch (error) {
+          failure ??= { error };
         }
-      };
-      await Promise.all(Array.from({ length: Math.min(this.#options.concurrency ?? 4, distinct.length) }, worker));
-    } catch (error) {
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.#options.concurrency ?? 4, distinct.length) }, worker));
+    if (failure !== undefined) {
       releaseAll();
       this.#evict();
-      throw error;
+      throw failure.error;
     }
     this.#evict();
     let released = false;

@@ -27,6 +27,8 @@ export interface ColdObjectInfo {
   readonly bytes: number;
   /** Last modification, unix ms (recovery leaves young unlisted objects alone on remote stores). */
   readonly mtimeMs: number;
+  /** The sha256 stored with the object, where the store keeps one (`stat` on object storage: HEAD's `x-amz-meta-sha256`). */
+  readonly sha256?: string | undefined;
 }
 
 /** What the manifest knows of a file: a remote store checks its cached copy against it. */
@@ -79,11 +81,18 @@ export interface ColdStore {
    */
   openForRead(files: readonly ColdFileRef[], options?: { fresh?: boolean }): Promise<ColdReadHandle>;
 
-  /** Size and modification time, or undefined when the file is not there. */
+  /** Size, modification time (and the stored sha256 where there is one), or undefined when the file is not there. */
   stat(path: string): Promise<ColdObjectInfo | undefined>;
 
   /** Every `.parquet` file of the tree (outside the staging folder), optionally under a prefix such as `messages/`. */
   list(prefix?: string): Promise<ColdObjectInfo[]>;
+
+  /**
+   * Object storage: aborts incomplete multipart uploads under the tree older
+   * than `orphanSafetyAgeMs` (of runs that died mid-upload); returns how many.
+   * Absent on a local folder. Recovery calls it.
+   */
+  abortIncompleteUploads?(now?: number): Promise<number>;
 
   /** Removes a file; a file already gone is not an error. */
   delete(path: string): Promise<void>;

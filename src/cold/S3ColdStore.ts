@@ -21,15 +21,17 @@
  *   stagingDir: 'data/cold-staging', cacheDir: 'data/cold-cache', cacheBytes: 10e9, orphanSafetyAgeMs: 3_600_000 });
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import path from 'node:path';
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -77,6 +79,17 @@ export function describeS3Error(error: unknown): string {
 function isNotFound(error: unknown): boolean {
   const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
   return e?.name === 'NotFound' || e?.name === 'NoSuchKey' || e?.$metadata?.httpStatusCode === 404;
+}
+
+function isNoSuchUpload(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'NoSuchUpload' || e?.$metadata?.httpStatusCode === 404;
+}
+
+/** A server without this part of the API (s3rver has no ListMultipartUploads). */
+function isNotImplemented(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'NotImplemented' || e?.$metadata?.httpStatusCode === 501 || e?.$metadata?.httpStatusCode === 405;
 }
 
 function isNoSuchBucket(error: unknown): boolean {
@@ -187,15 +200,26 @@ export class S3ColdStore implements ColdStore {
       throw new ColdStoreError(this.location, `cannot upload ${localFile} to ${this.describe(rel)}: it has ${size} bytes, expected ${expect.bytes}; nothing was uploaded`);
     }
     const params = { Bucket: this.bucket, Key, ContentType: 'application/vnd.apache.parquet', Metadata: { [SHA256_METADATA]: expect.sha256 } };
+    let upload: Upload | undefined;
     try {
       if (size <= this.#partSize) {
         // A buffer, not a stream: the SDK can then retry the PUT.
         await this.#client.send(new PutObjectCommand({ ...params, Body: readFileSync(localFile) }));
       } else {
-        await new Upload({ client: this.#client, params: { ...params, Body: createReadStream(localFile) }, partSize: this.#partSize, queueSize: 4, leavePartsOnError: false }).done();
+        upload = new Upload({ client: this.#client, params: { ...params, Body: createReadStream(localFile) }, partSize: this.#partSize, queueSize: 4, leavePartsOnError: false });
+        await upload.done();
       }
     } catch (cause) {
-      throw this.#fail('upload to', rel, cause);
+      const error = this.#fail('upload to', rel, cause);
+      if (upload?.uploadId !== undefined) {
+        // lib-storage aborts a failed multipart upload (leavePartsOnError: false), but that abort can fail
+        // too (the server went away) and then replaces the error: abort again, and say what may be left.
+        const aborted = await this.#abortUpload(Key, upload.uploadId);
+        if (!aborted) {
+          error.message += `; its incomplete multipart upload ${upload.uploadId} could not be aborted: a later run aborts it once older than TIERDB_COLD_ORPHAN_AGE_SECONDS (where the server lists uploads), or a lifecycle rule does`;
+        }
+      }
+      throw error;
     }
     let head;
     try {
@@ -214,17 +238,66 @@ export class S3ColdStore implements ColdStore {
     this.cache.adopt(localFile, { path: rel, bytes: expect.bytes, sha256: expect.sha256 });
   }
 
+  /** Aborts one multipart upload; true when it is gone (aborted now or before). */
+  async #abortUpload(Key: string, UploadId: string): Promise<boolean> {
+    try {
+      await this.#client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId }));
+      return true;
+    } catch (error) {
+      return isNoSuchUpload(error);
+    }
+  }
+
+  /**
+   * Aborts the incomplete multipart uploads under the prefix that were started
+   * more than `orphanSafetyAgeMs` ago: uploads of runs that died (SIGKILL, a
+   * lost server) hold their parts, billed, until aborted. Aborting one never
+   * touches a completed object, so no run proof is needed — only the safety
+   * age, for a slow upload still under way. Returns how many were aborted; 0
+   * on a server that cannot list uploads (s3rver), where a lifecycle rule does it.
+   */
+  async abortIncompleteUploads(now = Date.now()): Promise<number> {
+    let aborted = 0;
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.#client.send(
+          new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: this.prefix, ...(keyMarker ? { KeyMarker: keyMarker } : {}), ...(uploadIdMarker ? { UploadIdMarker: uploadIdMarker } : {}) }),
+        );
+      } catch (cause) {
+        if (isNotImplemented(cause)) return aborted;
+        throw this.#fail('list the incomplete uploads under', '', cause);
+      }
+      for (const u of page.Uploads ?? []) {
+        if (u.Key === undefined || u.UploadId === undefined || !u.Key.startsWith(this.prefix) || !u.Key.endsWith('.parquet')) continue;
+        if (u.Initiated === undefined || now - u.Initiated.getTime() < this.orphanSafetyAgeMs) continue;
+        if (await this.#abortUpload(u.Key, u.UploadId)) aborted++;
+      }
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+    } while (keyMarker);
+    return aborted;
+  }
+
   openForRead(files: readonly ColdFileRef[], options: { fresh?: boolean } = {}): Promise<ColdReadHandle> {
     if (options.fresh) for (const f of files) this.cache.forget(f.path);
     return this.cache.open(files);
   }
 
-  /** Fetches one object into a local file, hashing it on the way. */
+  /**
+   * Fetches one object into a local file, hashing it on the way (never a
+   * second read). Objects up to `partSize` are gathered in memory and written
+   * with one call; larger ones stream to disk.
+   */
   async #download(ref: ColdFileRef, tmp: string): Promise<{ bytes: number; sha256: string }> {
     let body: Readable;
+    let length: number | undefined;
     try {
       const got = await this.#client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(ref.path) }));
       body = got.Body as Readable;
+      length = got.ContentLength;
     } catch (cause) {
       if (isNotFound(cause)) {
         throw new ColdFileError(this.describe(ref.path), `cold file ${this.describe(ref.path)} is missing from the bucket (the manifest lists it): run tierdb validate`, { cause });
@@ -233,6 +306,21 @@ export class S3ColdStore implements ColdStore {
     }
     const hash = createHash('sha256');
     let bytes = 0;
+    if (length !== undefined && length <= this.#partSize) {
+      try {
+        const chunks: Buffer[] = [];
+        for await (const chunk of body) {
+          hash.update(chunk as Buffer);
+          bytes += (chunk as Buffer).length;
+          chunks.push(chunk as Buffer);
+        }
+        writeFileSync(tmp, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes));
+      } catch (cause) {
+        body.destroy();
+        throw this.#fail('download', ref.path, cause);
+      }
+      return { bytes, sha256: hash.digest('hex') };
+    }
     const tap = new Transform({
       transform(chunk: Buffer, _enc, done) {
         hash.update(chunk);
@@ -251,7 +339,7 @@ export class S3ColdStore implements ColdStore {
   async stat(rel: string): Promise<ColdObjectInfo | undefined> {
     try {
       const head = await this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(rel) }));
-      return { path: rel, bytes: head.ContentLength ?? 0, mtimeMs: head.LastModified?.getTime() ?? 0 };
+      return { path: rel, bytes: head.ContentLength ?? 0, mtimeMs: head.LastModified?.getTime() ?? 0, sha256: head.Metadata?.[SHA256_METADATA] };
     } catch (cause) {
       if (isNotFound(cause) && !isNoSuchBucket(cause)) return undefined;
       throw this.#fail('stat', rel, cause);

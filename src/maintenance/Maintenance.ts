@@ -312,7 +312,7 @@ export class Maintenance {
       return await withMaintenanceRun(
         this.#deps,
         'migrate-cold',
-        (run) => migrateColdTree(run, this.#deps.raw, target, { storeId, hotPath: config.hotPath, ...(options.onProgress ? { onProgress: options.onProgress } : {}) }),
+        (run) => migrateColdTree(run, this.#deps.raw, target, { storeId, hotPath: config.hotPath, localColdDir: config.coldDir, ...(options.onProgress ? { onProgress: options.onProgress } : {}) }),
         () => [],
       );
     } finally {

@@ -58,7 +58,8 @@ export async function withMaintenanceRun<R>(
   let runId: number | undefined;
   try {
     runId = insertRunningRun(deps.raw, Date.now(), runToken, kind);
-    await recover(deps.raw, deps.cold, lease, { currentRunId: runId, retiredGraceMs: deps.config.retiredGraceMs });
+    // migrate-cold removes (and reports) the local copies of a migration killed after its switch itself.
+    await recover(deps.raw, deps.cold, lease, { currentRunId: runId, retiredGraceMs: deps.config.retiredGraceMs, ...(kind === 'migrate-cold' ? {} : { localColdDir: deps.config.coldDir }) });
     mkdirSync(spillDir, { recursive: true });
     engine = await createMaintenanceEngine(deps.config, spillDir);
     const ctx: MaintenanceContext = { ...deps, assertLease: () => lease.assertHeld() };

@@ -14,15 +14,22 @@
  * 5. the old tree's files (and its marker) are removed.
  *
  * A crash before 4 leaves the old tree in use and copies in the target that a
- * rerun reuses; after 4, leftover local files that step 5 did not reach (remove
- * the old folder by hand). The process's own store keeps its old ColdStore:
+ * rerun reuses (an object already there is confirmed by HEAD: size and the
+ * sha256 stored with it, as `put` confirms a fresh upload). A crash after 4
+ * leaves local files that step 5 did not reach: a rerun (on a store opened with
+ * the target) removes them and reports it, as does recovery with the cold tier
+ * in the bucket — each only once its object is confirmed there
+ * (removeMigratedLocalFiles). The process's own store keeps its old ColdStore:
  * reopen with TIERDB_COLD_URL set to the target.
  */
-import { copyFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { ColdStore } from '../cold/ColdStore.js';
+import { parseFileId } from '../cold/coldLayout.js';
 import { fileSha256 } from '../cold/fileSha256.js';
+import { failpoint } from '../archive/failpoint.js';
+import { removeMigratedLocalFiles } from '../archive/removeMigratedLocalFiles.js';
 import { ArgumentError, ColdFileError, ColdStoreError, StoreIdentityError } from '../errors.js';
 import { coldLocationOf, readColdLocation, writeColdLocation } from '../manifest/coldLocation.js';
 import { listFiles } from '../manifest/manifestFiles.js';
@@ -44,12 +51,20 @@ export interface MigrateColdReport {
   /** Retired files whose grace delay had passed and whose file was gone already: not copied. */
   skippedGone: number;
   localRemoved: number;
+  /**
+   * The manifest named the target already (a rerun after the switch): nothing
+   * copied; `localRemoved` counts the local copies an interrupted run left,
+   * each confirmed in the target first.
+   */
+  alreadyMigrated: boolean;
   durationMs: number;
 }
 
 export interface MigrateColdOptions {
   storeId: string;
   hotPath: string;
+  /** The local cold folder, whose leftover copies a rerun after the switch removes. */
+  localColdDir: string;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -67,11 +82,24 @@ export async function migrateColdTree(run: MaintenanceRun, raw: Database.Databas
     alreadyThere: 0,
     skippedGone: 0,
     localRemoved: 0,
+    alreadyMigrated: false,
     durationMs: 0,
   };
   const recorded = readColdLocation(raw);
   if (coldLocationOf(target) === (recorded ?? coldLocationOf(source))) {
-    throw new ArgumentError(`the cold tier of ${o.hotPath} is already ${target.location}: nothing to migrate`);
+    if (source.location !== target.location) {
+      throw new ArgumentError(`the cold tier of ${o.hotPath} is already ${target.location}, but this store was opened with ${source.location}: set TIERDB_COLD_URL=${target.location}`);
+    }
+    // A rerun after the switch: finish step 5.
+    const left = await removeMigratedLocalFiles(raw, target, o.localColdDir);
+    if (left.unconfirmed.length > 0) {
+      throw new ColdStoreError(
+        target.location,
+        `${left.unconfirmed.length} local files of ${o.hotPath} (${left.unconfirmed.slice(0, 3).join(', ')}) could not be confirmed in ${target.location} (missing, or another size or sha256): they were kept; ${left.removed} confirmed ones were removed. Run tierdb validate`,
+      );
+    }
+    const listed = listFiles(raw, undefined, ['live', 'pending', 'retired']);
+    return { ...report, alreadyMigrated: true, files: listed.length, bytes: listed.reduce((a, f) => a + f.bytes, 0), localRemoved: left.removed, durationMs: Date.now() - started };
   }
   const marker = await readStoreMarker(target);
   if (marker && marker.storeId !== o.storeId) {
@@ -84,6 +112,7 @@ export async function migrateColdTree(run: MaintenanceRun, raw: Database.Databas
     }
   }
   await ensureStoreMarker(target, o.storeId, o.hotPath);
+  removeStagedLeftovers(target.stagingDir, run.runId);
 
   const files = listFiles(raw, undefined, ['live', 'pending', 'retired']);
   const copied: string[] = [];
@@ -93,9 +122,11 @@ export async function migrateColdTree(run: MaintenanceRun, raw: Database.Databas
     const there = await target.stat(f.path);
     const ref = { path: f.path, bytes: f.bytes, sha256: f.file_sha256 };
     if (there && there.bytes === f.bytes) {
-      // Left by an unfinished migration: read back whole and checked against the manifest's sha256.
-      const read = await target.openForRead([ref]);
-      read.release();
+      // Left by an unfinished migration: confirmed as put confirms an upload (size and the stored sha256), or read back whole and checked.
+      if (f.file_sha256 === null || there.sha256 !== f.file_sha256) {
+        const read = await target.openForRead([ref], { fresh: true });
+        read.release();
+      }
       report.alreadyThere++;
     } else {
       const onSource = await source.stat(f.path);
@@ -116,6 +147,7 @@ export async function migrateColdTree(run: MaintenanceRun, raw: Database.Databas
           throw new ColdFileError(source.describe(f.path), `cold file ${source.describe(f.path)} is damaged (sha256 ${sha}, the manifest recorded ${f.file_sha256}): nothing was switched; run tierdb validate`);
         }
         await target.put(staged, f.path, { bytes: f.bytes, sha256: sha });
+        failpoint('migrate-after-put');
       } finally {
         read.release();
         rmSync(staged, { force: true });
@@ -141,6 +173,7 @@ export async function migrateColdTree(run: MaintenanceRun, raw: Database.Databas
     writeColdLocation(raw, coldLocationOf(target));
     bumpManifestVersion(raw);
   })();
+  failpoint('migrate-after-switch');
 
   for (const p of copied) {
     await source.delete(p);
@@ -149,4 +182,14 @@ export async function migrateColdTree(run: MaintenanceRun, raw: Database.Databas
   await source.delete(STORE_MARKER);
   report.durationMs = Date.now() - started;
   return report;
+}
+
+/** Files an earlier, killed migration staged for upload (`migrate-<run>-<file>-<token>.parquet.tmp`): this run holds the lease, so none is in use. */
+function removeStagedLeftovers(stagingDir: string, currentRunId: number): void {
+  if (!existsSync(stagingDir)) return;
+  for (const name of readdirSync(stagingDir)) {
+    if (!name.startsWith('migrate-')) continue;
+    const id = parseFileId(name);
+    if (id !== undefined && id.runId !== currentRunId) rmSync(path.join(stagingDir, name), { force: true });
+  }
 }
