@@ -20,7 +20,7 @@ import { NOW_MS, readTierState, runCli, seedTaskQueue } from './archiveFixtures.
 import { tempDir, testConfig } from './helpers.js';
 
 const ENV = { HOT_DAYS_TASK: '7', LOG_LEVEL: 'silent', TIERDB_ERASE_GRACE_SECONDS: '0', ARCHIVE_BACKUP_ENABLED: 'true' };
-const ROWS = 2000;
+const ROWS = 1000;
 let template: string;
 
 interface Visible {

@@ -65,18 +65,15 @@ describe('tierdb delete / update / erase', () => {
     const dir = tempDir();
     cpSync(template, dir, { recursive: true });
     const cli = (...args: string[]) => runCli(['--data-dir', dir, ...args], ENV);
+    // The library's refusals (unknown columns, values a column cannot hold, the key column) are
+    // tested in change.test.ts; here what the CLI itself parses, and one refusal passed through.
     const cases: [string[], RegExp][] = [
       [['delete', '--table', 'task_queue'], /no where filter given.*all: true/],
-      [['delete', '--table', 'task_queue', '--where', 'nope=1'], /unknown column "nope"/],
       [['delete', '--table', 'task_queue', '--where', 'priority'], /--where "priority": expected col=val/],
-      [['delete', '--table', 'nope', '--where', 'id=1'], /not registered/],
       [['delete', '--where', 'id=1'], /--table/],
       [['update', '--table', 'task_queue', '--where', 'priority=1', '--set', 'status'], /--set "status": expected col=value/],
       [['update', '--table', 'task_queue', '--where', 'priority=1', '--set', 'id=5'], /key column id cannot be changed/],
-      [['update', '--table', 'task_queue', '--where', 'priority=1', '--set', 'priority=high'], /priority/],
-      [['update', '--table', 'task_queue', '--where', 'priority=1'], /set names no column/],
       [['erase', '--table', 'task_queue', '--since', 'yesterday'], /--since "yesterday" is not an ISO-8601 time/],
-      [['erase', '--table', 'task_queue', '--where', 'created_at>=0'], /selects every row/],
     ];
     for (const [args, message] of cases) {
       const result = await cli(...args);
