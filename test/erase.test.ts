@@ -132,6 +132,31 @@ describe('store.erase', () => {
     expect(await parquetFilesHolding(dir, 'victim')).toEqual([]);
   });
 
+  it('a grace file (rows still hot, file pending) holding a matching row goes too; a later run writes the rest again', async () => {
+    const dir = tempDir();
+    await seedTaskQueue(dir, 600, 30);
+    const seed = new Database(path.join(dir, 'hot.db'));
+    seed.prepare(`UPDATE task_queue SET task_type = 'victim', payload = '${SECRET}-' || id WHERE id % 40 = 0`).run();
+    seed.close();
+    const env = { ...ENV, ARCHIVE_GRACE_HOURS: '48' };
+    const store = await openTierStore({ config: testConfig(dir, env), preset: wechatPreset });
+    stores.push(store);
+    await store.archiver.run({ now: NOW_MS });
+    expect(listFiles(store.hot.raw, 'task_queue', ['pending']).length).toBeGreaterThan(0);
+    expect(await parquetFilesHolding(path.join(dir, 'cold'), SECRET)).not.toEqual([]);
+    const receipt = await store.erase('task_queue', { where: { task_type: 'victim' } });
+    expect(receipt.hotRows).toBe(15);
+    expect(receipt.coldRows).toBe(0);
+    expect(await parquetFilesHolding(path.join(dir, 'cold'), SECRET)).toEqual([]);
+    // Two days later the grace files are written again, without the erased rows; nothing lost.
+    await store.archiver.run({ now: NOW_MS + 2 * 86_400_000 });
+    await store.archiver.run({ now: NOW_MS + 5 * 86_400_000 });
+    const [row] = await store.bridge.sql(`SELECT count(*) AS n, count(*) FILTER (WHERE task_type = 'victim') AS v FROM task_queue`);
+    expect(Number(row!.n)).toBe(585);
+    expect(Number(row!.v)).toBe(0);
+    expect(listFiles(store.hot.raw, 'task_queue', ['live']).length).toBeGreaterThan(0);
+  });
+
   it('refuses an empty filter and unknown columns; a dry run changes nothing', async () => {
     const dir = tempDir();
     await seedTaskQueue(dir, 500, 30);

@@ -6,7 +6,8 @@
  *      updated earlier is still in its file until rewritten) and every cold
  *      copy of a matching hot key;
  *   2. rewrite each cold file holding any of them without those keys
- *      (rewriteFiles: read back and verified, put beside, unlisted);
+ *      (rewriteFiles: read back and verified, put beside, unlisted); a grace
+ *      file (pending, its rows still hot) that may hold one is retired whole;
  *   3. rewrite the hot-file backups without the rows (scrubSqliteFile);
  *   4. one transaction (commitSwap): the hot rows deleted with secure_delete,
  *      the old files retired (their markers dropped), the new ones listed,
@@ -29,7 +30,8 @@ import type { ColdType } from '../cold/columnTypes.js';
 import { sqlIdent } from '../cold/DuckDbEngine.js';
 import { ManifestChangedError } from '../errors.js';
 import { completeErasure, insertErasure, listErasures, type ErasedFile, type ScrubbedBackup } from '../manifest/erasureReceipts.js';
-import { deleteManifestFile, liveFilesExact, type ManifestFile, type NewManifestFile } from '../manifest/manifestFiles.js';
+import { deleteManifestFile, listFiles, liveFilesExact, type ManifestFile, type NewManifestFile } from '../manifest/manifestFiles.js';
+import { coldKeyCandidates, type ColdKey } from '../cold/coldKeyCandidates.js';
 import { commitSwap } from '../maintenance/commitSwap.js';
 import type { MaintenanceRun } from '../maintenance/maintenanceRun.js';
 import { rewriteFiles } from '../maintenance/rewriteFiles.js';
@@ -168,6 +170,11 @@ export async function eraseRows(run: MaintenanceRun | undefined, reader: { raw: 
     throw error;
   }
 
+  // Grace files (ARCHIVE_GRACE_HOURS) are copies of rows still hot: one that may hold a matching
+  // row goes with the old files (its rows stay hot; a later run writes them again without the erased ones).
+  const hotCandidates = new Set(coldKeyCandidates(raw, t.table, m.hotKeys.filter((k): k is ColdKey => typeof k === 'bigint' || typeof k === 'string')).keys());
+  const pending = listFiles(raw, t.table, ['pending']).filter((f) => hotCandidates.has(f.path));
+  for (const f of pending) receipt.files.push({ oldPath: f.path, oldSha256: f.file_sha256, newPath: null, newSha256: null, rowsErased: 0 });
   // Set back so that recovery, after a crash, unlinks them once the erase grace (not the general one) has passed.
   const retiredAt = Date.now() - run.ctx.config.retiredGraceMs + run.ctx.config.eraseGraceMs;
   await commitSwap(run.ctx, inputs, outputs, marksThrough, () => {
@@ -180,12 +187,16 @@ export async function eraseRows(run: MaintenanceRun | undefined, reader: { raw: 
     receipt.id = insertErasure(raw, { table: t.table, runId: run.runId, predicate, hotRows: erased, coldRows: m.cold.length, files: receipt.files, backups: receipt.backups, startedAtMs: started });
     const setBack = raw.prepare(`UPDATE _tierdb_files SET retired_at_ms = ? WHERE id = ?`);
     for (const f of inputs) setBack.run(retiredAt, f.id);
+    const retirePending = raw.prepare(`UPDATE _tierdb_files SET state = 'retired', retired_at_ms = ? WHERE id = ? AND state = 'pending'`);
+    for (const f of pending) {
+      if (retirePending.run(retiredAt, f.id).changes !== 1) throw new ManifestChangedError(`${f.path} is no longer pending; nothing was erased, run it again`);
+    }
   });
   receipt.status = 'committed';
 
   // Queries that listed the old files may still read them for the erase grace; then they go.
   if (inputs.length > 0 && run.ctx.config.eraseGraceMs > 0) await new Promise((resolve) => setTimeout(resolve, run.ctx.config.eraseGraceMs));
-  for (const f of inputs) {
+  for (const f of [...inputs, ...pending]) {
     await run.ctx.cold.delete(f.path);
     deleteManifestFile(raw, f.id);
   }
