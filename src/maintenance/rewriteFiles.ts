@@ -172,16 +172,19 @@ export async function rewriteFiles(ctx: MaintenanceContext, o: RewriteOptions): 
     const rowHash = `hash(${schema.map((c) => sqlIdent(c.name)).join(', ')})`;
 
     const unmarked = rowsIn - marks.marked;
-    const kept = o.keep
+    // Inputs that cannot share a key are read without dedupe: the rows `keep` selects are the expected rows (counted there).
+    const deduped = inputs.length >= 2 && rangesOverlap(inputs);
+    const kept = o.keep && deduped
       ? Number((await con.runAndReadAll(`SELECT count(*) FROM ${maskedSource(t, read.paths, marks.marksTable, false)} WHERE ${o.keep}`)).getRowsJS()[0]![0])
-      : unmarked;
+      : undefined;
     const expected = await readKeysAndTimeRange(engine, `SELECT ${key}, ${time} FROM (${ordered})`);
     const fingerprint = await readFingerprint(engine, `SELECT ${rowHash} AS h FROM (${source})`);
+    const keptRows = kept ?? (o.keep ? expected.keys.length : unmarked);
     const result = {
       rowsIn,
       rowsOut: expected.keys.length,
-      duplicatesDropped: kept - expected.keys.length,
-      rowsRemoved: unmarked - kept,
+      duplicatesDropped: keptRows - expected.keys.length,
+      rowsRemoved: unmarked - keptRows,
       markedRemoved: marks.marked,
       marksThrough: marks.marksThrough,
     };
