@@ -47,3 +47,62 @@ export function writeResult(name: string, result: Record<string, unknown>): stri
   process.stdout.write(JSON.stringify(payload, null, 2) + '\n');
   return file;
 }
+
+export interface Timing {
+  p50: number;
+  p90: number;
+  mean: number;
+  runs: number;
+}
+
+export function summarize(ms: readonly number[]): Timing {
+  const s = [...ms].sort((a, b) => a - b);
+  return { p50: round(percentile(s, 50)), p90: round(percentile(s, 90)), mean: round(s.reduce((a, b) => a + b, 0) / s.length), runs: s.length };
+}
+
+/**
+ * Times contenders over `runs` rounds, interleaved: the order rotates every
+ * round, so the shared machine's noise falls on all of them alike. Returns the
+ * samples (ms, in round order) of each.
+ */
+export async function race(
+  runs: number,
+  warmup: number,
+  fns: Record<string, () => Promise<unknown> | unknown>,
+  /** When given: filled with each contender's CPU ms per sample (the process's, DuckDB's threads included). */
+  cpu?: Record<string, number[]>,
+): Promise<Record<string, number[]>> {
+  const names = Object.keys(fns);
+  const samples: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  for (const n of names) if (cpu) cpu[n] = [];
+  for (let i = 0; i < warmup + runs; i++) {
+    for (let j = 0; j < names.length; j++) {
+      const name = names[(i + j) % names.length]!;
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      await fns[name]!();
+      const ms = performance.now() - t0;
+      const c = process.cpuUsage(c0);
+      if (i >= warmup) {
+        samples[name]!.push(ms);
+        cpu?.[name]!.push((c.user + c.system) / 1000);
+      }
+    }
+  }
+  return samples;
+}
+
+export interface Ratio {
+  /** p50(a) / p50(b): the figure held against a goal. */
+  p50: number;
+  p90: number;
+  /** Median over rounds of a/b within the same round. */
+  pairedMedian: number;
+}
+
+export function ratio(a: readonly number[], b: readonly number[]): Ratio {
+  const sa = summarize(a);
+  const sb = summarize(b);
+  const paired = a.map((x, i) => x / b[i]!).sort((x, y) => x - y);
+  return { p50: round(sa.p50 / sb.p50, 3), p90: round(sa.p90 / sb.p90, 3), pairedMedian: round(percentile(paired, 50), 3) };
+}

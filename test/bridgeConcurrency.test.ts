@@ -14,16 +14,23 @@
  *  - BACKFILL rows are deterministic (msg_id = k, payload `b<k>`, …): every one
  *    seen matches its k, none twice, and once the writer reported round r,
  *    exactly the rows k ≤ 40·r are visible (none missing mid-move);
+ *  - VICTIM rows (task_type 'victim', in groups by `attempts`) are deleted,
+ *    updated and erased by the writer (VICTIM_STEPS, one step every second
+ *    round): every answer over them must equal the victims after exactly c of
+ *    the steps, for one c at least the number of steps the writer had reported
+ *    committed when the query started and at least the c of the previous
+ *    answer (no change seen half, none lost or undone, none seen late);
  *  - no query fails (no missing file, no torn read).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterEach, expect, it } from 'vitest';
 import registry from '../archive-registry.js';
 import type { QueryOptions, Row } from '../src/query/QueryOptions.js';
 import { openTierStore } from '../src/store/openTierStore.js';
-import { BACKFILL_END_S, backfillTime, DAY_S } from './bridgeConcurrencyWriter.js';
+import { BACKFILL_END_S, backfillTime, DAY_S, VICTIM_STEPS, victimUpdate } from './bridgeConcurrencyWriter.js';
 import { REPO_ROOT, tempDir, testConfig } from './helpers.js';
 import { startS3Server } from './s3Server.js';
 
@@ -33,6 +40,36 @@ const END_S = BACKFILL_END_S;
 const START_S = END_S - SPAN_DAYS * DAY_S;
 const QUERIES = Number(process.env.TIERDB_CONCURRENCY_QUERIES ?? 2_000);
 const BACKFILL_PER_ROUND = 40;
+const VICTIMS = 600;
+const VICTIM_GROUPS = 5;
+
+/** The victim rows after the first `c` of VICTIM_STEPS, in id order. */
+function victimsAfter(initial: readonly Row[], c: number): Row[] {
+  let rows = [...initial];
+  for (const step of VICTIM_STEPS.slice(0, c)) {
+    const g = BigInt(step.group);
+    if (step.op === 'update') rows = rows.map((r) => (r.attempts === g ? { ...r, ...victimUpdate(step.group) } : r));
+    else rows = rows.filter((r) => r.attempts !== g);
+  }
+  return rows;
+}
+
+/** A bridge.query over victim rows answered in JS: `where` of task_type, created_at { gte, lt } and status; orderBy with ties by id; limit/offset. */
+function victimQuery(rows: readonly Row[], q: QueryOptions): Row[] {
+  const w = q.where as { created_at: { gte: number; lt: number }; status?: string };
+  const out = rows.filter((r) => (r.created_at as bigint) >= BigInt(w.created_at.gte) && (r.created_at as bigint) < BigInt(w.created_at.lt) && (w.status === undefined || r.status === w.status));
+  const order = ((q.orderBy as Record<string, 'asc' | 'desc'>[] | undefined) ?? []).flatMap((o) => Object.entries(o));
+  if (!order.some(([c]) => c === 'id')) order.push(['id', 'asc']);
+  out.sort((a, b) => {
+    for (const [c, d] of order) {
+      const x = a[c] as bigint;
+      const y = b[c] as bigint;
+      if (x !== y) return (x < y ? -1 : 1) * (d === 'desc' ? -1 : 1);
+    }
+    return 0;
+  });
+  return q.limit === undefined ? out : out.slice(q.offset ?? 0, (q.offset ?? 0) + q.limit);
+}
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -92,13 +129,15 @@ for (const tier of TIERS) it(`answers exactly, without errors, while another pro
   let oracle: Database.Database | undefined;
   try {
     // Fixed rows over the 30 days before END: deterministic, 64-bit msg_ids, NULLs.
-    const ins = store.hot.raw.prepare(
-      `INSERT INTO task_queue (task_type, status, priority, msg_id, payload, attempts, last_error, created_at, updated_at) VALUES ('fixed', ?, ?, ?, ?, ?, ?, ?, ?)`,
+    const insert = store.hot.raw.prepare(
+      `INSERT INTO task_queue (task_type, status, priority, msg_id, payload, attempts, last_error, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    const fixedIns = { run: (...v: unknown[]) => insert.run('fixed', ...v) };
+    const ins = { run: (...v: unknown[]) => insert.run('victim', ...v) };
     store.hot.raw.transaction(() => {
       for (let i = 0; i < FIXED; i++) {
         const t = END_S - 1 - Math.floor((i * SPAN_DAYS * DAY_S) / FIXED);
-        ins.run(
+        fixedIns.run(
           ['done', 'failed', 'pending'][i % 3],
           i % 10,
           i % 5 === 0 ? null : 7_000_000_000_000_000_000n + BigInt(i) * 3n,
@@ -109,12 +148,19 @@ for (const tier of TIERS) it(`answers exactly, without errors, while another pro
           i % 6 === 0 ? null : t + 60,
         );
       }
+      // Victim rows over the same days: changed by the writer, group = attempts.
+      for (let i = 0; i < VICTIMS; i++) {
+        const t = END_S - 7 - Math.floor((i * SPAN_DAYS * DAY_S) / VICTIMS);
+        ins.run('pending', i % 10, 8_000_000_000_000_000_000n + BigInt(i), `v${i}`, i % VICTIM_GROUPS, null, t, null);
+      }
     })();
     const oraclePath = path.join(dir, 'oracle.db');
     await store.hot.raw.backup(oraclePath);
     oracle = new Database(oraclePath, { readonly: true });
     oracle.defaultSafeIntegers(true);
     const fixedSum = oracle.prepare(`SELECT sum(id) FROM task_queue WHERE task_type = 'fixed'`).pluck().get() as bigint;
+    const victims = oracle.prepare(`SELECT * FROM task_queue WHERE task_type = 'victim' ORDER BY id`).all() as Row[];
+    const victimStates = VICTIM_STEPS.map((_, c) => victimsAfter(victims, c)).concat([victimsAfter(victims, VICTIM_STEPS.length)]);
     // A third of the fixed rows cold before the writer starts.
     const first = await store.archiver.run({ now: (START_S + 17 * DAY_S) * 1000, tables: ['task_queue'] });
     expect(first.tables[0]!.rowsMoved).toBeGreaterThan(0);
@@ -129,14 +175,22 @@ for (const tier of TIERS) it(`answers exactly, without errors, while another pro
     });
     child = proc;
     let committedBackfill = 0;
+    let changesCommitted = 0;
+    const changed = { hot: 0, cold: 0, files: 0 };
     let roundsMoving = 0;
     let compacted = 0;
     let writerError: string | undefined;
     let done: Record<string, number> | undefined;
     const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()));
     const ready = new Promise<void>((resolve, reject) => {
-      proc.on('message', (m: { ready?: boolean; round?: number; rowsMoved?: number; compacted?: number; error?: string; done?: Record<string, number> }) => {
+      proc.on('message', (m: { ready?: boolean; round?: number; rowsMoved?: number; compacted?: number; change?: number; hot?: number; cold?: number; files?: number; error?: string; done?: Record<string, number> }) => {
         if (m.ready) resolve();
+        if (m.change !== undefined) {
+          changesCommitted = m.change;
+          changed.hot += m.hot ?? 0;
+          changed.cold += m.cold ?? 0;
+          changed.files += m.files ?? 0;
+        }
         if (m.round !== undefined) {
           committedBackfill = m.round * BACKFILL_PER_ROUND;
           if ((m.rowsMoved ?? 0) > 0) roundsMoving++;
@@ -161,15 +215,58 @@ for (const tier of TIERS) it(`answers exactly, without errors, while another pro
       differences++;
       if (diffs.length < 20) diffs.push(message);
     };
-    const kinds = { fixedQuery: 0, fixedCount: 0, backfillQuery: 0, backfillCount: 0 };
+    const kinds = { fixedQuery: 0, fixedCount: 0, backfillQuery: 0, backfillCount: 0, victimQuery: 0, victimCount: 0 };
+    // The victims' state an answer shows can only move forward: at least the c of the previous answer.
+    let victimFloor = 0;
+    /** The states c (floor ≤ c ≤ all steps) an answer matches; a difference when none. */
+    const checkVictims = (what: string, floor: number, matches: (state: readonly Row[]) => boolean): void => {
+      const from = Math.max(floor, victimFloor);
+      for (let c = from; c <= VICTIM_STEPS.length; c++) {
+        if (matches(victimStates[c]!)) {
+          victimFloor = c;
+          return;
+        }
+      }
+      differ(`${what}: matches no victim state from ${from} (${changesCommitted} steps reported committed)`);
+    };
     const started = performance.now();
     let n = 0;
     // At least QUERIES queries, and until the writer has archived in several rounds meanwhile.
-    while ((n < QUERIES || roundsMoving < 10) && performance.now() - started < 100_000 && !writerError) {
+    while ((n < QUERIES || roundsMoving < 10 || changesCommitted < VICTIM_STEPS.length) && performance.now() - started < 100_000 && !writerError) {
       n++;
       const kind = r();
       try {
-        if (kind < 0.5) {
+        if (kind >= 0.8) {
+          const floor = changesCommitted;
+          if (kind < 0.9) {
+            kinds.victimQuery++;
+            const lo = START_S + Math.floor(r() * SPAN_DAYS * DAY_S);
+            const where: Record<string, unknown> = { task_type: 'victim', created_at: { gte: lo, lt: lo + Math.floor((0.5 + r() * 10) * DAY_S) } };
+            if (r() < 0.3) where.status = pick(['pending', 'updated']);
+            const q: QueryOptions = { where: where as QueryOptions['where'] };
+            const order = pick([undefined, [{ created_at: 'desc' }], [{ priority: 'asc' }, { created_at: 'asc' }]] as const);
+            if (order) q.orderBy = order as QueryOptions['orderBy'];
+            if (r() < 0.3) {
+              q.limit = pick([5, 20, 100]);
+              if (r() < 0.3) q.offset = 3;
+            }
+            const got = await store.bridge.query('task_queue', q);
+            checkVictims(`victim query ${JSON.stringify(q)} (${got.length} rows)`, floor, (state) => isDeepStrictEqual(got, victimQuery(state, q)));
+          } else {
+            kinds.victimCount++;
+            const [row] = await store.bridge.sql(
+              `SELECT count(*) AS n, count(DISTINCT id) AS d, coalesce(sum(id), 0) AS s, count(*) FILTER (WHERE status = 'updated') AS u, ` +
+                `coalesce(sum(length(payload)), 0) AS p FROM task_queue WHERE task_type = 'victim'`,
+            );
+            checkVictims(`victim count ${JSON.stringify(row, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`, floor, (state) =>
+              row!.n === BigInt(state.length) &&
+              row!.d === BigInt(state.length) &&
+              BigInt(String(row!.s)) === state.reduce((a, x) => a + (x.id as bigint), 0n) &&
+              row!.u === BigInt(state.filter((x) => x.status === 'updated').length) &&
+              BigInt(String(row!.p)) === BigInt(state.reduce((a, x) => a + String(x.payload).length, 0)),
+            );
+          }
+        } else if (kind < 0.4) {
           kinds.fixedQuery++;
           const lo = START_S + Math.floor(r() * SPAN_DAYS * DAY_S);
           const where: Record<string, unknown> = { task_type: 'fixed', created_at: { gte: lo, lt: lo + Math.floor((0.2 + r() * 8) * DAY_S) } };
@@ -190,7 +287,7 @@ for (const tier of TIERS) it(`answers exactly, without errors, while another pro
           } catch {
             differ(`query ${JSON.stringify(q, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}: ${got.length} rows, expected ${want.length}`);
           }
-        } else if (kind < 0.75) {
+        } else if (kind < 0.6) {
           kinds.fixedCount++;
           if (r() < 0.5) {
             const [row] = await store.bridge.sql(`SELECT count(*) AS n, count(DISTINCT id) AS d, sum(id) AS s FROM task_queue WHERE task_type = 'fixed'`);
@@ -207,7 +304,7 @@ for (const tier of TIERS) it(`answers exactly, without errors, while another pro
             const want = oracle.prepare(`SELECT count(*) FROM task_queue WHERE task_type = 'fixed' AND created_at >= ? AND created_at < ?`).pluck().get(lo, hi) as bigint;
             if (row!.n !== want || row!.d !== want) differ(`fixed window count [${lo}, ${hi}): ${String(row!.n)} / ${String(row!.d)} distinct, expected ${want}`);
           }
-        } else if (kind < 0.875) {
+        } else if (kind < 0.7) {
           kinds.backfillQuery++;
           const floor = committedBackfill;
           const lo = START_S + Math.floor(r() * SPAN_DAYS * DAY_S);
@@ -246,7 +343,8 @@ for (const tier of TIERS) it(`answers exactly, without errors, while another pro
     await exited;
     console.log(
       `bridge concurrency: ${n} queries in ${seconds.toFixed(1)} s (${JSON.stringify(kinds)}); writer ${JSON.stringify(done)}, ` +
-        `${roundsMoving} rounds moved rows meanwhile, ${compacted} files retired by compaction; ${differences} differences, ${errors.length} errors`,
+        `${roundsMoving} rounds moved rows meanwhile, ${compacted} files retired by compaction, ${changesCommitted} victim steps (${changed.hot} hot, ${changed.cold} cold rows, ${changed.files} files rewritten by erase); ` +
+        `${differences} differences, ${errors.length} errors`,
     );
     expect(writerError).toBeUndefined();
     expect(errors.slice(0, 10)).toEqual([]);
@@ -258,6 +356,11 @@ for (const tier of TIERS) it(`answers exactly, without errors, while another pro
     expect(roundsMoving).toBeGreaterThanOrEqual(3);
     expect(compacted).toBeGreaterThan(0);
     expect(done!.retiredUnlinked).toBeGreaterThan(0);
+    // Every victim step ran while queries ran, and they reached cold rows (markers, an updated cold row turned hot, files rewritten by erase).
+    expect(changesCommitted).toBe(VICTIM_STEPS.length);
+    expect(changed.cold).toBeGreaterThan(0);
+    expect(changed.files).toBeGreaterThan(0);
+    expect(await store.bridge.query('task_queue', { where: { task_type: 'victim' }, orderBy: [{ id: 'asc' }] })).toEqual(victimStates[VICTIM_STEPS.length]);
     // The end state: every fixed row still exactly once.
     const [row] = await store.bridge.sql(`SELECT count(*) AS n, count(DISTINCT id) AS d FROM task_queue WHERE task_type = 'fixed'`);
     expect([row!.n, row!.d]).toEqual([BigInt(FIXED), BigInt(FIXED)]);

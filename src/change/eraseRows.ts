@@ -140,11 +140,23 @@ export async function eraseRows(run: MaintenanceRun | undefined, reader: { raw: 
   let marksThrough = Number.POSITIVE_INFINITY;
   const con = run.engine.connection;
   try {
-    for (const [i, f] of inputs.entries()) {
+    // Every file's erased keys, loaded once: one temp table per key type of (i = the file's index in inputs, k).
+    // Each rewrite keeps the rows whose key is not erased from that file (a hash anti-join, however many keys).
+    const keyTables = new Map<ColdType, string>();
+    for (const f of inputs) {
       const keyType = keyTypeOf(f, t.keyColumn);
-      await con.run(`DROP TABLE IF EXISTS ${ERASE_KEYS}`);
-      await createTempTable(con, ERASE_KEYS, ['k'], [keyType]);
-      await appendRows(con, ERASE_KEYS, [keyType], [...byPath.get(f.path)!.values()].map((k) => [keyType === 'VARCHAR' ? String(k) : k]));
+      if (!keyTables.has(keyType)) keyTables.set(keyType, `${ERASE_KEYS}_${keyTables.size}`);
+    }
+    for (const [keyType, table] of keyTables) {
+      await con.run(`DROP TABLE IF EXISTS ${table}`);
+      await createTempTable(con, table, ['i', 'k'], ['BIGINT', keyType]);
+      const rows = [...inputs.entries()]
+        .filter(([, f]) => keyTypeOf(f, t.keyColumn) === keyType)
+        .flatMap(([i, f]) => [...byPath.get(f.path)!.values()].map((k) => [BigInt(i), keyType === 'VARCHAR' ? String(k) : k]));
+      await appendRows(con, table, ['BIGINT', keyType], rows);
+    }
+    for (const [i, f] of inputs.entries()) {
+      const keys = keyTables.get(keyTypeOf(f, t.keyColumn))!;
       const result = await rewriteFiles(run.ctx, {
         engine: run.engine,
         table: t,
@@ -152,7 +164,7 @@ export async function eraseRows(run: MaintenanceRun | undefined, reader: { raw: 
         id: fileId(run.runId, nextSeq(), run.runToken),
         runId: run.runId,
         now: started,
-        keep: `${sqlIdent(t.keyColumn)} NOT IN (SELECT k FROM ${ERASE_KEYS})`,
+        keep: `${sqlIdent(t.keyColumn)} NOT IN (SELECT k FROM ${keys} WHERE i = ${i})`,
       });
       marksThrough = Math.min(marksThrough, result.marksThrough);
       const entry = receipt.files[i]!;

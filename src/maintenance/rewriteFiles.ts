@@ -170,23 +170,27 @@ export async function rewriteFiles(ctx: MaintenanceContext, o: RewriteOptions): 
     const ordered = `SELECT * FROM (${source}) ORDER BY ${time}, ${key}`;
 
     const unmarked = rowsIn - marks.marked;
-    let kept: number;
+    // Inputs that cannot share a key are read without dedupe: the rows `keep` selects are the expected rows (counted there).
+    const deduped = inputs.length >= 2 && rangesOverlap(inputs);
+    let kept: number | undefined;
     let expected: ExpectedRows;
     try {
-      kept = o.keep
-        ? Number((await con.runAndReadAll(`SELECT count(*) FROM ${maskedSource(t, read.paths, marks.marksTable, false)} WHERE ${o.keep}`)).getRowsJS()[0]![0])
-        : unmarked;
+      kept =
+        o.keep && deduped
+          ? Number((await con.runAndReadAll(`SELECT count(*) FROM ${maskedSource(t, read.paths, marks.marksTable, false)} WHERE ${o.keep}`)).getRowsJS()[0]![0])
+          : undefined;
       expected = await readExpectedRows(engine, t, schema, source);
     } catch (error) {
       await inputsChecked; // a damaged input is the better explanation
       throw error;
     }
     await inputsChecked;
+    const keptRows = kept ?? (o.keep ? expected.rows : unmarked);
     const result = {
       rowsIn,
       rowsOut: expected.rows,
-      duplicatesDropped: kept - expected.rows,
-      rowsRemoved: unmarked - kept,
+      duplicatesDropped: keptRows - expected.rows,
+      rowsRemoved: unmarked - keptRows,
       markedRemoved: marks.marked,
       marksThrough: marks.marksThrough,
     };
