@@ -191,6 +191,8 @@ export async function updateRows(deps: ChangeDeps, t: ResolvedTable, o: UpdateOp
       markers.push({ path: row.path, key: row.key });
       cold++;
     }
+    // Stale cold copies of matching keys (shadowed by a hot row) are masked too: after the update the hot row is the only version.
+    markers.push(...m.shadowed);
     insertMarkers(deps.raw, t.table, markers, 'update', readManifestVersion(deps.raw) + 1, Date.now());
     if (markers.length > 0) bumpManifestVersion(deps.raw);
     return { hot: updated, cold };

@@ -11,7 +11,7 @@
  *
  * A cold match whose key is hot is shadowed (the bridge shows the hot row):
  * it is marked with the change but not counted. The caller commits only while
- * `manifestVersion` is unchanged (changesCommit.ts).
+ * `manifestVersion` is unchanged (changeRows.ts, eraseRows.ts).
  */
 import type Database from 'better-sqlite3';
 import { DuckDBBlobValue } from '@duckdb/node-api';
