@@ -10,6 +10,7 @@ import type { ArchiveContext } from './ArchiveContext.js';
 import { keysJson } from './chunkKeys.js';
 import { failpoint } from './failpoint.js';
 import { insertManifestFile } from '../manifest/manifestFiles.js';
+import { prepareCached } from '../hot/prepareCached.js';
 import type { TableShape } from './TableShape.js';
 import type { WrittenChunk } from './writeChunk.js';
 
@@ -35,7 +36,7 @@ export async function commitChunk(ctx: Pick<ArchiveContext, 'raw' | 'cold' | 'as
 
 /** `PRAGMA data_version`: changes when another connection commits. */
 export function dataVersion(raw: Database.Database): number {
-  return raw.pragma('data_version', { simple: true }) as number;
+  return prepareCached(raw, 'PRAGMA data_version').pluck().get() as number;
 }
 
 /**
@@ -46,7 +47,7 @@ export function dataVersion(raw: Database.Database): number {
 export function deleteUnchanged(raw: Database.Database, s: TableShape, expected: readonly unknown[][], keys: readonly unknown[], readAtVersion?: number): void {
   const json = keysJson(keys);
   if (readAtVersion === undefined || dataVersion(raw) !== readAtVersion) expectRows(raw, s, expected, json);
-  const deleted = raw.prepare(`DELETE FROM ${s.from} WHERE ${s.key} IN (SELECT value FROM json_each(?))`).run(json).changes;
+  const deleted = prepareCached(raw, `DELETE FROM ${s.from} WHERE ${s.key} IN (SELECT value FROM json_each(?))`).run(json).changes;
   if (deleted !== expected.length) throw new ChunkChangedError(`${s.t.table}: deleted ${deleted} rows, expected ${expected.length}`);
 }
 

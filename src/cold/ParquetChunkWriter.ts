@@ -47,6 +47,7 @@ export async function writeParquetChunk(engine: DuckDbEngine, file: string, chun
   const con = engine.connection;
   const cols = chunk.columns.map((c, i) => `${sqlIdent(c)} ${chunk.types[i]}`).join(', ');
   await con.run(`CREATE OR REPLACE TABLE ${SCRATCH} (${cols})`);
+  let dropped = false;
   try {
     const appender = await con.createAppender(SCRATCH);
     try {
@@ -73,13 +74,16 @@ export async function writeParquetChunk(engine: DuckDbEngine, file: string, chun
     const kv = Object.entries(chunk.metadata)
       .map(([k, v]) => `${sqlIdent(k)}: ${sqlString(v)}`)
       .join(', ');
+    // The scratch table goes in the COPY's own round trip (one fewer per file); a failed COPY
+    // stops there, and the finally drops it.
     const copy = con.run(
-      `COPY ${SCRATCH} TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${chunk.zstdLevel}, ROW_GROUP_SIZE 122880${kv === '' ? '' : `, KV_METADATA {${kv}}`})`,
+      `COPY ${SCRATCH} TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${chunk.zstdLevel}, ROW_GROUP_SIZE 122880${kv === '' ? '' : `, KV_METADATA {${kv}}`}); DROP TABLE ${SCRATCH}`,
     );
     onCopyStart?.();
     await copy;
+    dropped = true;
   } finally {
-    await con.run(`DROP TABLE IF EXISTS ${SCRATCH}`);
+    if (!dropped) await con.run(`DROP TABLE IF EXISTS ${SCRATCH}`);
   }
 }
 
