@@ -7,6 +7,7 @@
  * bounds its memory and spills), never in JS; hot keys are read with
  * safeIntegers, so 64-bit keys compare exactly.
  */
+import { keyForColumn } from '../cold/markedRows.js';
 import type Database from 'better-sqlite3';
 import type { ColdType } from '../cold/columnTypes.js';
 import { sqlIdent, sqlString, type DuckDbEngine } from '../cold/DuckDbEngine.js';
@@ -66,7 +67,7 @@ export async function findDuplicateKeys(
       await con.run(i === 0 ? `CREATE OR REPLACE TEMP TABLE __vkeys AS ${select}` : `INSERT INTO __vkeys ${select}`);
     }
     const keyType = coldTypeOf(String((await con.runAndReadAll(`SELECT data_type FROM duckdb_columns() WHERE table_name = '__vkeys' AND column_name = 'k'`)).getRows()[0]?.[0] ?? 'VARCHAR'));
-    const marks = marked.flatMap((keys, f) => keys.map((key) => [BigInt(f), keyType === 'VARCHAR' ? String(key) : key]));
+    const marks = marked.flatMap((keys, f) => keys.map((key) => [BigInt(f), keyForColumn(keyType, key)]));
     if (marks.length > 0) {
       await con.run(`CREATE OR REPLACE TEMP TABLE __vmarks (f INTEGER, k ${keyType})`);
       await appendRows(con, '__vmarks', ['BIGINT', keyType], marks);

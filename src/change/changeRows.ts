@@ -22,7 +22,7 @@ import type { TierConfig } from '../config.js';
 import { ArgumentError, ManifestChangedError, ReadOnlyStoreError } from '../errors.js';
 import { checkRowValues } from '../hot/checkRowValues.js';
 import { readAppendShape } from '../hot/appendToTable.js';
-import { insertMarkers, markerTotal, type Marker } from '../manifest/deleteMarkers.js';
+import { insertMarkers, markerTotal, type Marker, type MarkerOp } from '../manifest/deleteMarkers.js';
 import { coldTotals } from '../manifest/manifestFiles.js';
 import { bumpManifestVersion, readManifestVersion } from '../manifest/manifestVersion.js';
 import { createMaintenanceEngine } from '../maintenance/maintenanceRun.js';
@@ -86,26 +86,35 @@ export function assertNotEveryRow(raw: Database.Database, t: ResolvedTable, what
   }
 }
 
-/** Inside the transaction: the hot keys matching now; a re-plan when the scan missed one that may have cold copies. */
-function hotKeysNow(raw: Database.Database, t: ResolvedTable, m: Matches): unknown[] {
-  const now = matchingHotKeysNow(raw, t, m);
-  if (now.unseenWithColdCopies) throw new Replan();
-  return now.keys;
+/** What one change does inside its transaction: hot rows changed, cold rows changed, the markers that mask them. */
+interface Commit {
+  hot: number;
+  cold: number;
+  markers: readonly Marker[];
 }
 
-async function withMatches<R>(deps: ChangeDeps, t: ResolvedTable, where: ChangeOptions['where'], withValues: boolean, commit: (m: Matches) => R): Promise<R> {
+/**
+ * Scan, refuse a filter selecting every row (once), then one transaction:
+ * manifest version unchanged and no matching hot key the scan missed that may
+ * have cold copies (else scan again), the change's own statements, its markers,
+ * the version bump.
+ */
+async function applyChange(deps: ChangeDeps, t: ResolvedTable, what: string, o: ChangeOptions, op: MarkerOp, withValues: boolean, commit: (m: Matches) => Commit): Promise<ChangeResult> {
   const engine = await createMaintenanceEngine(deps.config);
   try {
     for (let attempt = 1; ; attempt++) {
-      const m = await findMatches({ raw: deps.raw, cold: deps.cold, engine }, t, where, { withValues });
+      const m = await findMatches({ raw: deps.raw, cold: deps.cold, engine }, t, o.where, { withValues });
+      if (attempt === 1) assertNotEveryRow(deps.raw, t, what, o, m.hotKeys.length + m.cold.length);
       failpoint('change-after-scan');
       try {
         const result = deps.raw
           .transaction(() => {
-            if (readManifestVersion(deps.raw) !== m.manifestVersion) throw new Replan();
-            const r = commit(m);
+            if (readManifestVersion(deps.raw) !== m.manifestVersion || matchingHotKeysNow(deps.raw, t, m).unseenWithColdCopies) throw new Replan();
+            const c = commit(m);
+            insertMarkers(deps.raw, t.table, c.markers, op, m.manifestVersion + 1, Date.now());
+            if (c.markers.length > 0) bumpManifestVersion(deps.raw);
             failpoint('change-inside-commit');
-            return r;
+            return { hot: c.hot, cold: c.cold };
           })
           .immediate();
         failpoint('change-after-commit');
@@ -127,21 +136,10 @@ function assertWritable(deps: ChangeDeps, what: string): void {
 export async function deleteRows(deps: ChangeDeps, t: ResolvedTable, o: ChangeOptions): Promise<ChangeResult> {
   assertWritable(deps, 'delete');
   assertWhere(t, 'delete', o);
-  let checked = false;
-  return withMatches(deps, t, o.where, false, (m) => {
-    if (!checked) {
-      assertNotEveryRow(deps.raw, t, 'delete', o, m.hotKeys.length + m.cold.length);
-      checked = true;
-    }
-    const hot = hotKeysNow(deps.raw, t, m);
+  return applyChange(deps, t, 'delete', o, 'delete', false, (m) => {
     const where = renderWhere(m.query.conditions, 'sqlite');
-    const deleted = withInLists(where.params, (bound) => deps.raw.prepare(`DELETE FROM ${sqlIdent(t.table)}${where.sql}`).run(...bound).changes);
-    if (deleted !== hot.length) throw new Replan();
-    const version = readManifestVersion(deps.raw) + 1;
-    const markers: Marker[] = [...m.cold, ...m.shadowed];
-    insertMarkers(deps.raw, t.table, markers, 'delete', version, Date.now());
-    if (markers.length > 0) bumpManifestVersion(deps.raw);
-    return { hot: deleted, cold: m.cold.length };
+    const hot = withInLists(where.params, (bound) => deps.raw.prepare(`DELETE FROM ${sqlIdent(t.table)}${where.sql}`).run(...bound).changes);
+    return { hot, cold: m.cold.length, markers: [...m.cold, ...m.shadowed] };
   });
 }
 
@@ -164,17 +162,10 @@ export async function updateRows(deps: ChangeDeps, t: ResolvedTable, o: UpdateOp
   assertWritable(deps, 'update');
   assertWhere(t, 'update', o);
   const set = checkSet(deps.raw, t, o?.set);
-  let checked = false;
-  return withMatches(deps, t, o.where, true, (m) => {
-    if (!checked) {
-      assertNotEveryRow(deps.raw, t, 'update', o, m.hotKeys.length + m.cold.length);
-      checked = true;
-    }
-    const hot = hotKeysNow(deps.raw, t, m);
+  return applyChange(deps, t, 'update', o, 'update', true, (m) => {
     const where = renderWhere(m.query.conditions, 'sqlite');
     const assignments = set.names.map((n) => `${sqlIdent(n)} = ?`).join(', ');
     const updated = withInLists(where.params, (bound) => deps.raw.prepare(`UPDATE ${sqlIdent(t.table)} SET ${assignments}${where.sql}`).run(...set.values, ...bound).changes);
-    if (updated !== hot.length) throw new Replan();
     // A visible cold row becomes a hot row with the new values; its cold copy is masked.
     const names = m.shape.names;
     const index = new Map(names.map((n, i) => [n, i]));
@@ -193,8 +184,6 @@ export async function updateRows(deps: ChangeDeps, t: ResolvedTable, o: UpdateOp
     }
     // Stale cold copies of matching keys (shadowed by a hot row) are masked too: after the update the hot row is the only version.
     markers.push(...m.shadowed);
-    insertMarkers(deps.raw, t.table, markers, 'update', readManifestVersion(deps.raw) + 1, Date.now());
-    if (markers.length > 0) bumpManifestVersion(deps.raw);
-    return { hot: updated, cold };
+    return { hot: updated, cold, markers };
   });
 }

@@ -6,9 +6,8 @@
  * `wal_checkpoint(TRUNCATE)` (the WAL, which held older page images, cut to
  * zero bytes).
  */
-import { readdirSync } from 'node:fs';
-import path from 'node:path';
 import Database from 'better-sqlite3';
+import { listBackups } from '../archive/backupHotFile.js';
 import { sqlIdent } from '../cold/DuckDbEngine.js';
 import { fileSha256 } from '../cold/fileSha256.js';
 import type { ScrubbedBackup } from '../manifest/erasureReceipts.js';
@@ -42,18 +41,6 @@ export function secureDelete(db: Database.Database, table: string, conditions: r
   } finally {
     db.pragma(`secure_delete = ${Number(previous) === 1 ? 'ON' : 'OFF'}`);
   }
-}
-
-/** The hot-file backups (ARCHIVE_BACKUP_*: `<dataDir>/backups/hot-*.db`). */
-export function listBackups(dataDir: string): string[] {
-  const dir = path.join(dataDir, 'backups');
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return [];
-  }
-  return names.filter((n) => /^hot-.*\.db$/.test(n)).sort().map((n) => path.join(dir, n));
 }
 
 /**

@@ -11,6 +11,11 @@ import { appendRows, createTempTable } from '../query/appendRows.js';
 import type { ColdType } from './columnTypes.js';
 import { sqlIdent } from './DuckDbEngine.js';
 
+/** A key as a DuckDB column of `keyType` takes it (a TEXT key column may hold integers SQLite stored as such). */
+export function keyForColumn(keyType: ColdType, key: unknown): unknown {
+  return keyType === 'VARCHAR' ? String(key) : key;
+}
+
 /** The file-name column every marked read adds (read_parquet's `filename`). */
 export const FILE_COLUMN = '__tierdb_file';
 
@@ -32,7 +37,7 @@ export async function loadMarksTable(
   await createTempTable(con, name, ['__tierdb_f', '__tierdb_k'], ['VARCHAR', keyType]);
   const rows: unknown[][] = [];
   for (const [i, p] of paths.entries()) {
-    for (const k of marks.byPath.get(p) ?? []) rows.push([local[i], keyType === 'VARCHAR' ? String(k) : k]);
+    for (const k of marks.byPath.get(p) ?? []) rows.push([local[i], keyForColumn(keyType, k)]);
   }
   await appendRows(con, name, ['VARCHAR', keyType], rows);
   return rows.length;

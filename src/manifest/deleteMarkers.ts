@@ -64,13 +64,6 @@ export function readMarkers(db: Database.Database, paths: readonly string[]): Fi
   return { byPath, throughId, count: rows.length };
 }
 
-/** Every marker of a table, as (path, key) pairs. */
-export function tableMarkers(db: Database.Database, table: string): Marker[] {
-  return (prepareCached(db, `SELECT path, key FROM _tierdb_deletes WHERE table_name = ? ORDER BY id`).raw(true).safeIntegers(true).all(table) as [string, unknown][]).map(
-    ([path, key]) => ({ path, key }),
-  );
-}
-
 export function markerTotal(db: Database.Database, table?: string): number {
   return (
     table === undefined
