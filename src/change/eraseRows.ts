@@ -19,9 +19,10 @@
  * A crash before 4 changes nothing a reader sees (unlisted files are the
  * run's leftovers, recovery removes them). After 4 the old files are retired
  * with a retirement time set back so that recovery unlinks them once the
- * erase grace has passed, and the next erase (or maintenance run) finishes
- * what is left: finishErasures.
+ * erase grace has passed, and the next erase finishes what is left:
+ * finishErasures.
  */
+import { keyForColumn } from '../cold/markedRows.js';
 import type Database from 'better-sqlite3';
 import { keyText } from '../archive/chunkKeys.js';
 import { failpoint } from '../archive/failpoint.js';
@@ -76,20 +77,18 @@ export interface EraseReceipt {
 
 const ERASE_KEYS = '__tierdb_erase_keys';
 
-/** The retired files of completed swaps an erase still has to unlink, and the hot file to vacuum: done now when their grace has passed. */
+/**
+ * Receipts a crash left `committed`: recovery (at the start of this run)
+ * unlinks their old files once the erase grace has passed (their retirement
+ * time was set back for that) and deletes their manifest rows; a receipt whose
+ * old files are all gone gets the hot file vacuumed and becomes `complete`.
+ */
 export async function finishErasures(run: MaintenanceRun): Promise<number> {
   const raw = run.ctx.raw;
   let finished = 0;
+  const listed = raw.prepare(`SELECT count(*) FROM _tierdb_files WHERE path IN (SELECT value FROM json_each(?))`).pluck();
   for (const receipt of listErasures(raw, 'committed')) {
-    const old = receipt.files.map((f) => f.oldPath);
-    const pending = raw.prepare(`SELECT * FROM _tierdb_files WHERE path IN (SELECT value FROM json_each(?))`).all(JSON.stringify(old)) as ManifestFile[];
-    const due = Date.now() - run.ctx.config.eraseGraceMs;
-    if (pending.some((f) => f.retired_at_ms !== null && f.retired_at_ms > due && f.state === 'retired')) continue;
-    for (const f of pending) {
-      if (f.state !== 'retired') continue;
-      await run.ctx.cold.delete(f.path);
-      deleteManifestFile(raw, f.id);
-    }
+    if (Number(listed.get(JSON.stringify(receipt.files.map((f) => f.oldPath)))) > 0) continue;
     await vacuumAndTruncateWal(raw);
     completeErasure(raw, receipt.id, Date.now());
     finished++;
@@ -152,7 +151,7 @@ export async function eraseRows(run: MaintenanceRun | undefined, reader: { raw: 
       await createTempTable(con, table, ['i', 'k'], ['BIGINT', keyType]);
       const rows = [...inputs.entries()]
         .filter(([, f]) => keyTypeOf(f, t.keyColumn) === keyType)
-        .flatMap(([i, f]) => [...byPath.get(f.path)!.values()].map((k) => [BigInt(i), keyType === 'VARCHAR' ? String(k) : k]));
+        .flatMap(([i, f]) => [...byPath.get(f.path)!.values()].map((k) => [BigInt(i), keyForColumn(keyType, k)]));
       await appendRows(con, table, ['BIGINT', keyType], rows);
     }
     for (const [i, f] of inputs.entries()) {
@@ -197,13 +196,11 @@ export async function eraseRows(run: MaintenanceRun | undefined, reader: { raw: 
     const erased = secureDelete(raw, t.table, m.query.conditions);
     receipt.hotRows = erased;
     receipt.id = insertErasure(raw, { table: t.table, runId: run.runId, predicate, hotRows: erased, coldRows: m.cold.length, files: receipt.files, backups: receipt.backups, startedAtMs: started });
-    const setBack = raw.prepare(`UPDATE _tierdb_files SET retired_at_ms = ? WHERE id = ?`);
-    for (const f of inputs) setBack.run(retiredAt, f.id);
     const retirePending = raw.prepare(`UPDATE _tierdb_files SET state = 'retired', retired_at_ms = ? WHERE id = ? AND state = 'pending'`);
     for (const f of pending) {
       if (retirePending.run(retiredAt, f.id).changes !== 1) throw new ManifestChangedError(`${f.path} is no longer pending; nothing was erased, run it again`);
     }
-  });
+  }, retiredAt);
   receipt.status = 'committed';
 
   // Queries that listed the old files may still read them for the erase grace; then they go.

@@ -19,6 +19,8 @@ export async function commitSwap(
   /** The newest delete marker the outputs' rows account for (RewriteResult.marksThrough; Infinity when every row of `retire` goes). */
   marksAppliedThrough: number,
   inTransaction?: () => void,
+  /** When the inputs count as retired (default now); recovery unlinks them TIERDB_RETIRED_GRACE_SECONDS after it. */
+  retiredAtMs?: number,
 ): Promise<number[]> {
   let ids: number[];
   try {
@@ -30,7 +32,7 @@ export async function commitSwap(
           ctx.raw,
           retire.map((f) => f.id),
           outputs,
-          Date.now(),
+          retiredAtMs ?? Date.now(),
           marksAppliedThrough,
         );
         failpoint('swap-inside-commit');
