@@ -6,6 +6,7 @@ import { DuckDBBlobValue, DuckDBDataChunk, type DuckDBValue } from '@duckdb/node
 import { createHash } from 'node:crypto';
 import { ColdFileError } from '../errors.js';
 import { DUCKDB_TYPES, type ColdType } from './columnTypes.js';
+import { duckdbVersion, fingerprintSql, fingerprintText, footerFingerprint, ROW_FINGERPRINT_KEY } from './rowFingerprint.js';
 import { sqlIdent, sqlString, type DuckDbEngine } from './DuckDbEngine.js';
 
 const VECTOR_SIZE = 2048;
@@ -71,7 +72,10 @@ export async function writeParquetChunk(engine: DuckDbEngine, file: string, chun
     } finally {
       appender.closeSync();
     }
-    const kv = Object.entries(chunk.metadata)
+    // The rows' fingerprint goes in the footer: a later rewrite of the file adds it instead of decoding every value again.
+    const [fp] = (await con.runAndReadAll(fingerprintSql(chunk.columns, SCRATCH))).getRowsJS();
+    const metadata = { ...chunk.metadata, [ROW_FINGERPRINT_KEY]: footerFingerprint(await duckdbVersion(con), fingerprintText(fp![0], fp![1])) };
+    const kv = Object.entries(metadata)
       .map(([k, v]) => `${sqlIdent(k)}: ${sqlString(v)}`)
       .join(', ');
     // The scratch table goes in the COPY's own round trip (one fewer per file); a failed COPY
