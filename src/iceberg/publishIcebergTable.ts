@@ -20,9 +20,11 @@
  * A crash before 4 leaves readers on the previous snapshot and a `writing` row
  * whose objects recovery deletes; after 4 recovery finishes the commit from
  * the row (recoverIcebergPublish.ts). Snapshot expiry keeps the newest
- * ICEBERG_KEEP_SNAPSHOTS and any younger than ICEBERG_SNAPSHOT_DAYS, and
- * drops every snapshot that lists a file an erase replaced (its rows must go
- * for good); a retired cold file is unlinked only once no kept snapshot lists it.
+ * ICEBERG_KEEP_SNAPSHOTS and any younger than ICEBERG_SNAPSHOT_DAYS; after an
+ * erase (a committed erasure whose old files a snapshot still lists) every
+ * earlier snapshot of the table expires — the erased rows must go for good, and
+ * older snapshots may list retired files that hold them too. A retired cold
+ * file is unlinked only once no kept snapshot lists it.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { rmSync, statSync, writeFileSync } from 'node:fs';
@@ -183,7 +185,10 @@ export async function publishIcebergTable(ctx: IcebergPublishContext, t: Resolve
   const previous = listIcebergSnapshots(raw, t.table, ['live']);
   const current = previous.at(-1);
   const erased = erasedPaths(raw, t.table);
-  const mustExpire = new Set([...snapshotsReferencing(raw, [...erased]).values()].flat());
+  // An erase expires every earlier snapshot of its table: the files it replaced hold the rows, and so may
+  // files retired before (compaction inputs kept for older snapshots); they then go like any retired file.
+  const erasing = snapshotsReferencing(raw, [...erased]).size > 0;
+  const mustExpire = new Set(erasing ? listIcebergSnapshots(raw, t.table, ['live']).map((s) => s.snapshot_id) : []);
   if (current && current.summary['tierdb.content-sha256'] === key && mustExpire.size === 0) return finish();
 
   // Metrics of files published for the first time, from their footers.
