@@ -390,6 +390,8 @@ export async function publishIcebergTable(ctx: IcebergPublishContext, t: Resolve
       'deleted-data-files': String(counts.deleted),
       'added-records': String(counts.addedRows),
       'deleted-records': String(counts.deletedRows),
+      'added-files-size': String(fresh.reduce((n, f) => n + Number(f.bytes), 0) + (deleteFile?.bytes ?? 0)),
+      'changed-partition-count': counts.added + counts.deleted > 0 || deleteFile ? '1' : '0',
       'total-records': String(totalRecords),
       'total-data-files': String(live.length),
       'total-delete-files': deleteFile ? '1' : '0',
