@@ -154,6 +154,20 @@ describe('Iceberg publishing', () => {
       const compacted = await store.maintenance.compact({ minFiles: 2, tables: ['messages'] });
       expect(compacted.iceberg?.tables[0]?.status).toBe('published');
       await checkAll(store, url);
+      // Files written after the first publish carry the table's Iceberg field ids (compaction's output here).
+      {
+        const meta = (await checkTableMetadata(`${url}/messages/_iceberg`)).metadata;
+        const ids = Object.fromEntries(meta.schemas.find((s) => s['schema-id'] === meta['current-schema-id'])!.fields.map((f) => [f.name, BigInt(f.id)]));
+        const merged = store.hot.raw.prepare(`SELECT path FROM _tierdb_files WHERE table_name = 'messages' AND state = 'live' AND run_id = ?`).pluck().all(compacted.runId) as string[];
+        expect(merged.length).toBeGreaterThan(0);
+        const engine = await DuckDbEngine.create({ memoryLimit: '256MB', threads: 1 });
+        try {
+          const got = await engine.connection.runAndReadAll(`SELECT name, field_id FROM parquet_schema(${sqlString(path.join(dir, 'cold', merged[0]!))}) WHERE field_id IS NOT NULL`);
+          expect(Object.fromEntries(got.getRows() as [string, bigint][])).toEqual(ids);
+        } finally {
+          engine.close();
+        }
+      }
       const coldVictim = (await store.bridge.sql(`SELECT msg_id, content FROM messages WHERE content IS NOT NULL AND length(content) > 12 ORDER BY create_time LIMIT 1`))[0] as { msg_id: bigint; content: string };
       const metaBefore = (await checkTableMetadata(`${url}/messages/_iceberg`)).metadata;
       expect(metaBefore.snapshots.length).toBe(2);

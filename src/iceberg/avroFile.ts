@@ -41,8 +41,20 @@ class AvroWriter {
     this.#buf = next;
   }
 
-  /** zig-zag varint of a 64-bit signed value. */
+  /** zig-zag varint of a 64-bit signed value (plain arithmetic within ±2^52, bigint beyond). */
   long(value: bigint | number): void {
+    if (typeof value === 'number' ? Math.abs(value) < 2 ** 52 : value > -(2n ** 52n) && value < 2n ** 52n) {
+      const n = Number(value);
+      if (!Number.isInteger(n)) throw new RangeError(`${n} is not an Avro long`);
+      let v = n >= 0 ? n * 2 : -n * 2 - 1;
+      this.#reserve(8);
+      while (v >= 0x80) {
+        this.#buf[this.#len++] = (v % 0x80) | 0x80;
+        v = Math.floor(v / 0x80);
+      }
+      this.#buf[this.#len++] = v;
+      return;
+    }
     let v = typeof value === 'bigint' ? value : BigInt(value);
     if (v < -(2n ** 63n) || v >= 2n ** 63n) throw new RangeError(`${v} is outside Avro's long range`);
     v = v >= 0n ? v << 1n : (-v << 1n) - 1n;

@@ -99,18 +99,18 @@ function contentKey(live: readonly ManifestFile[], marks: ReadonlyMap<string, re
 
 /** A data file's `data_file` record with its metrics by field id. */
 function dataFileRecord(url: string, stats: PublishedFileStats, types: ReadonlyMap<string, ColdType>, columns: readonly IcebergColumn[], withMetrics: boolean): Record<string, unknown> {
-  const sizes: { key: number; value: bigint }[] = [];
-  const values: { key: number; value: bigint }[] = [];
-  const nulls: { key: number; value: bigint }[] = [];
+  const sizes: { key: number; value: number }[] = [];
+  const values: { key: number; value: number }[] = [];
+  const nulls: { key: number; value: number }[] = [];
   const lower: { key: number; value: Uint8Array }[] = [];
   const upper: { key: number; value: Uint8Array }[] = [];
   if (withMetrics) {
     for (const c of columns) {
       const s = stats.columns[c.name];
       if (!s || types.get(c.name) !== c.type) continue;
-      sizes.push({ key: c.id, value: BigInt(s.size) });
-      values.push({ key: c.id, value: BigInt(s.values) });
-      if (s.nulls !== null) nulls.push({ key: c.id, value: BigInt(s.nulls) });
+      sizes.push({ key: c.id, value: s.size });
+      values.push({ key: c.id, value: s.values });
+      if (s.nulls !== null) nulls.push({ key: c.id, value: s.nulls });
       const lo = boundBytes(c.type, s.min, 'lower');
       const hi = boundBytes(c.type, s.max, 'upper');
       if (lo) lower.push({ key: c.id, value: lo });
@@ -122,8 +122,8 @@ function dataFileRecord(url: string, stats: PublishedFileStats, types: ReadonlyM
     file_path: url,
     file_format: 'PARQUET',
     partition: {},
-    record_count: BigInt(stats.rows),
-    file_size_in_bytes: BigInt(stats.bytes),
+    record_count: stats.rows,
+    file_size_in_bytes: stats.bytes,
     column_sizes: withMetrics ? sizes : null,
     value_counts: withMetrics ? values : null,
     null_value_counts: withMetrics ? nulls : null,

@@ -37,6 +37,7 @@ import type Database from 'better-sqlite3';
 import { antiJoinMarks, FILE_COLUMN, loadMarksTable } from '../cold/markedRows.js';
 import { readMarkers } from '../manifest/deleteMarkers.js';
 import type { MaintenanceContext } from './MaintenanceContext.js';
+import { parquetFieldIds } from '../iceberg/parquetFieldIds.js';
 
 export interface RewriteOptions {
   engine: DuckDbEngine;
@@ -222,6 +223,7 @@ export async function rewriteFiles(ctx: MaintenanceContext, o: RewriteOptions): 
     const kv = Object.entries(metadata)
       .map(([k, v]) => `${sqlIdent(k)}: ${sqlString(v)}`)
       .join(', ');
+    const fieldIds = parquetFieldIds(ctx.raw, t.table, schema);
     // Without a keep or delete markers (plain compaction), the inputs' fingerprint is read on another
     // connection while the COPY writes; a keep or the markers may use this connection's temp tables.
     const onThisConnection = o.keep !== undefined || marks.marksTable !== undefined;
@@ -229,7 +231,7 @@ export async function rewriteFiles(ctx: MaintenanceContext, o: RewriteOptions): 
     fingerprint.catch(() => undefined);
     try {
       await con.run(
-        `COPY (${ordered}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${ctx.config.archiveZstdLevel}, ROW_GROUP_SIZE 122880, KV_METADATA {${kv}})`,
+        `COPY (${ordered}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${ctx.config.archiveZstdLevel}, ROW_GROUP_SIZE 122880, KV_METADATA {${kv}}${fieldIds ? `, FIELD_IDS ${fieldIds}` : ''})`,
       );
     } finally {
       await fingerprint.catch(() => undefined);
