@@ -100,6 +100,17 @@ const coldUrl = z
   .refine((s) => parseColdUrl(s) !== undefined, COLD_URL_EXPECTED)
   .transform((s) => parseColdUrl(s)!);
 
+const ICEBERG_LOCATION_EXPECTED = 'an absolute URL without query or fragment such as s3://bucket/prefix, s3a://bucket/prefix, file:///srv/cold or https://host/cold';
+/** ICEBERG_LOCATION: an absolute URL, kept without a trailing `/`. */
+const icebergLocation = z
+  .string()
+  .trim()
+  .refine((s) => {
+    if (!URL.canParse(s)) return false;
+    const u = new URL(s);
+    return /^[a-z][a-z0-9+.-]*:$/.test(u.protocol) && u.search === '' && u.hash === '' && u.username === '' && u.password === '' && (u.protocol === 'file:' ? u.pathname.length > 1 : u.host !== '');
+  }, ICEBERG_LOCATION_EXPECTED)
+  .transform((s) => s.replace(/\/+$/, ''));
 
 interface EnvVar<T, D extends string = string> {
   readonly schema: z.ZodType<T, string>;
@@ -180,6 +191,10 @@ export const ENV_VARS = {
   TIERDB_COLD_CACHE_BYTES: v(byteSize(1), '10GB', 'Object storage only: the size the cache is kept under, least recently used files evicted first (files a query is reading stay until it ends)'),
   TIERDB_S3_FORCE_PATH_STYLE: v(bool, 'false', 'Object storage only: address the bucket as <endpoint>/<bucket> (MinIO, Ceph and most self-hosted servers) instead of <bucket>.<endpoint>'),
   TIERDB_COLD_ORPHAN_AGE_SECONDS: v(wholeNumber(0, 86_400 * 365), '3600', 'Object storage only: an object a crashed run left unlisted is deleted by recovery once this old (a slower upload may still be under way)'),
+  ICEBERG_PUBLISH: v(bool, 'false', 'Publish every registered table\'s cold tier as an Apache Iceberg v2 table after each archive, compaction, retention, restore and erase run (`tierdb publish iceberg` does it on demand)'),
+  ICEBERG_KEEP_SNAPSHOTS: v(wholeNumber(1, 100_000), '5', 'Iceberg snapshots always kept per table (the newest ones), however old'),
+  ICEBERG_SNAPSHOT_DAYS: v(nonNegativeNumber, '1', 'Days an Iceberg snapshot is kept for time travel before it expires (beyond ICEBERG_KEEP_SNAPSHOTS); a retired cold file stays on disk while a kept snapshot lists it'),
+  ICEBERG_LOCATION: v(icebergLocation, '', 'The URL readers reach the cold tree at, written into the Iceberg metadata (default: file://<cold folder>, or TIERDB_COLD_URL); e.g. s3a://bucket/prefix for Spark, https://host/cold'),
   LOG_LEVEL: v(
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'one of fatal, error, warn, info, debug, trace, silent'),
     'info',
@@ -235,6 +250,14 @@ export interface TierConfig {
   readonly compactTargetBytes: number;
   readonly compactMinFiles: number;
   readonly logLevel: string;
+  /** ICEBERG_PUBLISH: publish every table as Iceberg after each run that changes the cold tier. */
+  readonly icebergPublish: boolean;
+  /** ICEBERG_KEEP_SNAPSHOTS: the newest snapshots per table always kept. */
+  readonly icebergKeepSnapshots: number;
+  /** ICEBERG_SNAPSHOT_DAYS in ms: older snapshots beyond the kept count expire. */
+  readonly icebergSnapshotMaxAgeMs: number;
+  /** ICEBERG_LOCATION: the URL of the cold tree's root in Iceberg metadata; undefined: derived from the cold store. */
+  readonly icebergLocation: string | undefined;
   /** The cold tree on object storage (TIERDB_COLD_URL), or undefined for the local folder `coldDir`. */
   readonly coldUrl: ColdUrl | undefined;
   /** The object store's client settings (AWS_* variables, read by tierdb so an `env` option works too). */
@@ -386,6 +409,10 @@ export function loadConfig(options: LoadConfigOptions = {}): TierConfig {
     compactTargetBytes: p.COMPACT_TARGET_SIZE,
     compactMinFiles: p.COMPACT_MIN_FILES,
     logLevel: p.LOG_LEVEL,
+    icebergPublish: p.ICEBERG_PUBLISH,
+    icebergKeepSnapshots: p.ICEBERG_KEEP_SNAPSHOTS,
+    icebergSnapshotMaxAgeMs: Math.round(p.ICEBERG_SNAPSHOT_DAYS * 86_400_000),
+    icebergLocation: p.ICEBERG_LOCATION,
     coldUrl: p.TIERDB_COLD_URL,
     s3,
     coldCacheDir: path.resolve(p.TIERDB_COLD_CACHE_DIR || path.join(dataDir, 'cold-cache')),

@@ -13,6 +13,7 @@ import { fileSha256 } from '../cold/fileSha256.js';
 import { fsyncFile } from '../cold/fsyncFile.js';
 import { footerMetadata, summarizeChunk } from '../cold/chunkFooter.js';
 import { readBackKeys, writeParquetChunk } from '../cold/ParquetChunkWriter.js';
+import { parquetFieldIds } from '../iceberg/parquetFieldIds.js';
 import { ColdFileError, MixedTypeError } from '../errors.js';
 import type { ArchiveContext } from './ArchiveContext.js';
 import { keyForManifest } from './chunkKeys.js';
@@ -68,7 +69,7 @@ function decideChunkTypes(s: TableShape, rows: readonly unknown[][]): { types: C
   return { types: decided.types };
 }
 
-export async function writeChunk(ctx: Pick<ArchiveContext, 'config' | 'cold'>, o: WriteChunkOptions): Promise<WrittenChunk> {
+export async function writeChunk(ctx: Pick<ArchiveContext, 'config' | 'cold' | 'raw'>, o: WriteChunkOptions): Promise<WrittenChunk> {
   const { shape: s, span, id, rows } = o;
   const { t } = s;
   const { types } = decideChunkTypes(s, rows);
@@ -81,7 +82,8 @@ export async function writeChunk(ctx: Pick<ArchiveContext, 'config' | 'cold'>, o
   let putStarted = false;
   let written = false;
   try {
-    await writeParquetChunk(o.engine, tmp, { columns: s.names, types, rows, zstdLevel: ctx.config.archiveZstdLevel, metadata }, o.onCopyStart);
+    const fieldIds = parquetFieldIds(ctx.raw, t.table, schema);
+    await writeParquetChunk(o.engine, tmp, { columns: s.names, types, rows, zstdLevel: ctx.config.archiveZstdLevel, metadata, fieldIds }, o.onCopyStart);
     fsyncFile(tmp);
     failpoint('after-write');
     const back = await readBackKeys(o.engine, tmp, t.keyColumn);

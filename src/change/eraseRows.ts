@@ -41,6 +41,7 @@ import type { ResolvedTable } from '../registry/resolveRegistry.js';
 import { findMatches, matchingHotKeysNow } from './findMatches.js';
 import { assertNotEveryRow } from './changeRows.js';
 import { hashPredicate } from './hashPredicate.js';
+import { snapshotsReferencing } from '../manifest/icebergState.js';
 import { scrubBackups, secureDelete, vacuumAndTruncateWal } from './scrubSqliteFile.js';
 
 export interface EraseOptions {
@@ -105,7 +106,20 @@ function eraseUnits(inputs: readonly ManifestFile[], config: MaintenanceRun['ctx
   return [...groups, ...inputs.filter((f) => !grouped.has(f)).map((f) => [f])];
 }
 
-export async function eraseRows(run: MaintenanceRun | undefined, reader: { raw: Database.Database; cold: MaintenanceRun['ctx']['cold']; engine: MaintenanceRun['engine'] }, t: ResolvedTable, o: EraseOptions, nextSeq: () => number): Promise<EraseReceipt> {
+/**
+ * `onCommitted` runs right after the swap committed, before the old files are
+ * unlinked: the Iceberg publish that expires every snapshot listing them.
+ * A file some kept Iceberg snapshot still lists is not unlinked here (the
+ * receipt stays `committed`; recovery unlinks it once that snapshot expired).
+ */
+export async function eraseRows(
+  run: MaintenanceRun | undefined,
+  reader: { raw: Database.Database; cold: MaintenanceRun['ctx']['cold']; engine: MaintenanceRun['engine'] },
+  t: ResolvedTable,
+  o: EraseOptions,
+  nextSeq: () => number,
+  onCommitted?: () => Promise<void>,
+): Promise<EraseReceipt> {
   const started = Date.now();
   const { raw } = reader;
   const predicate = hashPredicate(o.where ?? {});
@@ -189,13 +203,17 @@ export async function eraseRows(run: MaintenanceRun | undefined, reader: { raw: 
     }
   }, retiredAt);
   receipt.status = 'committed';
+  await onCommitted?.();
 
   // Queries that listed the old files may still read them for the erase grace; then they go.
   if (inputs.length > 0 && run.ctx.config.eraseGraceMs > 0) await new Promise((resolve) => setTimeout(resolve, run.ctx.config.eraseGraceMs));
+  const listedByIceberg = snapshotsReferencing(raw, [...inputs, ...pending].map((f) => f.path));
   for (const f of [...inputs, ...pending]) {
+    if (listedByIceberg.has(f.path)) continue;
     await run.ctx.cold.delete(f.path);
     deleteManifestFile(raw, f.id);
   }
+  if (listedByIceberg.size > 0) return done();
   failpoint('erase-after-unlink');
   receipt.walTruncated = await vacuumAndTruncateWal(raw);
   failpoint('erase-after-vacuum');

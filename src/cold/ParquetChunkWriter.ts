@@ -19,6 +19,8 @@ export interface ChunkToWrite {
   zstdLevel: number;
   /** Key/value footer metadata (table, partition, rows, key range, schema...). */
   metadata: Record<string, string>;
+  /** `{col: id, …}`: Parquet field ids (the table's Iceberg field ids, see parquetFieldIds); none when absent. */
+  fieldIds?: string | undefined;
 }
 
 /** Order-sensitive checksum over the key column, as text. */
@@ -81,7 +83,7 @@ export async function writeParquetChunk(engine: DuckDbEngine, file: string, chun
     // The scratch table goes in the COPY's own round trip (one fewer per file); a failed COPY
     // stops there, and the finally drops it.
     const copy = con.run(
-      `COPY ${SCRATCH} TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${chunk.zstdLevel}, ROW_GROUP_SIZE 122880${kv === '' ? '' : `, KV_METADATA {${kv}}`}); DROP TABLE ${SCRATCH}`,
+      `COPY ${SCRATCH} TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${chunk.zstdLevel}, ROW_GROUP_SIZE 122880${kv === '' ? '' : `, KV_METADATA {${kv}}`}${chunk.fieldIds ? `, FIELD_IDS ${chunk.fieldIds}` : ''}); DROP TABLE ${SCRATCH}`,
     );
     onCopyStart?.();
     await copy;

@@ -45,6 +45,7 @@ import type Database from 'better-sqlite3';
 import { antiJoinMarks, FILE_COLUMN, loadMarksTable } from '../cold/markedRows.js';
 import { readMarkers, type FileMarkers } from '../manifest/deleteMarkers.js';
 import type { MaintenanceContext } from './MaintenanceContext.js';
+import { parquetFieldIds } from '../iceberg/parquetFieldIds.js';
 
 export interface RewriteOptions {
   engine: DuckDbEngine;
@@ -289,6 +290,7 @@ export async function rewriteFiles(ctx: MaintenanceContext, o: RewriteOptions): 
     // connection before the COPY when a keep or the markers use its temp tables, else on another one while the COPY writes.
     const unchanged = o.keep === undefined && marks.marksTable === undefined && !deduped && inputs.every((f) => sameSchema(f, schema));
     const recorded = unchanged ? await recordedFingerprint(con, read.paths) : undefined;
+    const fieldIds = parquetFieldIds(ctx.raw, t.table, schema);
     const onThisConnection = o.keep !== undefined || marks.marksTable !== undefined;
     let known = recorded ?? (onThisConnection ? await readSourceFingerprint(engine, schema, source, false) : undefined);
     const fingerprint = known !== undefined ? Promise.resolve(known) : readSourceFingerprint(engine, schema, source, true);
@@ -299,7 +301,7 @@ export async function rewriteFiles(ctx: MaintenanceContext, o: RewriteOptions): 
       const kv = Object.entries(fp === undefined ? metadata : { ...metadata, [ROW_FINGERPRINT_KEY]: footerFingerprint(version, fp) })
         .map(([k, v]) => `${sqlIdent(k)}: ${sqlString(v)}`)
         .join(', ');
-      return con.run(`COPY (${select}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${ctx.config.archiveZstdLevel}, ROW_GROUP_SIZE 122880, KV_METADATA {${kv}})`);
+      return con.run(`COPY (${select}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${ctx.config.archiveZstdLevel}, ROW_GROUP_SIZE 122880, KV_METADATA {${kv}}${fieldIds ? `, FIELD_IDS ${fieldIds}` : ''})`);
     };
     try {
       await copy(presorted ?? ordered, known);
