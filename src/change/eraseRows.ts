@@ -155,6 +155,7 @@ export async function eraseRows(
 
   const outputs: NewManifestFile[] = [];
   let marksThrough = Number.POSITIVE_INFINITY;
+  const entries = new Map(receipt.files.map((e) => [e.oldPath, e]));
   try {
     // Each unit's files rewritten into one, without the erased rows (left out as delete markers leave theirs).
     for (const unit of eraseUnits(inputs, run.ctx.config)) {
@@ -170,7 +171,7 @@ export async function eraseRows(
       marksThrough = Math.min(marksThrough, result.marksThrough);
       if (result.output) outputs.push(result.output);
       for (const f of unit) {
-        const entry = receipt.files.find((e) => e.oldPath === f.path)!;
+        const entry = entries.get(f.path)!;
         entry.newPath = result.output?.path ?? null;
         entry.newSha256 = result.output?.file_sha256 ?? null;
       }

@@ -27,13 +27,13 @@
  */
 import { createHash } from 'node:crypto';
 import { rmSync, statSync } from 'node:fs';
-import type { DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { folderFilePath, hiveFolderOf, tmpFilePath } from '../cold/coldLayout.js';
 import type { ColdType } from '../cold/columnTypes.js';
 import { sqlIdent, sqlString, type DuckDbEngine } from '../cold/DuckDbEngine.js';
 import { fileSha256 } from '../cold/fileSha256.js';
 import { fsyncFile } from '../cold/fsyncFile.js';
-import { duckdbVersion, footerFingerprint, recordedFingerprint, ROW_FINGERPRINT_KEY, rowHashSql } from '../cold/rowFingerprint.js';
+import { duckdbVersion, fingerprintSql, fingerprintText, footerFingerprint, recordedFingerprint, ROW_FINGERPRINT_KEY, rowHashSql } from '../cold/rowFingerprint.js';
 import { keyChecksum } from '../cold/ParquetChunkWriter.js';
 import { ColdFileError, SchemaDriftError } from '../errors.js';
 import type { ManifestFile, NewManifestFile } from '../manifest/manifestFiles.js';
@@ -105,7 +105,7 @@ export function coldRowsSql(
 ): string {
   const columns = schema.map((c) => `CAST(s.${sqlIdent(c.name)} AS ${c.type}) AS ${sqlIdent(c.name)}`).join(', ');
   const where = keep ? ` WHERE ${keep}` : '';
-  if (inputs.length < 2 || !rangesOverlap(inputs)) return `SELECT ${columns} FROM ${maskedSource(t, localPaths, marksTable, false)}${where}`;
+  if (!mayShareKeys(inputs)) return `SELECT ${columns} FROM ${maskedSource(t, localPaths, marksTable, false)}${where}`;
   // Each input's rank comes from its manifest row: the newest run wins.
   const ranks = [...inputs.entries()]
     .sort(([, a], [, b]) => (a.run_id ?? 0) - (b.run_id ?? 0) || a.id - b.id)
@@ -178,12 +178,13 @@ export function rewriteSelects(
   schema: readonly { name: string; type: ColdType }[],
   keep?: string,
   marksTable?: string,
-): { source: string; ordered: string; presorted: string | undefined } {
+): { source: string; ordered: string; presorted: string | undefined; deduped: boolean } {
   const source = coldRowsSql(t, inputs, localPaths, schema, keep, marksTable);
   const ordered = `SELECT * FROM (${source}) ORDER BY ${sqlIdent(t.timeColumn)}, ${sqlIdent(t.keyColumn)}`;
-  const inTimeOrder = marksTable !== undefined || (inputs.length >= 2 && rangesOverlap(inputs)) ? undefined : timeOrder(inputs);
+  const deduped = mayShareKeys(inputs);
+  const inTimeOrder = marksTable !== undefined || deduped ? undefined : timeOrder(inputs);
   const presorted = inTimeOrder && coldRowsSql(t, inTimeOrder.map((i) => inputs[i]!), inTimeOrder.map((i) => localPaths[i]!), schema, keep);
-  return { source, ordered, presorted };
+  return { source, ordered, presorted, deduped };
 }
 
 /**
@@ -205,6 +206,11 @@ function timeOrder(inputs: readonly ManifestFile[]): number[] | undefined {
 function sameSchema(f: ManifestFile, schema: readonly { name: string; type: ColdType }[]): boolean {
   const own = JSON.parse(f.schema_json) as { name: string; type: ColdType }[];
   return own.length === schema.length && own.every((c, i) => c.name === schema[i]!.name && c.type === schema[i]!.type);
+}
+
+/** Whether a key could be in two of the inputs (then coldRowsSql keeps the newest run's row). */
+function mayShareKeys(inputs: readonly ManifestFile[]): boolean {
+  return inputs.length >= 2 && rangesOverlap(inputs);
 }
 
 /** Whether the inputs' key ranges overlap, so that a key could be in two of them. */
@@ -233,11 +239,10 @@ export async function rewriteFiles(ctx: MaintenanceContext, o: RewriteOptions): 
     const inputsChecked = checkInputs(ctx, inputs, read.paths);
     inputsChecked.catch(() => undefined);
     const marks = await loadInputMarks(ctx.raw, engine, t, inputs, read.paths, schema, o.drop);
-    const { source, ordered, presorted } = rewriteSelects(t, inputs, read.paths, schema, o.keep, marks.marksTable);
+    // Inputs that cannot share a key are read without dedupe: the rows `keep` selects are the expected rows (counted there).
+    const { source, ordered, presorted, deduped } = rewriteSelects(t, inputs, read.paths, schema, o.keep, marks.marksTable);
 
     const unmarked = rowsIn - marks.marked;
-    // Inputs that cannot share a key are read without dedupe: the rows `keep` selects are the expected rows (counted there).
-    const deduped = inputs.length >= 2 && rangesOverlap(inputs);
     let kept: number | undefined;
     let expected: ExpectedRows;
     try {
@@ -403,10 +408,10 @@ export async function readKeys(engine: DuckDbEngine, sql: string): Promise<unkno
   return keys;
 }
 
-/** An order-free fingerprint of a set of rows: how many, and the sum of their hashes. */
-async function readFingerprint(engine: DuckDbEngine, hashes: string): Promise<string> {
-  const [row] = (await engine.connection.runAndReadAll(`SELECT count(*), coalesce(sum(h::HUGEINT), 0) FROM (${hashes})`)).getRowsJS();
-  return `${String(row![0])}:${String(row![1])}`;
+/** The fingerprint (rowFingerprint.ts) of `schema`'s columns over `from`, read on `con`. */
+async function readFingerprint(con: DuckDBConnection, schema: readonly { name: string; type: ColdType }[], from: string): Promise<string> {
+  const [row] = (await con.runAndReadAll(fingerprintSql(schema.map((c) => c.name), from))).getRowsJS();
+  return fingerprintText(row![0], row![1]);
 }
 
 /** Each input's whole-file sha256 against its manifest row. */
@@ -477,13 +482,11 @@ function foldBlocks(blocks: readonly (readonly unknown[])[]): RowsRead & { keysC
  * `source` that reads the engine connection's temp tables (a `keep`).
  */
 export async function readSourceFingerprint(engine: DuckDbEngine, schema: readonly { name: string; type: ColdType }[], source: string, ownConnection: boolean): Promise<string> {
-  const rowHash = rowHashSql(schema.map((c) => c.name));
-  if (!ownConnection) return readFingerprint(engine, `SELECT ${rowHash} AS h FROM (${source})`);
+  if (!ownConnection) return readFingerprint(engine.connection, schema, `(${source})`);
   const con = await engine.instance.connect();
   try {
     await con.run(`SET TimeZone = 'UTC'`);
-    const [row] = (await con.runAndReadAll(`SELECT count(*), coalesce(sum(${rowHash}::HUGEINT), 0) FROM (${source})`)).getRowsJS();
-    return `${String(row![0])}:${String(row![1])}`;
+    return await readFingerprint(con, schema, `(${source})`);
   } finally {
     con.closeSync();
   }
@@ -544,5 +547,5 @@ export async function readFileRows(engine: DuckDbEngine, t: ResolvedTable, schem
     if (folded.keysCounted === BigInt(folded.rows)) return folded;
   }
   const keys = await readKeys(engine, `SELECT ${key} FROM read_parquet(${sqlString(file)})`);
-  return { rows: keys.length, checksum: keyChecksum(keys), fingerprint: await readFingerprint(engine, `SELECT ${rowHash} AS h FROM read_parquet(${sqlString(file)})`) };
+  return { rows: keys.length, checksum: keyChecksum(keys), fingerprint: await readFingerprint(engine.connection, schema, `read_parquet(${sqlString(file)})`) };
 }
