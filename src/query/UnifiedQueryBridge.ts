@@ -35,7 +35,8 @@ import type { ExplainResult, QueryOptions, Row } from './QueryOptions.js';
 import { joinColdFiles, openColdFiles, openColdFileSets, type ColdFilesForRead } from './openColdFiles.js';
 import { readOverlapKeys } from './readOverlapKeys.js';
 import { prepareCached } from '../hot/prepareCached.js';
-import { readSqlReferences } from './readSqlReferences.js';
+import { readSqlReferences, type SqlReferences } from './readSqlReferences.js';
+import { runHotSql, type HotSqlCache } from './runHotSql.js';
 import { referencedColumns } from './referencedColumns.js';
 import { coldCacheKey, runUnifiedQuery } from './runUnifiedQuery.js';
 import { streamBatchSize, streamUnifiedQuery, type StreamOptions } from './streamUnifiedQuery.js';
@@ -75,6 +76,9 @@ export class UnifiedQueryBridge {
   readonly #tables: ReadonlyMap<string, ResolvedTable>;
   readonly #logger: Logger;
   readonly #cache: ColdResultCache;
+  /** What each bridge.sql text reads (DuckDB's parse is a pure function of the text). */
+  readonly #references = new Map<string, SqlReferences>();
+  readonly #hotSql: HotSqlCache = new Map();
   #db: Database.Database | undefined;
   #duck: Promise<DuckDBInstance> | undefined;
   #closed = false;
@@ -176,8 +180,17 @@ export class UnifiedQueryBridge {
   async sql(text: string, params: readonly unknown[] = []): Promise<Row[]> {
     const verb = assertReadOnlyText(text);
     if (!Array.isArray(params)) throw new ArgumentError('bridge.sql: params must be an array (bound to ? or $1, $2, …)');
+    // Bad params fail before anything is read.
+    const bound = toDuckParams(params, true);
+    const refs = await this.#readReferences(text);
+    const started = Date.now();
+    const hot = this.#config.hotSql === 'sqlite' ? runHotSql(this.#read(), this.#tables, refs, params, this.#hotSql, text) : undefined;
+    if (hot) {
+      this.#logger.debug({ ms: Date.now() - started }, 'bridge sql ran on SQLite');
+      return hot;
+    }
     return this.#withConnection(async (con) => {
-      const { statement, coldFiles } = await this.#prepareSql(con, text, params, verb);
+      const { statement, coldFiles } = await this.#prepareSql(con, text, params, verb, refs, bound);
       try {
         return readerToObjects(await statement.runAndReadAll());
       } catch (error) {
@@ -204,10 +217,12 @@ export class UnifiedQueryBridge {
     const verb = assertReadOnlyText(text);
     if (!Array.isArray(params)) throw new ArgumentError('bridge.sqlStream: params must be an array (bound to ? or $1, $2, …)');
     const batchSize = streamBatchSize(options);
+    const bound = toDuckParams(params, true);
+    const refs = await this.#readReferences(text);
     const con = await this.#connect();
     const started = Date.now();
     try {
-      const { statement, coldFiles } = await this.#prepareSql(con, text, params, verb);
+      const { statement, coldFiles } = await this.#prepareSql(con, text, params, verb, refs, bound);
       const failed = (error: unknown) => sqlError(toColdFileError(error, coldFiles), text, params);
       try {
         const result = await statement.stream().catch((error: unknown) => {
@@ -242,10 +257,9 @@ export class UnifiedQueryBridge {
     text: string,
     params: readonly unknown[],
     verb: string,
+    refs: SqlReferences,
+    bound: ReturnType<typeof toDuckParams>,
   ): Promise<{ statement: DuckDBPreparedStatement; coldFiles: ColdFilesForRead }> {
-    // Bad params fail before anything is read.
-    const bound = toDuckParams(params, true);
-    const refs = await readSqlReferences(con, text, [...this.#tables.keys()]);
     const db = this.#read();
     const snapshot = withReadSnapshot(db, () =>
       refs.tables.map((name) => {
@@ -329,6 +343,22 @@ export class UnifiedQueryBridge {
       throw error;
     }
     return statement;
+  }
+
+  /** What a bridge.sql text reads, from DuckDB's parse; cached per text (the registered tables never change). */
+  async #readReferences(text: string): Promise<SqlReferences> {
+    const hit = this.#references.get(text);
+    if (hit) return hit;
+    const con = await this.#connect();
+    let refs: SqlReferences;
+    try {
+      refs = await readSqlReferences(con, text, [...this.#tables.keys()]);
+    } finally {
+      con.closeSync();
+    }
+    if (this.#references.size >= 256) this.#references.clear();
+    this.#references.set(text, refs);
+    return refs;
   }
 
   /** Drops every cached cold result (after an erase: the cache must not keep erased values in memory). */
