@@ -22,7 +22,7 @@ import { ArgumentError, SqlError, TierError } from '../errors.js';
 import { configureConnection } from '../hot/HotStore.js';
 import { noopLogger, type Logger } from '../logger.js';
 import type { ResolvedTable } from '../registry/resolveRegistry.js';
-import { appendRows, createTempTable } from './appendRows.js';
+import { appendChunks, appendRows, createTempTable } from './appendRows.js';
 import { assertColdSchema } from './assertColdSchema.js';
 import { assertReadOnlyText, assertReadOnlyType } from './assertReadOnlySql.js';
 import { ColdResultCache } from './ColdResultCache.js';
@@ -33,6 +33,7 @@ import { decideColumnTypes } from './decideColumnTypes.js';
 import { planQuery, readPlanMarks, readShape, type QueryPlan } from './planQuery.js';
 import type { ExplainResult, QueryOptions, Row } from './QueryOptions.js';
 import { joinColdFiles, openColdFiles, openColdFileSets, type ColdFilesForRead } from './openColdFiles.js';
+import { readHotChunks, type HotChunks } from './readHotChunks.js';
 import { readOverlapKeys } from './readOverlapKeys.js';
 import { prepareCached } from '../hot/prepareCached.js';
 import { readSqlReferences, type SqlReferences } from './readSqlReferences.js';
@@ -280,11 +281,8 @@ export class UnifiedQueryBridge {
         const overlapKeys = readOverlapKeys(db, read.shape, files);
         // The key is read only where a hot key shadows cold rows, or the statement names it.
         const shape = referencedColumns(refs, read.shape, overlapKeys.length > 0);
-        const hotRows = prepareCached(db, `SELECT ${shape.names.map(sqlIdent).join(', ')} FROM ${sqlIdent(shape.table)}`)
-          .raw(true)
-          .safeIntegers(true)
-          .all() as unknown[][];
-        return { shape, files, hotRows, overlapKeys, marks: readPlanMarks(db, files) };
+        const hot = readHotChunks(prepareCached(db, `SELECT ${shape.names.map(sqlIdent).join(', ')} FROM ${sqlIdent(shape.table)}`), shape);
+        return { shape, files, hot, overlapKeys, marks: readPlanMarks(db, files) };
       }),
     );
     const sets = await openColdFileSets(this.#cold, snapshot.map((s) => s.files));
@@ -304,14 +302,14 @@ export class UnifiedQueryBridge {
     params: readonly unknown[],
     bound: ReturnType<typeof toDuckParams>,
     verb: string,
-    snapshot: readonly { shape: QueryPlan['shape']; files: QueryPlan['coldFiles']; hotRows: unknown[][]; overlapKeys: unknown[]; marks: QueryPlan['marks'] }[],
+    snapshot: readonly { shape: QueryPlan['shape']; files: QueryPlan['coldFiles']; hot: HotChunks; overlapKeys: unknown[]; marks: QueryPlan['marks'] }[],
     sets: readonly ColdFilesForRead[],
   ): Promise<DuckDBPreparedStatement> {
     for (const [i, s] of snapshot.entries()) {
-      const types = decideColumnTypes(s.shape, s.hotRows);
+      const types = s.hot.types;
       const hot = `__hot_${i}`;
       await createTempTable(con, hot, s.shape.names, types);
-      await appendRows(con, hot, types, s.hotRows);
+      await appendChunks(con, hot, s.hot.chunks);
       let view = `SELECT * FROM ${hot}`;
       if (s.files.length > 0) {
         let shadow = '';
