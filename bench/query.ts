@@ -301,7 +301,8 @@ export async function run(): Promise<void> {
       check('hotOnly', b, r);
       const explain = await store.bridge.explain('messages', q);
       log(`  hot-only: ${b.length} rows, ${explain.coldFiles.length} cold files`);
-      const t = await race(fastRuns, 20, {
+      // A long warm-up: the sub-0.1 ms paths are measured once the JIT has compiled them, as in a running app.
+      const t = await race(fastRuns, 2000, {
         bridge: () => store.bridge.query('messages', q),
         sqlite: () => sqliteObjects(stmt, params),
         sqlitePrepareEachTime: () => sqliteObjects(hot.prepare(stmt.source), params),
@@ -556,7 +557,7 @@ async function allHot(data: QueryData, runs: number): Promise<Record<string, unk
         [monthAgo],
       ],
       // DuckDB-only syntax: the copy into DuckDB answers it.
-      ['groupByAllDuckdbOnly', 'SELECT msg_type, count(*) AS n FROM messages GROUP BY ALL ORDER BY ALL', 'SELECT msg_type, count(*) AS n FROM messages GROUP BY 1 ORDER BY 1', []],
+      ['groupByAllDuckdbOnly', 'SELECT msg_type, count(*) AS n FROM messages GROUP BY ALL ORDER BY msg_type', 'SELECT msg_type, count(*) AS n FROM messages GROUP BY 1 ORDER BY 1', []],
     ];
     for (const [name, text, sqliteText, params] of cases) {
       const stmt = raw.prepare(sqliteText);
