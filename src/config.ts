@@ -181,6 +181,7 @@ export const ENV_VARS = {
   TIERDB_METRICS_PORT: v(wholeNumber(0, 65535), '', '`tierdb serve` serves /healthz and Prometheus /metrics on 127.0.0.1 at this port; empty: off; 0: any free port (logged)'),
   TIERDB_HEALTH_MAX_AGE_HOURS: v(wholeNumber(1, 24 * 366), '26', '/healthz answers 503 when the newest run ended longer ago than this (or, with none yet, serve started longer ago)'),
   TIERDB_SQLITE_SCAN: v(z.enum(['off', 'isolated'], 'off or isolated'), 'off', 'Let DuckDB read SQLite itself (isolated processes only; needs the sqlite extension)'),
+  TIERDB_HOT_SQL: v(z.enum(['sqlite', 'duckdb'], 'sqlite or duckdb'), 'sqlite', 'Where bridge.sql runs a statement that needs no cold file: sqlite runs the statements DuckDB and SQLite answer alike on SQLite itself (no copy of the hot rows); duckdb copies the hot rows into DuckDB for every statement'),
   TIERDB_RETIRED_GRACE_SECONDS: v(wholeNumber(1, 86_400 * 30), '600', 'Seconds a cold file retired by compaction, retention or restore stays readable (queries that listed it finish) before it is unlinked'),
   TIERDB_ERASE_GRACE_SECONDS: v(wholeNumber(0, 3600), '30', 'Seconds the cold files an erase replaced stay readable (queries that listed them finish) before the erase unlinks them: the longest a query may run across an erase'),
   COMPACT_ENABLED: v(bool, 'true', '`tierdb serve` compacts (and applies retention) after each archive run when true'),
@@ -242,6 +243,8 @@ export interface TierConfig {
   readonly metricsPort: number | undefined;
   readonly healthMaxAgeHours: number;
   readonly sqliteScan: 'off' | 'isolated';
+  /** Where bridge.sql runs a statement that needs no cold file (TIERDB_HOT_SQL). */
+  readonly hotSql: 'sqlite' | 'duckdb';
   /** How long a retired cold file stays on disk (ms). */
   readonly retiredGraceMs: number;
   /** TIERDB_ERASE_GRACE_SECONDS in ms: how long an erase leaves the replaced files readable before unlinking them. */
@@ -403,6 +406,7 @@ export function loadConfig(options: LoadConfigOptions = {}): TierConfig {
     metricsPort: p.TIERDB_METRICS_PORT,
     healthMaxAgeHours: p.TIERDB_HEALTH_MAX_AGE_HOURS,
     sqliteScan: p.TIERDB_SQLITE_SCAN,
+    hotSql: p.TIERDB_HOT_SQL,
     retiredGraceMs: p.TIERDB_RETIRED_GRACE_SECONDS * 1000,
     eraseGraceMs: p.TIERDB_ERASE_GRACE_SECONDS * 1000,
     compactEnabled: p.COMPACT_ENABLED,

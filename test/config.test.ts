@@ -157,6 +157,7 @@ describe('loadConfig', () => {
       metricsPort: undefined,
       healthMaxAgeHours: 26,
       sqliteScan: 'off',
+      hotSql: 'sqlite',
       tableHotDays: {},
       tableColdDays: {},
       retiredGraceMs: 600_000,
