@@ -204,6 +204,19 @@ describe('bridge.sql on SQLite when no cold file is needed', () => {
     ]);
   });
 
+  it('answers needing no I/O still let the event loop turn: a timer fires while an app awaits them in a loop', async () => {
+    let fired = false;
+    setTimeout(() => {
+      fired = true;
+    }, 0);
+    const started = performance.now();
+    // Without a turn of the event loop the timer could never fire, and this loop would never end.
+    while (!fired && performance.now() - started < 5000) {
+      await store.bridge.query('vals', { where: { id: { lte: 3 } } });
+    }
+    expect(fired).toBe(true);
+  });
+
   it('after archiving: on SQLite only where the time bound is newer than every cold file', async () => {
     const report = await store.archiver.run({ now: NOW_MS });
     for (const t of report.tables) expect(t.error, t.table).toBeUndefined();

@@ -11,7 +11,8 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateColdFiles } from '../src/archive/validateColdFiles.js';
 import { DuckDbEngine } from '../src/cold/DuckDbEngine.js';
-import { markerTotal } from '../src/manifest/deleteMarkers.js';
+import { markerCounts, markerTotal } from '../src/manifest/deleteMarkers.js';
+import { INLINE_MARKED_FILES, INLINE_MARKS_PER_FILE } from '../src/query/coldMarks.js';
 import { listFiles } from '../src/manifest/manifestFiles.js';
 import { wechatPreset } from '../src/presets/wechat/wechatPreset.js';
 import { openTierStore, type TierStore } from '../src/store/openTierStore.js';
@@ -108,6 +109,35 @@ describe('store.delete', () => {
       expect(Number(rows[0]![0])).toBe(0);
     } finally {
       engine.close();
+    }
+  });
+
+  it('files with a few markers (filtered inline) and files with many (anti-joined) read exactly, alone and together', async () => {
+    const { store, oracle } = await archived();
+    const cold = (await store.bridge.query('task_queue', { where: { created_at: { lt: COLD_BEFORE } }, orderBy: [{ created_at: 'asc' }] })) as { id: bigint; created_at: bigint }[];
+    const byDay = new Map<number, bigint[]>();
+    for (const r of cold) {
+      const day = Math.floor(Number(r.created_at) / DAY_S);
+      byDay.set(day, [...(byDay.get(day) ?? []), r.id]);
+    }
+    const days = [...byDay.keys()];
+    // One whole day (more than INLINE_MARKS_PER_FILE rows), and one row in each of more than INLINE_MARKED_FILES others.
+    const many = byDay.get(days[0]!)!;
+    expect(many.length).toBeGreaterThan(INLINE_MARKS_PER_FILE);
+    const few = days.slice(1, INLINE_MARKED_FILES + 6).map((d) => byDay.get(d)![0]!);
+    const ids = [...many, ...few];
+    expect(await store.delete('task_queue', { where: { id: { in: ids } } })).toEqual({ hot: 0, cold: ids.length });
+    const del = oracle.prepare('DELETE FROM task_queue WHERE id = ?');
+    for (const id of ids) del.run(id);
+    const counts = [...markerCounts(store.hot.raw, 'task_queue').values()];
+    expect(counts.filter((n) => n > INLINE_MARKS_PER_FILE).length).toBe(1);
+    expect(counts.filter((n) => n <= INLINE_MARKS_PER_FILE).length).toBeGreaterThan(INLINE_MARKED_FILES);
+    await expectEqualsOracle(store, oracle);
+    // Each day alone: a statement whose only marked file is one of the few, or the many.
+    for (const d of days.slice(0, 4)) {
+      const range = { created_at: { gte: d * DAY_S, lt: (d + 1) * DAY_S } };
+      const want = oracle.prepare('SELECT * FROM task_queue WHERE created_at >= ? AND created_at < ? ORDER BY id').all(d * DAY_S, (d + 1) * DAY_S);
+      expect(await store.bridge.query('task_queue', { where: range, orderBy: [{ id: 'asc' }] })).toEqual(want);
     }
   });
 

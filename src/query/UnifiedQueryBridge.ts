@@ -39,6 +39,7 @@ import { prepareCached } from '../hot/prepareCached.js';
 import { readSqlReferences, type SqlReferences } from './readSqlReferences.js';
 import { runHotOnlyQuery, type HotOnlyCache } from './runHotOnlyQuery.js';
 import { runHotSql, type HotSqlCache } from './runHotSql.js';
+import { yieldIfStarved } from './yieldIfStarved.js';
 import { referencedColumns } from './referencedColumns.js';
 import { coldCacheKey, runUnifiedQuery } from './runUnifiedQuery.js';
 import { streamBatchSize, streamUnifiedQuery, type StreamOptions } from './streamUnifiedQuery.js';
@@ -111,9 +112,15 @@ export class UnifiedQueryBridge {
     const t = this.#table(table);
     const db = this.#read();
     const hot = runHotOnlyQuery(db, t, options, this.#hotOnly);
-    if (hot) return hot;
+    if (hot) {
+      await yieldIfStarved();
+      return hot;
+    }
     const plan = planQuery(db, t, options);
-    if (plan.coldFiles.length === 0) return arraysToObjects(plan.shape.names, hotOnlyRows(plan), plan.query.columns);
+    if (plan.coldFiles.length === 0) {
+      await yieldIfStarved();
+      return arraysToObjects(plan.shape.names, hotOnlyRows(plan), plan.query.columns);
+    }
     const types = decideColumnTypes(plan.shape, plan.hotRows);
     const coldFiles = await openColdFiles(this.#cold, plan.coldFiles);
     try {
@@ -199,6 +206,7 @@ export class UnifiedQueryBridge {
     const hot = this.#config.hotSql === 'sqlite' ? runHotSql(this.#read(), this.#tables, refs, params, this.#hotSql, text) : undefined;
     if (hot) {
       this.#logger.debug({ ms: Date.now() - started }, 'bridge sql ran on SQLite');
+      await yieldIfStarved();
       return hot;
     }
     return this.#withConnection(async (con) => {

@@ -1,20 +1,50 @@
 /**
- * The delete markers of the cold files one statement reads, loaded into a
- * DuckDB temp table of that statement's connection. Undefined when none of
- * the files has a marker: then nothing is loaded and nothing anti-joined.
+ * The delete markers of the cold files one statement reads. A file with few
+ * markers (the common case: a query touching a few days after some deletes)
+ * is read on its own with its keys as a literal `NOT IN` list — a filter in
+ * the scan, no join, no temp table. The markers of the other marked files
+ * go into a DuckDB temp table of the statement's connection, anti-joined
+ * by (file, key). Undefined when none of the files has a marker: then
+ * nothing is loaded and nothing filtered.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ColdType } from '../cold/columnTypes.js';
-import { loadMarksTable } from '../cold/markedRows.js';
+import { sqlString } from '../cold/DuckDbEngine.js';
+import { keyForColumn, loadMarksTable } from '../cold/markedRows.js';
 import type { FileMarkers } from '../manifest/deleteMarkers.js';
 import type { ColdFilesForRead } from './openColdFiles.js';
 
+/** A file with at most this many markers is read apart with its keys inline. */
+export const INLINE_MARKS_PER_FILE = 32;
+/** At most this many files are read apart that way (each is its own scan in the statement). */
+export const INLINE_MARKED_FILES = 16;
+
 export interface ColdMarks {
-  /** The temp table (local path, key). */
-  readonly table: string;
+  /** The temp table (local path, key) of the marked files not in `inline`; undefined when every marked file is. */
+  readonly table: string | undefined;
   readonly keyColumn: string;
   /** Manifest paths of the files with markers. */
   readonly paths: ReadonlySet<string>;
+  /** Manifest path → its marked keys as SQL literals (`1, 2, 3`): read apart, `key NOT IN (…)`. */
+  readonly inline: ReadonlyMap<string, string>;
+}
+
+/** A key as a SQL literal of `keyType`, or undefined when it has no plain one (then it is not inlined). */
+function keyLiteral(keyType: ColdType, key: unknown): string | undefined {
+  const k = keyForColumn(keyType, key);
+  if (typeof k === 'string') return sqlString(k);
+  if (typeof k === 'bigint' || (typeof k === 'number' && Number.isSafeInteger(k))) return `${k}`;
+  return undefined;
+}
+
+function inlineList(keyType: ColdType, keys: readonly unknown[]): string | undefined {
+  const out: string[] = [];
+  for (const k of keys) {
+    const l = keyLiteral(keyType, k);
+    if (l === undefined) return undefined;
+    out.push(l);
+  }
+  return out.join(', ');
 }
 
 export async function loadColdMarks(
@@ -27,6 +57,21 @@ export async function loadColdMarks(
   if (marks.count === 0) return undefined;
   // The key's type as the marked files store it (the statement may not read the key column at all).
   const keyType: ColdType = cold.files.find((f) => marks.byPath.has(f.path))?.columns.get(keyColumn) ?? 'BIGINT';
-  await loadMarksTable(con, name, keyType, cold.files.map((f) => f.path), cold.local, marks);
-  return { table: name, keyColumn, paths: new Set(marks.byPath.keys()) };
+  const inline = new Map<string, string>();
+  for (const f of cold.files) {
+    const keys = marks.byPath.get(f.path);
+    if (!keys || keys.length === 0 || keys.length > INLINE_MARKS_PER_FILE || inline.size === INLINE_MARKED_FILES) continue;
+    // Only where this file stores the key as the others do (a literal compares as that type).
+    if (f.columns.get(keyColumn) !== keyType) continue;
+    const list = inlineList(keyType, keys);
+    if (list !== undefined) inline.set(f.path, list);
+  }
+  const rest = cold.files.filter((f) => marks.byPath.has(f.path) && !inline.has(f.path));
+  if (rest.length > 0) {
+    const byPath = new Map([...marks.byPath].filter(([p]) => !inline.has(p)));
+    const local = cold.files.map((f, i) => (inline.has(f.path) ? undefined : cold.local[i]!));
+    const paths = cold.files.map((f) => f.path).filter((_, i) => local[i] !== undefined);
+    await loadMarksTable(con, name, keyType, paths, local.filter((l): l is string => l !== undefined), { ...marks, byPath });
+  }
+  return { table: rest.length > 0 ? name : undefined, keyColumn, paths: new Set(marks.byPath.keys()), inline };
 }

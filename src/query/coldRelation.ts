@@ -2,8 +2,10 @@
  * The SQL for "these cold files as the table's current columns": exactly the
  * manifest-listed files (never a glob), by name, each column cast to the
  * query's type; a column no listed file has (added after they were written)
- * reads NULL. Files with delete markers are read apart, anti-joined with the
- * statement's marks table (coldMarks.ts); the others are read as they are.
+ * reads NULL. Files with delete markers are read apart: one with few markers
+ * on its own, filtered by `key NOT IN (…)`; the others together, anti-joined
+ * with the statement's marks table (coldMarks.ts). Files without markers are
+ * read as they are.
  */
 import type { ColdType } from '../cold/columnTypes.js';
 import { sqlIdent, sqlString } from '../cold/DuckDbEngine.js';
@@ -32,7 +34,7 @@ function readFiles(cold: ColdFilesForRead, indexes: readonly number[], columns: 
   const list = indexes.map((i) => sqlString(cold.local[i]!)).join(', ');
   const file = withFile ? `s.${FILE_COLUMN}, ` : '';
   if (!marks && !withFile) return `SELECT ${select} FROM read_parquet([${list}], union_by_name = true) AS s`;
-  const anti = marks ? antiJoinMarks('s', marks.table, marks.keyColumn) : '';
+  const anti = marks?.table ? antiJoinMarks('s', marks.table, marks.keyColumn) : '';
   return `SELECT ${file}${select} FROM read_parquet([${list}], union_by_name = true, filename = '${FILE_COLUMN}') AS s${anti}`;
 }
 
@@ -43,10 +45,13 @@ function readFiles(cold: ColdFilesForRead, indexes: readonly number[], columns: 
 export function coldRelation(cold: ColdFilesForRead, columns: readonly string[], types: readonly ColdType[], marks?: ColdMarks, withFile = false): string {
   const all = cold.files.map((_, i) => i);
   if (!marks) return `(${readFiles(cold, all, columns, types, undefined, withFile)})`;
-  const marked = all.filter((i) => marks.paths.has(cold.files[i]!.path));
+  const marked = all.filter((i) => marks.paths.has(cold.files[i]!.path) && !marks.inline.has(cold.files[i]!.path));
+  const inline = all.filter((i) => marks.inline.has(cold.files[i]!.path));
   const plain = all.filter((i) => !marks.paths.has(cold.files[i]!.path));
+  const key = sqlIdent(marks.keyColumn);
   const parts = [
-    ...(plain.length > 0 || marked.length === 0 ? [readFiles(cold, plain, columns, types, undefined, withFile)] : []),
+    ...(plain.length > 0 || marked.length + inline.length === 0 ? [readFiles(cold, plain, columns, types, undefined, withFile)] : []),
+    ...inline.map((i) => `${readFiles(cold, [i], columns, types, undefined, withFile)} WHERE s.${key} IS NULL OR s.${key} NOT IN (${marks.inline.get(cold.files[i]!.path)!})`),
     ...(marked.length > 0 ? [readFiles(cold, marked, columns, types, marks, withFile)] : []),
   ];
   return `(${parts.join(' UNION ALL ')})`;
