@@ -9,6 +9,7 @@ import { absoluteColdPath } from '../src/cold/coldLayout.js';
 import { defineRegistry } from '../src/registry/defineRegistry.js';
 import { openTierStore } from '../src/store/openTierStore.js';
 import { LeaseHeldError } from '../src/errors.js';
+import { failRun } from '../src/manifest/runLog.js';
 import { DAY_S, NOW_MS, NOW_S, expectExactlyOnce, readTierState, seedTaskQueue } from './archiveFixtures.js';
 import { tempDir, testConfig } from './helpers.js';
 
@@ -294,6 +295,9 @@ describe('UniversalArchiver', () => {
     const { id: runId, token } = raw.prepare('SELECT id, token FROM _tierdb_runs ORDER BY id DESC LIMIT 1').get() as { id: number; token: string };
     raw.prepare(`INSERT INTO _tierdb_runs (started_at_ms, ended_at_ms, status, pid, token) VALUES (?, ?, 'ok', 1, 'feedf00d')`).run(Date.now(), Date.now());
     const endedRun = raw.prepare('SELECT max(id) FROM _tierdb_runs').pluck().get() as number;
+    // A run that failed (the endpoint went away) and recorded the file it could neither commit nor remove.
+    raw.prepare(`INSERT INTO _tierdb_runs (started_at_ms, ended_at_ms, status, pid, token) VALUES (?, ?, 'running', 1, 'abad1dea')`).run(Date.now(), Date.now());
+    const failedRun = raw.prepare('SELECT max(id) FROM _tierdb_runs').pluck().get() as number;
     raw.prepare(`UPDATE _tierdb_runs SET status = 'crashed' WHERE id = ?`).run(runId);
     raw.close();
     const dayDir = path.join(config.coldDir, 'task_queue', 'year=2026', 'month=01', 'day=01');
@@ -301,8 +305,16 @@ describe('UniversalArchiver', () => {
     const foreign = path.join(dayDir, 'part-999-1.parquet');
     const otherToken = path.join(dayDir, `part-${runId}-998-0badc0de.parquet`);
     const ofEndedRun = path.join(dayDir, `part-${endedRun}-1-feedf00d.parquet`);
+    const recordedLeftover = path.join(dayDir, `part-${failedRun}-3-abad1dea.parquet`);
+    const unrecordedOfFailed = path.join(dayDir, `part-${failedRun}-4-abad1dea.parquet`);
+    const rel = (f: string) => path.relative(config.coldDir, f).split(path.sep).join('/');
+    {
+      const w = new Database(config.hotPath);
+      failRun(w, failedRun, new Error('endpoint unreachable'), [rel(recordedLeftover)]);
+      w.close();
+    }
     mkdirSync(dayDir, { recursive: true });
-    for (const f of [orphan, foreign, otherToken, ofEndedRun]) writeFileSync(f, 'not parquet');
+    for (const f of [orphan, foreign, otherToken, ofEndedRun, recordedLeftover, unrecordedOfFailed]) writeFileSync(f, 'not parquet');
     writeFileSync(path.join(config.coldDir, '_tmp', `task_queue-${runId}-1000-${token}.parquet.tmp`), 'half written');
     writeFileSync(path.join(config.coldDir, '_tmp', 'somebody-else.parquet.tmp'), 'not ours');
     store = await openTierStore({ config });
@@ -311,6 +323,8 @@ describe('UniversalArchiver', () => {
       expect(existsSync(foreign)).toBe(true);
       expect(existsSync(otherToken)).toBe(true);
       expect(existsSync(ofEndedRun)).toBe(true);
+      expect(existsSync(recordedLeftover)).toBe(false);
+      expect(existsSync(unrecordedOfFailed)).toBe(true);
       expect(readdirSync(path.join(config.coldDir, '_tmp'))).toEqual(['somebody-else.parquet.tmp']);
       expect(existsSync(absoluteColdPath(config.coldDir, retiredPath))).toBe(false);
       expect(store.hot.raw.prepare('SELECT count(*) FROM _tierdb_files WHERE path = ?').pluck().get(retiredPath)).toBe(0);

@@ -16,4 +16,6 @@ export interface ArchiveContext {
   logger: Logger;
   /** Inside every manifest-changing transaction: this run still holds the lease (renewed), or LeaseLostError. */
   assertLease(): void;
+  /** This run's files that were never committed and could not be removed (discardUncommitted); its report's `leftovers`. */
+  uncommitted: Set<string>;
 }

@@ -71,4 +71,6 @@ export interface ArchiveReport {
   /** ICEBERG_PUBLISH: the publish that ran after this run (a run of its own), or why it did not. */
   iceberg?: IcebergPublishReport | { error: string };
   backup: string | null;
+  /** Files this run wrote but never committed and could not remove (the endpoint failed too): the next run's recovery removes them. */
+  leftovers?: string[];
 }

@@ -15,6 +15,7 @@
  * (partitionScan, screenRows, writeChunk, commitChunk, graceFiles, planTable,
  * runLog); docs/ARCHITECTURE.md maps them to the protocol.
  */
+import { discardUncommitted } from './discardUncommitted.js';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import type Database from 'better-sqlite3';
@@ -105,7 +106,7 @@ export class UniversalArchiver {
     this.#readonly = deps.readonly ?? false;
     this.#notifier = deps.notifier ?? new RunNotifier();
     this.#afterRun = deps.afterRun;
-    this.#ctx = { raw: this.#raw, config: this.#config, cold: this.#cold, logger: this.#logger, assertLease: () => this.#assertLease() };
+    this.#ctx = { raw: this.#raw, config: this.#config, cold: this.#cold, logger: this.#logger, assertLease: () => this.#assertLease(), uncommitted: new Set() };
   }
 
   /** Recovery at open: only under a lease this instance takes; skipped while anyone else holds it. */
@@ -212,6 +213,7 @@ export class UniversalArchiver {
       if (this.#config.archiveBackupEnabled) {
         report.backup = await backupHotFile(this.#raw, this.#config.dataDir, this.#config.archiveBackupKeep);
       }
+      this.#ctx.uncommitted.clear();
       report.runId = insertRunningRun(this.#raw, started, runToken);
       report.recovery = await recover(this.#raw, this.#cold, lease, { currentRunId: report.runId, retiredGraceMs: this.#config.retiredGraceMs, localColdDir: this.#config.coldDir });
       await ensureStoreMarker(this.#cold, this.#storeId, this.#config.hotPath);
@@ -247,10 +249,11 @@ export class UniversalArchiver {
       }
       if (report.tables.some((t) => t.rowsMoved > 0)) report.reclaim = reclaimSpace(this.#raw);
       this.#finish(report, started);
+      if (this.#ctx.uncommitted.size > 0) report.leftovers = [...this.#ctx.uncommitted];
       finishRun(this.#raw, report);
       return report;
     } catch (error) {
-      if (report.runId !== null && this.#raw.open) failRun(this.#raw, report.runId, error);
+      if (report.runId !== null && this.#raw.open) failRun(this.#raw, report.runId, error, [...this.#ctx.uncommitted]);
       throw error;
     } finally {
       engine?.close();
@@ -382,7 +385,7 @@ export class UniversalArchiver {
       if (left) {
         const r = await left;
         // Best effort: the error under way goes out; recovery removes a file left behind (its name proves the run).
-        if (r.ok) await this.#cold.delete(r.value.path).catch(() => undefined);
+        if (r.ok) await discardUncommitted(this.#ctx, r.value.path);
       }
     }
   }

@@ -4,6 +4,7 @@
  * and the manifest row goes in. A crash before it leaves the rows hot and an
  * orphan file that recovery removes; after it, the rows are cold.
  */
+import { discardUncommitted } from './discardUncommitted.js';
 import type Database from 'better-sqlite3';
 import { ChunkChangedError } from '../errors.js';
 import type { ArchiveContext } from './ArchiveContext.js';
@@ -15,7 +16,7 @@ import type { TableShape } from './TableShape.js';
 import type { WrittenChunk } from './writeChunk.js';
 
 /** Step 4, the commit point: rows unchanged, manifest row in, rows out — one transaction. On failure the file is removed. */
-export async function commitChunk(ctx: Pick<ArchiveContext, 'raw' | 'cold' | 'assertLease'>, w: WrittenChunk): Promise<void> {
+export async function commitChunk(ctx: Pick<ArchiveContext, 'raw' | 'cold' | 'assertLease' | 'uncommitted'>, w: WrittenChunk): Promise<void> {
   let committed = false;
   try {
     ctx.raw
@@ -30,7 +31,7 @@ export async function commitChunk(ctx: Pick<ArchiveContext, 'raw' | 'cold' | 'as
     failpoint('after-commit');
   } finally {
     // Best effort, as in writeChunk: the commit's error goes out, recovery removes a file left behind.
-    if (!committed) await ctx.cold.delete(w.path).catch(() => undefined);
+    if (!committed) await discardUncommitted(ctx, w.path);
   }
 }
 

@@ -9,7 +9,8 @@
  * - files in the tree, not listed in the manifest, whose names carry the id
  *   and token of such a run and that the run provably never committed
  *   (`provenLeftovers`: their rows are still hot, or their inputs still
- *   live), once older than the store's `orphanSafetyAgeMs` (0 on a local
+ *   live, or the run's report lists them as `leftovers` — written, not
+ *   committed, and the removal failed too, e.g. the endpoint went away), once older than the store's `orphanSafetyAgeMs` (0 on a local
  *   folder; on object storage a slow upload of a lost run may still be under way);
  * - retired files, once old enough (the manifest listed them) and no kept
  *   Iceberg snapshot lists them (an interrupted publish is finished or undone
@@ -22,7 +23,7 @@
  *
  * Anything else found in the tree — a file of another store, an older file
  * without a run token, a file a person put there, a file of a run that ended
- * (it removed its own uncommitted files, so an unlisted one is a committed
+ * and did not list it as a leftover (it removed its own uncommitted files, so an unlisted one is a committed
  * file the manifest lost: `tierdb rebuild-manifest` lists it again) — is
  * reported and left alone. Runs left `running` are marked `crashed`: holding
  * the lease proves they lost it. The run id sequence is moved past every run
@@ -181,6 +182,11 @@ function provenLeftovers(unlisted: readonly string[], known: ReadonlySet<string>
     if (!id || id.runId === current) continue;
     const run = runs.get(id.runId);
     if (!run || run.token === null || run.token !== id.runToken) continue;
+    // The run itself recorded that it never committed this file (it could not remove it).
+    if (run.status !== 'running' && run.leftovers.has(rel)) {
+      out.add(rel);
+      continue;
+    }
     if (SINGLE_COMMIT_KINDS.has(run.kind)) {
       if (run.status !== 'ok') out.add(rel);
       continue;

@@ -5,6 +5,7 @@
  * confirmed by size and sha256). The file is not visible until commitChunk; on
  * any failure here it is removed again.
  */
+import { discardUncommitted } from './discardUncommitted.js';
 import { rmSync, statSync } from 'node:fs';
 import { coldFilePath, tmpFilePath, type PartitionSpan } from '../cold/coldLayout.js';
 import { decideColdTypes, sqliteClassName, type ColdType } from '../cold/columnTypes.js';
@@ -69,7 +70,7 @@ function decideChunkTypes(s: TableShape, rows: readonly unknown[][]): { types: C
   return { types: decided.types };
 }
 
-export async function writeChunk(ctx: Pick<ArchiveContext, 'config' | 'cold' | 'raw'>, o: WriteChunkOptions): Promise<WrittenChunk> {
+export async function writeChunk(ctx: Pick<ArchiveContext, 'config' | 'cold' | 'raw' | 'uncommitted'>, o: WriteChunkOptions): Promise<WrittenChunk> {
   const { shape: s, span, id, rows } = o;
   const { t } = s;
   const { types } = decideChunkTypes(s, rows);
@@ -123,7 +124,7 @@ export async function writeChunk(ctx: Pick<ArchiveContext, 'config' | 'cold' | '
       rmSync(tmp, { force: true });
       // Best effort: an error is on its way out, and a failed removal must not replace it (an endpoint
       // that went away fails both); the object's name proves this run wrote it, so recovery removes it.
-      if (putStarted) await ctx.cold.delete(rel).catch(() => undefined);
+      if (putStarted) await discardUncommitted(ctx, rel);
     }
   }
 }

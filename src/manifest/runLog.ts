@@ -49,9 +49,15 @@ export function finishRun(raw: Database.Database, report: ArchiveReport): void {
     );
 }
 
-/** A run stopped by an error (the lease lost, say): `failed`, with the error's message. */
-export function failRun(raw: Database.Database, runId: number, error: unknown): void {
-  raw.prepare(`UPDATE _tierdb_runs SET ended_at_ms = ?, status = 'failed', error = ? WHERE id = ?`).run(Date.now(), error instanceof Error ? error.message : String(error), runId);
+/**
+ * A run stopped by an error (the lease lost, say): `failed`, with the error's
+ * message, and the files it wrote, never committed and could not remove (the
+ * report's `leftovers`, recovery's proof).
+ */
+export function failRun(raw: Database.Database, runId: number, error: unknown, leftovers: readonly string[] = []): void {
+  raw
+    .prepare(`UPDATE _tierdb_runs SET ended_at_ms = ?, status = 'failed', error = ?, report_json = coalesce(?, report_json) WHERE id = ?`)
+    .run(Date.now(), error instanceof Error ? error.message : String(error), leftovers.length > 0 ? JSON.stringify({ leftovers }) : null, runId);
 }
 
 /** What recovery needs of a recorded run. */
@@ -60,12 +66,24 @@ export interface RunState {
   token: string | null;
   status: string;
   kind: string;
+  /** Files the run wrote, never committed and could not remove, as its report recorded them (`leftovers`). */
+  leftovers: ReadonlySet<string>;
 }
 
-/** Every recorded run's token, status and kind. */
+function reportLeftovers(json: string | null): Set<string> {
+  if (json === null || !json.includes('"leftovers"')) return new Set();
+  try {
+    const list = (JSON.parse(json) as { leftovers?: unknown }).leftovers;
+    return new Set(Array.isArray(list) ? list.filter((p): p is string => typeof p === 'string') : []);
+  } catch {
+    return new Set();
+  }
+}
+
+/** Every recorded run's token, status, kind and recorded leftovers. */
 export function runStates(raw: Database.Database): Map<number, RunState> {
-  const rows = raw.prepare('SELECT id, token, status, kind FROM _tierdb_runs').all() as ({ id: number } & RunState)[];
-  return new Map(rows.map((r) => [r.id, { token: r.token, status: r.status, kind: r.kind }]));
+  const rows = raw.prepare('SELECT id, token, status, kind, report_json FROM _tierdb_runs').all() as ({ id: number; report_json: string | null } & Omit<RunState, 'leftovers'>)[];
+  return new Map(rows.map((r) => [r.id, { token: r.token, status: r.status, kind: r.kind, leftovers: reportLeftovers(r.report_json) }]));
 }
 
 /** The highest run id handed out so far (AUTOINCREMENT's sequence, or the largest id recorded). */
