@@ -1,11 +1,12 @@
 /**
- * The delete markers of the cold files one statement reads. A file with few
- * markers (the common case: a query touching a few days after some deletes)
- * is read on its own with its keys as a literal `NOT IN` list — a filter in
- * the scan, no join, no temp table. The markers of the other marked files
- * go into a DuckDB temp table of the statement's connection, anti-joined
- * by (file, key). Undefined when none of the files has a marker: then
- * nothing is loaded and nothing filtered.
+ * The delete markers of the cold files one statement reads. When they are few
+ * (the common case: a query touching a few days after some deletes — at most
+ * INLINE_MARKED_FILES marked files, each with at most INLINE_MARKS_PER_FILE
+ * markers), each marked file is read on its own with its keys as a literal
+ * `NOT IN` list: a filter in the scan, no join, no temp table. Otherwise every
+ * marker goes into a DuckDB temp table of the statement's connection,
+ * anti-joined by (file, key) in one scan. Undefined when none of the files
+ * has a marker: then nothing is loaded and nothing filtered.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ColdType } from '../cold/columnTypes.js';
@@ -57,14 +58,19 @@ export async function loadColdMarks(
   if (marks.count === 0) return undefined;
   // The key's type as the marked files store it (the statement may not read the key column at all).
   const keyType: ColdType = cold.files.find((f) => marks.byPath.has(f.path))?.columns.get(keyColumn) ?? 'BIGINT';
-  const inline = new Map<string, string>();
+  // All or none: once one marked file needs the anti-join, the others join it in that one scan
+  // (reading them apart would only add scans; measured: a GROUP BY over 325 marked day files 1.06x -> 1.21x).
+  let inline = new Map<string, string>();
   for (const f of cold.files) {
     const keys = marks.byPath.get(f.path);
-    if (!keys || keys.length === 0 || keys.length > INLINE_MARKS_PER_FILE || inline.size === INLINE_MARKED_FILES) continue;
+    if (!keys || keys.length === 0) continue;
     // Only where this file stores the key as the others do (a literal compares as that type).
-    if (f.columns.get(keyColumn) !== keyType) continue;
-    const list = inlineList(keyType, keys);
-    if (list !== undefined) inline.set(f.path, list);
+    const list = keys.length <= INLINE_MARKS_PER_FILE && f.columns.get(keyColumn) === keyType ? inlineList(keyType, keys) : undefined;
+    if (list === undefined || inline.size === INLINE_MARKED_FILES) {
+      inline = new Map();
+      break;
+    }
+    inline.set(f.path, list);
   }
   const rest = cold.files.filter((f) => marks.byPath.has(f.path) && !inline.has(f.path));
   if (rest.length > 0) {
