@@ -370,7 +370,7 @@ async function rewriteWithout(
       [keyType],
       dropKeys.map((k) => [k]),
     );
-    const input: ManifestFile = { ...manifestRow(file, witness, null), id: -1 };
+    const input: ManifestFile = { ...manifestRow(file, witness, null), id: -1, drained_rows: null };
     const result = await rewriteFiles(ctx, { engine, table: t, inputs: [input], id: o.id, runId: o.runId, now: Date.now(), keep: `${sqlIdent(t.keyColumn)} NOT IN (SELECT k FROM __rb_drop)` });
     if (!result.output || result.rowsOut !== file.footer.rows - dropKeys.length) {
       if (result.output) await ctx.cold.delete(result.output.path);
