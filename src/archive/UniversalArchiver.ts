@@ -17,12 +17,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type Database from 'better-sqlite3';
 import type { TierConfig } from '../config.js';
 import { fileId, runSpillDir } from '../cold/coldLayout.js';
 import type { ColdStore } from '../cold/ColdStore.js';
 import { DuckDbEngine } from '../cold/DuckDbEngine.js';
-import { ArgumentError, LeaseHeldError, LeaseLostError, MixedTypeError, ReadOnlyStoreError } from '../errors.js';
+import { readParquetRowsOn } from '../cold/ParquetChunkWriter.js';
+import { ArgumentError, ColdFileError, LeaseHeldError, LeaseLostError, MixedTypeError, ReadOnlyStoreError } from '../errors.js';
 import { noopLogger, type Logger } from '../logger.js';
 import { RunNotifier } from '../notify/RunNotifier.js';
 import { summarizeArchiveReport } from '../notify/summarizeArchiveReport.js';
@@ -315,6 +317,9 @@ export class UniversalArchiver {
       partitionOf.delete(job.fileId);
       options.onProgress?.({ table: t.table, partition, rowsDone: report.rowsMoved, rowsTotal });
     });
+    // A second connection of the engine's instance: a drain reads a file back beside the COPY under way.
+    let drainCon: Promise<DuckDBConnection> | undefined;
+    const drainReads = (): Promise<DuckDBConnection> => (drainCon ??= engine.instance.connect());
     let seq = 0;
     let inFlight: Promise<Settled<WrittenChunk>> | undefined;
     const commitWritten = async (result: Settled<WrittenChunk> | undefined): Promise<void> => {
@@ -330,7 +335,20 @@ export class UniversalArchiver {
           options.onProgress?.({ table: t.table, partition: w.span.key, rowsDone: report.rowsMoved, rowsTotal });
         } else {
           partitionOf.set(fileId!, w.span.key);
-          drains.push({ shape: s, fileId: fileId!, path: w.path, rows: w.rows, keys: w.keys, total: w.rows.length, from: 0, dataVersion: w.dataVersion });
+          // The queued file holds its keys only; its rows come back from the file if a comparison is needed.
+          const ref = { path: w.path, bytes: w.manifestRow.bytes, sha256: w.manifestRow.file_sha256 };
+          const total = w.rows.length;
+          const loadRows = async (): Promise<unknown[][]> => {
+            const read = await this.#cold.openForRead([ref]);
+            try {
+              const rows = await readParquetRowsOn(await drainReads(), read.paths[0]!, s.names);
+              if (rows.length !== total) throw new ColdFileError(this.#cold.describe(ref.path), `${this.#cold.describe(ref.path)} read back ${rows.length} rows, ${total} were written`);
+              return rows;
+            } finally {
+              read.release();
+            }
+          };
+          drains.push({ shape: s, fileId: fileId!, path: w.path, keys: w.keys, total, from: 0, dataVersion: w.dataVersion, loadRows });
         }
       } catch (error) {
         const partition = result.ok ? result.value.span.key : result.partition;
@@ -412,6 +430,7 @@ export class UniversalArchiver {
       await drains.finish().catch((error: unknown) => {
         if (!failed) throw error;
       });
+      if (drainCon) (await drainCon).closeSync();
     }
   }
 }
