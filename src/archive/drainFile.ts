@@ -20,7 +20,7 @@
  * The write lock is held for a bounded time: DrainPacer sizes each transaction
  * from the measured time of the last ones (ARCHIVE_LOCK_TARGET_MS) and leaves a
  * gap after each, so the app's writers (polling under their busy timeout) get
- * in between.
+ * in between; the gap is as long as the transaction while other connections write.
  */
 import { prepareCached } from '../hot/prepareCached.js';
 import { insertMarkers, type Marker } from '../manifest/deleteMarkers.js';
@@ -38,8 +38,13 @@ export interface DrainJob {
   /** The file's manifest id and path. */
   fileId: number;
   path: string;
-  /** The file's rows in file order, as better-sqlite3 returns them (`safeIntegers`); null: unknown (every row left is masked). */
-  rows: readonly (readonly unknown[])[] | null;
+  /**
+   * The file's rows in file order, as better-sqlite3 returns them (`safeIntegers`); null: unknown (every
+   * row left is masked); undefined: not loaded — `loadRows` reads them from the file when a comparison is
+   * needed (another connection committed since the chunk was read), so a queued file holds only its keys.
+   */
+  rows?: readonly (readonly unknown[])[] | null | undefined;
+  loadRows?: () => Promise<readonly (readonly unknown[])[] | null>;
   /** The file's keys in file order. */
   keys: readonly unknown[];
   /** The file's row count. */
@@ -61,18 +66,28 @@ const MIN_ROWS = 16;
 const MAX_ROWS = 50_000;
 const FIRST_ROWS = 64;
 
+/** After another connection's commit, drains stay polite this long. */
+const CONTENDED_MS = 1000;
+
 /**
  * Sizes drain transactions from measured time: rows per transaction so that
- * one takes about `targetMs`, and a pause after each as long as it took (the
- * write lock is free at least half the time). One per run, so what it learned
- * carries over from file to file.
+ * one takes about `targetMs`, whatever the data. After each, a pause: as long
+ * as the transaction took while other connections are writing (seen by
+ * `PRAGMA data_version` moving between transactions, or in the first second),
+ * so the write lock is free at least half the time and a writer polling under
+ * its busy timeout gets in; a bare turn of the event loop (~1 ms) when nobody
+ * else has written for a second. One per run, so what it learned carries over
+ * from file to file.
  */
 export class DrainPacer {
   readonly targetMs: number;
   #rowsPerMs: number | undefined;
+  #lastVersion: number | undefined;
+  #contendedUntil: number;
 
   constructor(targetMs: number) {
     this.targetMs = targetMs;
+    this.#contendedUntil = performance.now() + CONTENDED_MS;
   }
 
   /** Rows for the next transaction. */
@@ -81,16 +96,23 @@ export class DrainPacer {
     return Math.max(MIN_ROWS, Math.min(MAX_ROWS, Math.floor(this.#rowsPerMs * this.targetMs)));
   }
 
-  /** A transaction of `rows` rows took `ms`. */
-  record(rows: number, ms: number): void {
+  /** A transaction of `rows` rows took `ms`; `version` is `PRAGMA data_version` after it. */
+  record(rows: number, ms: number, version: number): void {
     const rate = rows / Math.max(ms, 0.05);
     // A slow transaction (another process's I/O, a checkpoint) counts at once; a fast one eases in.
     this.#rowsPerMs = this.#rowsPerMs === undefined || rate < this.#rowsPerMs ? rate : this.#rowsPerMs * 0.7 + rate * 0.3;
+    if (this.#lastVersion !== undefined && version !== this.#lastVersion) this.#contendedUntil = performance.now() + CONTENDED_MS;
+    this.#lastVersion = version;
+  }
+
+  /** Whether other connections wrote lately. */
+  get contended(): boolean {
+    return performance.now() < this.#contendedUntil;
   }
 
   /** The pause after a transaction that took `ms`. */
   async pause(ms: number): Promise<void> {
-    await new Promise((resolve) => setTimeout(resolve, Math.max(1, Math.ceil(ms))));
+    await new Promise((resolve) => setTimeout(resolve, this.contended ? Math.max(1, Math.ceil(ms)) : 0));
   }
 }
 
@@ -120,12 +142,15 @@ function drainStep(ctx: Pick<ArchiveContext, 'raw' | 'assertLease'>, job: DrainJ
       let deleted = 0;
       const stale: Marker[] = [];
       const { rows, keys } = job;
-      if (!compare && rows && job.dataVersion !== undefined && dataVersion(raw) === job.dataVersion) {
+      if (!compare && job.dataVersion !== undefined && dataVersion(raw) === job.dataVersion) {
         // No other connection committed since the rows were read: they are exactly as read.
         for (let i = job.from; i < to; i++) {
           if (del.run(keys[i]).changes !== 1) throw new NotAsRead();
           deleted++;
         }
+      } else if (rows === undefined) {
+        // A comparison is needed and the rows are not loaded: roll back (nothing done), load them, come back.
+        throw new NotAsRead();
       } else {
         const select = prepareCached(raw, `SELECT ${s.selectList} FROM ${s.from} WHERE ${s.key} = ?`).raw(true).safeIntegers(true);
         const marked = new Set(
@@ -158,6 +183,10 @@ export async function drainFile(ctx: Pick<ArchiveContext, 'raw' | 'assertLease'>
   const total: DrainResult = { deleted: 0, masked: 0 };
   let compare = false;
   while (job.from < job.total) {
+    if (compare && job.rows === undefined) {
+      if (!job.loadRows) throw new Error(`drain of ${job.path}: rows needed for a comparison and no way to load them`);
+      job.rows = await job.loadRows();
+    }
     const to = Math.min(job.total, job.from + pacer.nextRows());
     const t0 = performance.now();
     let step: DrainResult;
@@ -169,7 +198,7 @@ export async function drainFile(ctx: Pick<ArchiveContext, 'raw' | 'assertLease'>
       continue;
     }
     const ms = performance.now() - t0;
-    pacer.record(to - job.from, ms);
+    pacer.record(to - job.from, ms, dataVersion(ctx.raw));
     job.from = to;
     total.deleted += step.deleted;
     total.masked += step.masked;
