@@ -23,6 +23,7 @@ import type { TierConfig } from '../config.js';
 import { fileId, runSpillDir } from '../cold/coldLayout.js';
 import type { ColdStore } from '../cold/ColdStore.js';
 import { DuckDbEngine } from '../cold/DuckDbEngine.js';
+import { WalCheckpointer } from '../hot/WalCheckpointer.js';
 import { readParquetRowsOn } from '../cold/ParquetChunkWriter.js';
 import { ArgumentError, ColdFileError, LeaseHeldError, LeaseLostError, MixedTypeError, ReadOnlyStoreError } from '../errors.js';
 import { noopLogger, type Logger } from '../logger.js';
@@ -198,6 +199,7 @@ export class UniversalArchiver {
     this.#lease = lease;
     progress.started = true;
     let engine: DuckDbEngine | undefined;
+    let checkpointer: WalCheckpointer | undefined;
     const runToken = randomBytes(4).toString('hex');
     const spillDir = runSpillDir(this.#cold.stagingDir, runToken);
     try {
@@ -214,6 +216,7 @@ export class UniversalArchiver {
         threads: this.#config.archiveMaxWorkers,
         tempDirectory: spillDir,
       });
+      checkpointer = WalCheckpointer.start(this.#raw);
       const pacer = new DrainPacer(this.#config.archiveLockTargetMs);
       // Drains a killed or failed run left: every registered table's, so maintenance never meets one.
       await finishDrains(this.#ctx, engine, this.#tables, pacer);
@@ -241,6 +244,8 @@ export class UniversalArchiver {
           'table archived',
         );
       }
+      const checkpointError = await checkpointer?.stop();
+      if (checkpointError) this.#logger.warn({ err: checkpointError }, 'the WAL checkpoint worker failed; the WAL is checkpointed at the end of the run');
       if (report.tables.some((t) => t.rowsMoved > 0)) report.reclaim = await reclaimSpace(this.#raw, this.#config.archiveLockTargetMs);
       this.#finish(report, started);
       finishRun(this.#raw, report);
@@ -249,6 +254,7 @@ export class UniversalArchiver {
       if (report.runId !== null && this.#raw.open) failRun(this.#raw, report.runId, error);
       throw error;
     } finally {
+      await checkpointer?.stop();
       engine?.close();
       rmSync(spillDir, { recursive: true, force: true });
       lease.release();

@@ -40,9 +40,9 @@ export class LocalColdStore implements ColdStore {
       if (size !== expect.bytes) throw new Error(`${localFile} has ${size} bytes, expected ${expect.bytes}`);
       // The one fsync of the file's bytes (writeChunk does not sync the temp file itself), then the
       // rename made durable; on the thread pool, so the archiver's pipeline reads and drains meanwhile.
-      await fsyncPathAsync(localFile);
-      await mkdirDurableAsync(path.dirname(abs));
-      await durableRenameAsync(localFile, abs);
+      await Promise.all([fsyncPathAsync(localFile), mkdirDurableAsync(path.dirname(abs))]);
+      // The staging folder's entry need not be durable: a temp file a crash leaves is removed by recovery.
+      await durableRenameAsync(localFile, abs, { syncSource: false });
     } catch (cause) {
       if (cause instanceof ColdStoreError) throw cause;
       throw new ColdStoreError(this.location, `cannot put ${abs} into the cold folder ${this.location}: ${(cause as Error).message}`, { cause });

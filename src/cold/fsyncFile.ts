@@ -47,10 +47,10 @@ export async function fsyncPathAsync(target: string): Promise<void> {
 }
 
 /** `durableRename` off the event loop: rename, then fsync the target's folder (and the source's, when another). */
-export async function durableRenameAsync(from: string, to: string): Promise<void> {
+export async function durableRenameAsync(from: string, to: string, options: { syncSource?: boolean } = {}): Promise<void> {
   await rename(from, to);
   await fsyncPathAsync(path.dirname(to));
-  if (path.dirname(from) !== path.dirname(to)) await fsyncPathAsync(path.dirname(from));
+  if ((options.syncSource ?? true) && path.dirname(from) !== path.dirname(to)) await fsyncPathAsync(path.dirname(from));
 }
 
 /** `mkdirDurable` off the event loop. */
