@@ -55,11 +55,12 @@ import { absoluteColdPath } from '../src/cold/coldLayout.js';
 import { sqlIdent, sqlString } from '../src/cold/DuckDbEngine.js';
 import { fileSha256 } from '../src/cold/fileSha256.js';
 import { fsyncFile } from '../src/cold/fsyncFile.js';
+import { recordedFingerprint } from '../src/cold/rowFingerprint.js';
 import { compareKeys } from '../src/archive/chunkKeys.js';
 import { liveFilesExact, type ManifestFile } from '../src/manifest/manifestFiles.js';
 import type { CompactReport } from '../src/maintenance/Maintenance.js';
 import { createMaintenanceEngine } from '../src/maintenance/maintenanceRun.js';
-import { coldRowsSql, readExpectedRows, readFileRows, readSourceFingerprint, unionSchema } from '../src/maintenance/rewriteFiles.js';
+import { readExpectedRows, rewriteSelects, readFileRows, readSourceFingerprint, unionSchema } from '../src/maintenance/rewriteFiles.js';
 import { appendRows, createTempTable } from '../src/query/appendRows.js';
 import { coldRelation } from '../src/query/coldRelation.js';
 import { decideColumnTypes } from '../src/query/decideColumnTypes.js';
@@ -314,14 +315,14 @@ async function breakdown(dir: string, coldDir: string, groups: readonly Group[],
       await step('openAndSha256Inputs', async () => {
         for (const [i, f] of inputs.entries()) if (f.file_sha256 !== null && (await fileSha256(paths[i]!)) !== f.file_sha256) throw new Error(`${f.path}: sha256 differs`);
       });
-      const source = coldRowsSql(t, inputs, paths, schema);
-      const ordered = `SELECT * FROM (${source}) ORDER BY ${sqlIdent(t.timeColumn)}, ${sqlIdent(t.keyColumn)}`;
+      const { source, ordered, presorted } = rewriteSelects(t, inputs, paths, schema);
       // rewriteFiles overlaps the inputs' sha256 with this step; here they run one after the other.
       const expected = await step('expectedRows', () => readExpectedRows(engine, t, schema, source));
       // rewriteFiles reads this one on another connection while the COPY runs.
-      const expectedFingerprint = await step('expectedFingerprint', () => readSourceFingerprint(engine, schema, source, true));
+      // (or, as here, adds those the inputs' footers record when it can).
+      const expectedFingerprint = await step('expectedFingerprint', async () => (await recordedFingerprint(engine.connection, paths)) ?? (await readSourceFingerprint(engine, schema, source, true)));
       const tmp = path.join(dir, `breakdown-${gi}.parquet`);
-      await step('copy', () => con.run(`COPY (${ordered}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${level}, ROW_GROUP_SIZE 122880)`));
+      await step('copy', () => con.run(`COPY (${presorted ?? ordered}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${level}, ROW_GROUP_SIZE 122880)`));
       await step('fsync', () => fsyncFile(tmp));
       const back = await step('readBack', () => readFileRows(engine, t, schema, tmp));
       await step('sha256Output', () => fileSha256(tmp));

@@ -2,7 +2,7 @@
  * `npm run bench [-- name ...]`: runs the named benchmarks (all when none).
  * Each lives in bench/<name>.ts and exports `run()`.
  */
-const ALL = ['ingest', 'archive', 'query', 'rebuild', 'object', 'lifecycle', 'change'] as const;
+const ALL = ['ingest', 'archive', 'query', 'rebuild', 'object', 'lifecycle', 'change', 'iceberg'] as const;
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const names = wanted.length > 0 ? wanted : [...ALL];

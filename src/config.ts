@@ -100,6 +100,17 @@ const coldUrl = z
   .refine((s) => parseColdUrl(s) !== undefined, COLD_URL_EXPECTED)
   .transform((s) => parseColdUrl(s)!);
 
+const ICEBERG_LOCATION_EXPECTED = 'an absolute URL without query or fragment such as s3://bucket/prefix, s3a://bucket/prefix, file:///srv/cold or https://host/cold';
+/** ICEBERG_LOCATION: an absolute URL, kept without a trailing `/`. */
+const icebergLocation = z
+  .string()
+  .trim()
+  .refine((s) => {
+    if (!URL.canParse(s)) return false;
+    const u = new URL(s);
+    return /^[a-z][a-z0-9+.-]*:$/.test(u.protocol) && u.search === '' && u.hash === '' && u.username === '' && u.password === '' && (u.protocol === 'file:' ? u.pathname.length > 1 : u.host !== '');
+  }, ICEBERG_LOCATION_EXPECTED)
+  .transform((s) => s.replace(/\/+$/, ''));
 
 interface EnvVar<T, D extends string = string> {
   readonly schema: z.ZodType<T, string>;
@@ -171,6 +182,7 @@ export const ENV_VARS = {
   TIERDB_METRICS_PORT: v(wholeNumber(0, 65535), '', '`tierdb serve` serves /healthz and Prometheus /metrics on 127.0.0.1 at this port; empty: off; 0: any free port (logged)'),
   TIERDB_HEALTH_MAX_AGE_HOURS: v(wholeNumber(1, 24 * 366), '26', '/healthz answers 503 when the newest run ended longer ago than this (or, with none yet, serve started longer ago)'),
   TIERDB_SQLITE_SCAN: v(z.enum(['off', 'isolated'], 'off or isolated'), 'off', 'Let DuckDB read SQLite itself (isolated processes only; needs the sqlite extension)'),
+  TIERDB_HOT_SQL: v(z.enum(['sqlite', 'duckdb'], 'sqlite or duckdb'), 'sqlite', 'Where bridge.sql runs a statement that needs no cold file: sqlite runs the statements DuckDB and SQLite answer alike on SQLite itself (no copy of the hot rows); duckdb copies the hot rows into DuckDB for every statement'),
   TIERDB_RETIRED_GRACE_SECONDS: v(wholeNumber(1, 86_400 * 30), '600', 'Seconds a cold file retired by compaction, retention or restore stays readable (queries that listed it finish) before it is unlinked'),
   TIERDB_ERASE_GRACE_SECONDS: v(wholeNumber(0, 3600), '30', 'Seconds the cold files an erase replaced stay readable (queries that listed them finish) before the erase unlinks them: the longest a query may run across an erase'),
   COMPACT_ENABLED: v(bool, 'true', '`tierdb serve` compacts (and applies retention) after each archive run when true'),
@@ -181,6 +193,10 @@ export const ENV_VARS = {
   TIERDB_COLD_CACHE_BYTES: v(byteSize(1), '10GB', 'Object storage only: the size the cache is kept under, least recently used files evicted first (files a query is reading stay until it ends)'),
   TIERDB_S3_FORCE_PATH_STYLE: v(bool, 'false', 'Object storage only: address the bucket as <endpoint>/<bucket> (MinIO, Ceph and most self-hosted servers) instead of <bucket>.<endpoint>'),
   TIERDB_COLD_ORPHAN_AGE_SECONDS: v(wholeNumber(0, 86_400 * 365), '3600', 'Object storage only: an object a crashed run left unlisted is deleted by recovery once this old (a slower upload may still be under way)'),
+  ICEBERG_PUBLISH: v(bool, 'false', 'Publish every registered table\'s cold tier as an Apache Iceberg v2 table after each archive, compaction, retention, restore and erase run (`tierdb publish iceberg` does it on demand)'),
+  ICEBERG_KEEP_SNAPSHOTS: v(wholeNumber(1, 100_000), '5', 'Iceberg snapshots always kept per table (the newest ones), however old'),
+  ICEBERG_SNAPSHOT_DAYS: v(nonNegativeNumber, '1', 'Days an Iceberg snapshot is kept for time travel before it expires (beyond ICEBERG_KEEP_SNAPSHOTS); a retired cold file stays on disk while a kept snapshot lists it'),
+  ICEBERG_LOCATION: v(icebergLocation, '', 'The URL readers reach the cold tree at, written into the Iceberg metadata (default: file://<cold folder>, or TIERDB_COLD_URL); e.g. s3a://bucket/prefix for Spark, https://host/cold'),
   LOG_LEVEL: v(
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'one of fatal, error, warn, info, debug, trace, silent'),
     'info',
@@ -230,6 +246,8 @@ export interface TierConfig {
   readonly metricsPort: number | undefined;
   readonly healthMaxAgeHours: number;
   readonly sqliteScan: 'off' | 'isolated';
+  /** Where bridge.sql runs a statement that needs no cold file (TIERDB_HOT_SQL). */
+  readonly hotSql: 'sqlite' | 'duckdb';
   /** How long a retired cold file stays on disk (ms). */
   readonly retiredGraceMs: number;
   /** TIERDB_ERASE_GRACE_SECONDS in ms: how long an erase leaves the replaced files readable before unlinking them. */
@@ -238,6 +256,14 @@ export interface TierConfig {
   readonly compactTargetBytes: number;
   readonly compactMinFiles: number;
   readonly logLevel: string;
+  /** ICEBERG_PUBLISH: publish every table as Iceberg after each run that changes the cold tier. */
+  readonly icebergPublish: boolean;
+  /** ICEBERG_KEEP_SNAPSHOTS: the newest snapshots per table always kept. */
+  readonly icebergKeepSnapshots: number;
+  /** ICEBERG_SNAPSHOT_DAYS in ms: older snapshots beyond the kept count expire. */
+  readonly icebergSnapshotMaxAgeMs: number;
+  /** ICEBERG_LOCATION: the URL of the cold tree's root in Iceberg metadata; undefined: derived from the cold store. */
+  readonly icebergLocation: string | undefined;
   /** The cold tree on object storage (TIERDB_COLD_URL), or undefined for the local folder `coldDir`. */
   readonly coldUrl: ColdUrl | undefined;
   /** The object store's client settings (AWS_* variables, read by tierdb so an `env` option works too). */
@@ -384,12 +410,17 @@ export function loadConfig(options: LoadConfigOptions = {}): TierConfig {
     metricsPort: p.TIERDB_METRICS_PORT,
     healthMaxAgeHours: p.TIERDB_HEALTH_MAX_AGE_HOURS,
     sqliteScan: p.TIERDB_SQLITE_SCAN,
+    hotSql: p.TIERDB_HOT_SQL,
     retiredGraceMs: p.TIERDB_RETIRED_GRACE_SECONDS * 1000,
     eraseGraceMs: p.TIERDB_ERASE_GRACE_SECONDS * 1000,
     compactEnabled: p.COMPACT_ENABLED,
     compactTargetBytes: p.COMPACT_TARGET_SIZE,
     compactMinFiles: p.COMPACT_MIN_FILES,
     logLevel: p.LOG_LEVEL,
+    icebergPublish: p.ICEBERG_PUBLISH,
+    icebergKeepSnapshots: p.ICEBERG_KEEP_SNAPSHOTS,
+    icebergSnapshotMaxAgeMs: Math.round(p.ICEBERG_SNAPSHOT_DAYS * 86_400_000),
+    icebergLocation: p.ICEBERG_LOCATION,
     coldUrl: p.TIERDB_COLD_URL,
     s3,
     coldCacheDir: path.resolve(p.TIERDB_COLD_CACHE_DIR || path.join(dataDir, 'cold-cache')),

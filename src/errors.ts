@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   TIERDB_DISK_FULL: 'SQLite or the file system reported a full disk',
   TIERDB_FILE_EXISTS: 'an output file exists and --force was not given',
   TIERDB_HOT_OPEN: 'the hot SQLite file cannot be opened or created',
+  TIERDB_ICEBERG: 'publishing a table as Apache Iceberg failed: a schema Iceberg cannot express, or its metadata could not be written (IcebergPublishError)',
   TIERDB_INGEST_CHECKPOINT: 'a JSONL ingest checkpoint does not match its input',
   TIERDB_INGEST_INPUT: 'a JSONL ingest input that cannot be read',
   TIERDB_INT64_LOSSY: 'a 64-bit integer reached JS already rounded',
@@ -70,6 +71,13 @@ export class RowValidationError extends TierError {
   constructor(index: number, message: string) {
     super('TIERDB_ROW_INVALID', message);
     this.index = index;
+  }
+}
+
+/** Publishing a table as Apache Iceberg failed (names the table and what to do); the last published snapshot stays current. */
+export class IcebergPublishError extends TierError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('TIERDB_ICEBERG', message, options);
   }
 }
 

@@ -18,7 +18,7 @@ export type { QueryOptions, Where, WhereOperators, WhereScalar, OrderBy, SortDir
 export { UniversalArchiver } from './archive/UniversalArchiver.js';
 export type { ArchiveReport, ArchiveRunOptions, ArchiveProgress, TableReport } from './archive/ArchiveReport.js';
 export { Maintenance } from './maintenance/Maintenance.js';
-export type { CompactOptions, CompactReport, CompactTableReport, CompactGroupReport, RetentionOptions, RetentionReport, RetentionTableReport, RestoreOptions, RestoreReport, MaintenanceReport, MigrateColdCall, MigrateColdReport } from './maintenance/Maintenance.js';
+export type { CompactOptions, CompactReport, CompactTableReport, CompactGroupReport, RetentionOptions, RetentionReport, RetentionTableReport, RestoreOptions, RestoreReport, MaintenanceReport, MigrateColdCall, MigrateColdReport, IcebergPublishReport, IcebergTableReport, PublishIcebergOptions } from './maintenance/Maintenance.js';
 export type { RunSummary, RunKind, RunStatus, TableRunSummary } from './notify/RunSummary.js';
 export { summarizeArchiveReport, type SummarizeArchiveOptions } from './notify/summarizeArchiveReport.js';
 export { RunNotifier, type RunNotifierOptions, type RunEndListener, type WebhookDeliveryListener } from './notify/RunNotifier.js';

@@ -158,6 +158,7 @@ describe('loadConfig', () => {
       metricsPort: undefined,
       healthMaxAgeHours: 26,
       sqliteScan: 'off',
+      hotSql: 'sqlite',
       tableHotDays: {},
       tableColdDays: {},
       retiredGraceMs: 600_000,
@@ -166,6 +167,10 @@ describe('loadConfig', () => {
       compactTargetBytes: 128_000_000,
       compactMinFiles: 8,
       logLevel: 'info',
+      icebergPublish: false,
+      icebergKeepSnapshots: 5,
+      icebergSnapshotMaxAgeMs: 86_400_000,
+      icebergLocation: undefined,
       coldUrl: undefined,
       s3: { endpoint: undefined, region: undefined, forcePathStyle: false },
       coldCacheDir: path.resolve('data', 'cold-cache'),
@@ -191,6 +196,14 @@ describe('loadConfig', () => {
     expect(config.duckdbMemoryLimit).toBe('1.5GiB');
     expect(config.archiveGraceHours).toBe(2.5);
     expect(config.sqliteScan).toBe('isolated');
+  });
+
+  it('parses the ICEBERG_* settings and names a bad one', () => {
+    const config = configFrom({ ICEBERG_PUBLISH: 'on', ICEBERG_KEEP_SNAPSHOTS: '3', ICEBERG_SNAPSHOT_DAYS: '0.5', ICEBERG_LOCATION: 's3a://history/app/' });
+    expect([config.icebergPublish, config.icebergKeepSnapshots, config.icebergSnapshotMaxAgeMs, config.icebergLocation]).toEqual([true, 3, 43_200_000, 's3a://history/app']);
+    expect(configFrom({ ICEBERG_LOCATION: 'file:///srv/cold' }).icebergLocation).toBe('file:///srv/cold');
+    expect(() => configFrom({ ICEBERG_KEEP_SNAPSHOTS: '0' })).toThrow(/ICEBERG_KEEP_SNAPSHOTS="0" is invalid: expected a whole number from 1/);
+    expect(() => configFrom({ ICEBERG_LOCATION: 'relative/path' })).toThrow(/ICEBERG_LOCATION="relative\/path" is invalid: expected an absolute URL/);
   });
 
   it('puts the hot file in the data folder unless TIERDB_HOT_PATH or an option says otherwise', () => {

@@ -105,6 +105,11 @@ describe('store.erase', () => {
       if (f.newPath !== null) expect(f.newSha256).toMatch(/^[0-9a-f]{64}$/);
       expect(existsSync(path.join(store.config.coldDir, f.oldPath))).toBe(false);
     }
+    // The affected day files (small) were merged as compaction merges them: fewer, live outputs.
+    const outputs = new Set(receipt.files.map((f) => f.newPath).filter((p) => p !== null));
+    expect(outputs.size).toBeLessThan(receipt.files.length / 4);
+    const live = new Set(listFiles(store.hot.raw, 'task_queue', ['live']).map((f) => f.path));
+    for (const p of outputs) expect(live.has(p!)).toBe(true);
     // The masked copies went too: both victims' files counted them.
     expect(receipt.files.reduce((n, f) => n + f.rowsErased, 0)).toBe(receipt.coldRows + 2);
     expect(receipt.backups.length).toBeGreaterThan(0);

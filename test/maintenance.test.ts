@@ -3,11 +3,13 @@
  * and restore each keep every row exactly once (or, for retention, exactly
  * gone), and the bridge answers as a never-archived oracle does.
  */
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DuckDbEngine } from '../src/cold/DuckDbEngine.js';
+import { duckdbVersion, fingerprintSql, fingerprintText, recordedFingerprint, ROW_FINGERPRINT_KEY } from '../src/cold/rowFingerprint.js';
 import { validateColdFiles } from '../src/archive/validateColdFiles.js';
 import { listFiles } from '../src/manifest/manifestFiles.js';
 import { listRetentionEntries } from '../src/manifest/retentionLedger.js';
@@ -114,6 +116,80 @@ describe('compaction', () => {
     const rows = await store.bridge.query('task_queue', { where: { id } });
     expect(rows).toHaveLength(1);
     expect(rows[0]!.status).toBe('redone');
+    expectExactlyOnce(await readTierState(dir), ROWS);
+  });
+  it('row fingerprints in the footers: the archiver records them, a rewrite adds them, a footer that lies is not believed', async () => {
+    const dir = tempDir();
+    const { store, oracle } = await archived(dir);
+    const live = listFiles(store.hot.raw, 'task_queue', ['live']);
+    const local = (f: { path: string }) => path.join(dir, 'cold', f.path);
+    const engine = await DuckDbEngine.create({ memoryLimit: '256MB', threads: 1 });
+    const fromValues = async (files: string[], columns: string[]) => {
+      const [row] = (await engine.connection.runAndReadAll(fingerprintSql(columns, `read_parquet([${files.map((f) => `'${f}'`).join(', ')}])`))).getRowsJS();
+      return fingerprintText(row![0], row![1]);
+    };
+    try {
+      const columns = (JSON.parse(live[0]!.schema_json) as { name: string }[]).map((c) => c.name);
+      // Every archived file records the fingerprint of its values.
+      expect(await recordedFingerprint(engine.connection, live.map(local))).toBe(await fromValues(live.map(local), columns));
+      // One file's footer made to lie (its values unchanged, the manifest's sha256 updated as for a file another tool wrote).
+      const victim = live.find((f) => f.rows > 10)!;
+      const file = local(victim);
+      await engine.connection.run(
+        `COPY (SELECT * FROM read_parquet('${file}')) TO '${file}.lie' (FORMAT parquet, COMPRESSION zstd, KV_METADATA {'${ROW_FINGERPRINT_KEY}': 'duckdb ${await duckdbVersion(engine.connection)} ${victim.rows}:12345'})`,
+      );
+      renameSync(`${file}.lie`, file);
+      store.hot.raw.prepare(`UPDATE _tierdb_files SET file_sha256 = ?, bytes = ? WHERE id = ?`).run(createHash('sha256').update(readFileSync(file)).digest('hex'), statSync(file).size, victim.id);
+      expect(await recordedFingerprint(engine.connection, live.map(local))).not.toBe(await fromValues(live.map(local), columns));
+
+      const report = await store.maintenance.compact({ minFiles: 2 });
+      expect(report.tables.find((x) => x.table === 'task_queue')!.error).toBeUndefined();
+      // The merged files' footers record their values' fingerprint (for the next rewrite).
+      const after = listFiles(store.hot.raw, 'task_queue', ['live']);
+      expect(after.length).toBeLessThan(live.length);
+      for (const f of after) expect(await recordedFingerprint(engine.connection, [local(f)])).toBe(await fromValues([local(f)], columns));
+    } finally {
+      engine.close();
+    }
+    expect(await bridgeRows(store)).toEqual(oracle);
+    expectExactlyOnce(await readTierState(dir), ROWS);
+  });
+
+  it('inputs whose rows are not in (time, key) order (written by another tool): the merged file is still sorted and verified', async () => {
+    const dir = tempDir();
+    const { store, oracle } = await archived(dir);
+    const live = listFiles(store.hot.raw, 'task_queue', ['live']);
+    // Day files' time ranges do not meet, so compaction reads them in time order without a sort; one of them is reversed here.
+    const victim = live.find((f) => f.rows > 10)!;
+    const file = path.join(dir, 'cold', victim.path);
+    const engine = await DuckDbEngine.create({ memoryLimit: '256MB', threads: 1 });
+    try {
+      await engine.connection.run(`COPY (SELECT * FROM read_parquet('${file}') ORDER BY created_at DESC, id DESC) TO '${file}.rev' (FORMAT parquet, COMPRESSION zstd)`);
+    } finally {
+      engine.close();
+    }
+    renameSync(`${file}.rev`, file);
+    store.hot.raw.prepare(`UPDATE _tierdb_files SET file_sha256 = ?, bytes = ? WHERE id = ?`).run(createHash('sha256').update(readFileSync(file)).digest('hex'), statSync(file).size, victim.id);
+
+    const report = await store.maintenance.compact({ minFiles: 2 });
+    const t = report.tables.find((x) => x.table === 'task_queue')!;
+    expect(t.error).toBeUndefined();
+    expect(t.rowsOut).toBe(live.reduce((n, f) => n + f.rows, 0));
+    const check = await DuckDbEngine.create({ memoryLimit: '256MB', threads: 1 });
+    try {
+      for (const f of listFiles(store.hot.raw, 'task_queue', ['live'])) {
+        const local = path.join(dir, 'cold', f.path);
+        const [row] = (
+          await check.connection.runAndReadAll(
+            `SELECT count(*) FILTER (WHERE pt IS NOT NULL AND (created_at, id) < (pt, pi)) FROM (SELECT created_at, id, lag(created_at) OVER w AS pt, lag(id) OVER w AS pi FROM read_parquet('${local}', file_row_number = true) WINDOW w AS (ORDER BY file_row_number))`,
+          )
+        ).getRowsJS();
+        expect([f.path, row![0]]).toEqual([f.path, 0n]);
+      }
+    } finally {
+      check.close();
+    }
+    expect(await bridgeRows(store)).toEqual(oracle);
     expectExactlyOnce(await readTierState(dir), ROWS);
   });
 });

@@ -1,4 +1,5 @@
 import type { RecoveryReport } from './recovery.js';
+import type { IcebergPublishReport } from '../iceberg/IcebergPublishReport.js';
 
 export interface ArchiveProgress {
   table: string;
@@ -69,5 +70,7 @@ export interface ArchiveReport {
   hotBytesAfter: number;
   reclaim: { mode: string; freedPages: number } | null;
   recovery: RecoveryReport | null;
+  /** ICEBERG_PUBLISH: the publish that ran after this run (a run of its own), or why it did not. */
+  iceberg?: IcebergPublishReport | { error: string };
   backup: string | null;
 }

@@ -69,6 +69,12 @@ export interface UniversalArchiverDeps {
   logger?: Logger;
   /** Told of every run's end (not of dry runs); default: one that tells nobody. */
   notifier?: RunNotifier;
+  /**
+   * After a run that is not a dry run, once the lease is released and before
+   * its end is notified (ICEBERG_PUBLISH: the Iceberg publish, in a run of its
+   * own). What it returns goes into `report.iceberg`; it must not throw.
+   */
+  afterRun?: (report: ArchiveReport) => Promise<ArchiveReport['iceberg']>;
 }
 
 /** How far a run got, for the summary of one that threw. */
@@ -87,6 +93,7 @@ export class UniversalArchiver {
   readonly #storeId: string | undefined;
   readonly #readonly: boolean;
   readonly #notifier: RunNotifier;
+  readonly #afterRun: UniversalArchiverDeps['afterRun'];
   /** What the stages are handed: the connection, config, logger and this run's lease check. */
   readonly #ctx: ArchiveContext;
   /** The lease of the run in progress (every commit checks it). */
@@ -103,6 +110,7 @@ export class UniversalArchiver {
     this.#storeId = deps.storeId;
     this.#readonly = deps.readonly ?? false;
     this.#notifier = deps.notifier ?? new RunNotifier();
+    this.#afterRun = deps.afterRun;
     this.#ctx = { raw: this.#raw, config: this.#config, cold: this.#cold, logger: this.#logger, assertLease: () => this.#assertLease() };
   }
 
@@ -147,6 +155,10 @@ export class UniversalArchiver {
         await this.#notifier.notifyRunEnd(summarizeArchiveReport(progress.report, { hotPath: this.#config.hotPath, error }));
       }
       throw error;
+    }
+    if (!report.dryRun && this.#afterRun) {
+      const iceberg = await this.#afterRun(report);
+      if (iceberg !== undefined) report = { ...report, iceberg };
     }
     if (!report.dryRun) await this.#notifier.notifyRunEnd(summarizeArchiveReport(report, { hotPath: this.#config.hotPath }));
     return report;

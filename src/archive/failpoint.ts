@@ -2,7 +2,7 @@
  * Failpoints for crash tests: `TIERDB_FAILPOINT=<name>` makes the process kill
  * itself with SIGKILL when it reaches that step of the move protocol
  * (FAILPOINTS), of maintenance swaps (SWAP_FAILPOINTS), of `tierdb rebuild-manifest`
- * (REBUILD_FAILPOINTS), of recovery (RECOVERY_FAILPOINTS) or of `tierdb migrate-cold` (MIGRATE_FAILPOINTS).
+ * (REBUILD_FAILPOINTS), of recovery (RECOVERY_FAILPOINTS), of `tierdb migrate-cold` (MIGRATE_FAILPOINTS) or of an Iceberg publish (ICEBERG_FAILPOINTS).
  * `TIERDB_FAILPOINT_HIT=<n>` fires at the n-th time the step is reached (default 1).
  * Off unless set.
  */
@@ -46,6 +46,13 @@ export const ERASE_FAILPOINTS = [
  * its one transaction, the old tree's files not yet removed.
  */
 export const MIGRATE_FAILPOINTS = ['migrate-after-put', 'migrate-after-switch'] as const;
+/**
+ * Publishing one table as Iceberg: its delete file, manifests and manifest
+ * list written (new names, nothing names them yet); its `vN.metadata.json`
+ * written; `version-hint.text` switched to N; the snapshot committed in SQLite
+ * (before the expired snapshots' objects are deleted).
+ */
+export const ICEBERG_FAILPOINTS = ['iceberg-after-manifests', 'iceberg-after-metadata', 'iceberg-after-hint', 'iceberg-after-commit'] as const;
 export type Failpoint =
   | (typeof FAILPOINTS)[number]
   | (typeof SWAP_FAILPOINTS)[number]
@@ -53,7 +60,8 @@ export type Failpoint =
   | (typeof RECOVERY_FAILPOINTS)[number]
   | (typeof CHANGE_FAILPOINTS)[number]
   | (typeof ERASE_FAILPOINTS)[number]
-  | (typeof MIGRATE_FAILPOINTS)[number];
+  | (typeof MIGRATE_FAILPOINTS)[number]
+  | (typeof ICEBERG_FAILPOINTS)[number];
 
 const hits = new Map<string, number>();
 

@@ -11,7 +11,9 @@
  *   (`provenLeftovers`: their rows are still hot, or their inputs still
  *   live), once older than the store's `orphanSafetyAgeMs` (0 on a local
  *   folder; on object storage a slow upload of a lost run may still be under way);
- * - retired files, once old enough (the manifest listed them);
+ * - retired files, once old enough (the manifest listed them) and no kept
+ *   Iceberg snapshot lists them (an interrupted publish is finished or undone
+ *   first: resolveWritingSnapshots);
  * - with the cold tier in a bucket, local copies of listed files that a
  *   migrate-cold killed after its switch left in the local folder, each once
  *   confirmed in the bucket (removeMigratedLocalFiles);
@@ -34,6 +36,7 @@ import { parseFileId } from '../cold/coldLayout.js';
 import type { ColdStore } from '../cold/ColdStore.js';
 import { failpoint } from './failpoint.js';
 import { removeMigratedLocalFiles } from './removeMigratedLocalFiles.js';
+import { resolveWritingSnapshots, type IcebergRecoveryReport } from '../iceberg/recoverIcebergPublish.js';
 import type { Lease } from './lease.js';
 import { allManifestPaths, deleteManifestFile, retiredFilesBefore } from '../manifest/manifestFiles.js';
 import { markCrashedRuns, reserveRunIdsThrough, runStates, SINGLE_COMMIT_KINDS, type RunState } from '../manifest/runLog.js';
@@ -59,6 +62,8 @@ export interface RecoveryReport {
   migratedLocalRemoved?: number;
   /** Object storage: incomplete multipart uploads of dead runs aborted (older than the safety age). */
   incompleteUploadsAborted?: number;
+  /** Iceberg publishes a crash interrupted: finished (the hint named them) or undone; expired snapshots' objects removed. */
+  iceberg?: IcebergRecoveryReport;
 }
 
 export interface RecoverOptions {
@@ -126,6 +131,9 @@ export async function recover(raw: Database.Database, cold: ColdStore, lease: Le
   if (options.localColdDir !== undefined && cold.kind !== 'local') {
     report.migratedLocalRemoved = (await removeMigratedLocalFiles(raw, cold, options.localColdDir)).removed;
   }
+  // An interrupted Iceberg publish is finished or undone first: its references decide which retired files may go.
+  const iceberg = await resolveWritingSnapshots({ raw, cold, assertLease: () => lease.assertHeld() });
+  if (iceberg.finished + iceberg.undone + iceberg.expiredRemoved > 0) report.iceberg = iceberg;
   const retired = retiredFilesBefore(raw, now - (options.retiredGraceMs ?? RETIRED_FILE_TTL_MS));
   for (const f of retired) {
     await cold.delete(f.path);

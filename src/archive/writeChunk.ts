@@ -12,6 +12,7 @@ import type { DuckDbEngine } from '../cold/DuckDbEngine.js';
 import { fileSha256 } from '../cold/fileSha256.js';
 import { footerMetadata, summarizeChunk } from '../cold/chunkFooter.js';
 import { readBackKeys, writeParquetChunk } from '../cold/ParquetChunkWriter.js';
+import { parquetFieldIds } from '../iceberg/parquetFieldIds.js';
 import { ColdFileError, MixedTypeError } from '../errors.js';
 import type { ArchiveContext } from './ArchiveContext.js';
 import { keyForManifest } from './chunkKeys.js';
@@ -67,7 +68,7 @@ function decideChunkTypes(s: TableShape, rows: readonly unknown[][]): { types: C
   return { types: decided.types };
 }
 
-export async function writeChunk(ctx: Pick<ArchiveContext, 'config' | 'cold'>, o: WriteChunkOptions): Promise<WrittenChunk> {
+export async function writeChunk(ctx: Pick<ArchiveContext, 'config' | 'cold' | 'raw'>, o: WriteChunkOptions): Promise<WrittenChunk> {
   const { shape: s, span, id, rows } = o;
   const { t } = s;
   const { types } = decideChunkTypes(s, rows);
@@ -80,7 +81,8 @@ export async function writeChunk(ctx: Pick<ArchiveContext, 'config' | 'cold'>, o
   let putStarted = false;
   let written = false;
   try {
-    await writeParquetChunk(o.engine, tmp, { columns: s.names, types, rows, zstdLevel: ctx.config.archiveZstdLevel, metadata }, o.onCopyStart);
+    const fieldIds = parquetFieldIds(ctx.raw, t.table, schema);
+    await writeParquetChunk(o.engine, tmp, { columns: s.names, types, rows, zstdLevel: ctx.config.archiveZstdLevel, metadata, fieldIds }, o.onCopyStart);
     // Not fsynced here: cold.put makes the verified file durable (a local fsync before its rename; an upload
     // confirmed by size and sha256), and a temp file lost to a crash is only a chunk to write again.
     failpoint('after-write');

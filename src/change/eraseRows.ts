@@ -5,9 +5,11 @@
  *   1. find the matching rows (findMatches, masked ones too: a row deleted or
  *      updated earlier is still in its file until rewritten) and every cold
  *      copy of a matching hot key;
- *   2. rewrite each cold file holding any of them without those keys
- *      (rewriteFiles: read back and verified, put beside, unlisted); a grace
- *      file (pending, its rows still hot) that may hold one is retired whole;
+ *   2. rewrite the cold files holding any of them without those rows
+ *      (rewriteFiles, the rows left out as delete markers leave theirs: read
+ *      back and verified, put beside, unlisted) — small ones merged as
+ *      compaction would, when it is enabled (eraseUnits); a grace file
+ *      (pending, its rows still hot) that may hold one is retired whole;
  *   3. rewrite the hot-file backups without the rows (scrubSqliteFile);
  *   4. one transaction (commitSwap): the hot rows deleted with secure_delete,
  *      the old files retired (their markers dropped), the new ones listed,
@@ -22,26 +24,24 @@
  * erase grace has passed, and the next erase finishes what is left:
  * finishErasures.
  */
-import { keyForColumn } from '../cold/markedRows.js';
 import type Database from 'better-sqlite3';
 import { keyText } from '../archive/chunkKeys.js';
 import { failpoint } from '../archive/failpoint.js';
 import { fileId } from '../cold/coldLayout.js';
-import type { ColdType } from '../cold/columnTypes.js';
-import { sqlIdent } from '../cold/DuckDbEngine.js';
 import { ManifestChangedError } from '../errors.js';
 import { completeErasure, insertErasure, listErasures, type ErasedFile, type ScrubbedBackup } from '../manifest/erasureReceipts.js';
 import { deleteManifestFile, listFiles, liveFilesExact, type ManifestFile, type NewManifestFile } from '../manifest/manifestFiles.js';
 import { coldKeyCandidates, type ColdKey } from '../cold/coldKeyCandidates.js';
 import { commitSwap } from '../maintenance/commitSwap.js';
 import type { MaintenanceRun } from '../maintenance/maintenanceRun.js';
+import { planCompaction } from '../maintenance/planCompaction.js';
 import { rewriteFiles } from '../maintenance/rewriteFiles.js';
-import { appendRows, createTempTable } from '../query/appendRows.js';
 import type { QueryOptions } from '../query/QueryOptions.js';
 import type { ResolvedTable } from '../registry/resolveRegistry.js';
 import { findMatches, matchingHotKeysNow } from './findMatches.js';
 import { assertNotEveryRow } from './changeRows.js';
 import { hashPredicate } from './hashPredicate.js';
+import { snapshotsReferencing } from '../manifest/icebergState.js';
 import { scrubBackups, secureDelete, vacuumAndTruncateWal } from './scrubSqliteFile.js';
 
 export interface EraseOptions {
@@ -75,8 +75,6 @@ export interface EraseReceipt {
   durationMs: number;
 }
 
-const ERASE_KEYS = '__tierdb_erase_keys';
-
 /**
  * Receipts a crash left `committed`: recovery (at the start of this run)
  * unlinks their old files once the erase grace has passed (their retirement
@@ -96,12 +94,32 @@ export async function finishErasures(run: MaintenanceRun): Promise<number> {
   return finished;
 }
 
-function keyTypeOf(f: ManifestFile, keyColumn: string): ColdType {
-  const column = (JSON.parse(f.schema_json) as { name: string; type: ColdType }[]).find((c) => c.name === keyColumn);
-  return column?.type ?? 'BIGINT';
+/**
+ * The affected files as rewrite units, each becoming one file: small files
+ * merged as compaction would merge them (when it is enabled: same year, the
+ * target size; fewer, larger files, and one verified rewrite instead of one
+ * per day), the others one by one.
+ */
+function eraseUnits(inputs: readonly ManifestFile[], config: MaintenanceRun['ctx']['config']): ManifestFile[][] {
+  const groups = config.compactEnabled ? planCompaction(inputs, { targetBytes: config.compactTargetBytes, minFiles: 2 }) : [];
+  const grouped = new Set(groups.flat());
+  return [...groups, ...inputs.filter((f) => !grouped.has(f)).map((f) => [f])];
 }
 
-export async function eraseRows(run: MaintenanceRun | undefined, reader: { raw: Database.Database; cold: MaintenanceRun['ctx']['cold']; engine: MaintenanceRun['engine'] }, t: ResolvedTable, o: EraseOptions, nextSeq: () => number): Promise<EraseReceipt> {
+/**
+ * `onCommitted` runs right after the swap committed, before the old files are
+ * unlinked: the Iceberg publish that expires every snapshot listing them.
+ * A file some kept Iceberg snapshot still lists is not unlinked here (the
+ * receipt stays `committed`; recovery unlinks it once that snapshot expired).
+ */
+export async function eraseRows(
+  run: MaintenanceRun | undefined,
+  reader: { raw: Database.Database; cold: MaintenanceRun['ctx']['cold']; engine: MaintenanceRun['engine'] },
+  t: ResolvedTable,
+  o: EraseOptions,
+  nextSeq: () => number,
+  onCommitted?: () => Promise<void>,
+): Promise<EraseReceipt> {
   const started = Date.now();
   const { raw } = reader;
   const predicate = hashPredicate(o.where ?? {});
@@ -137,41 +155,25 @@ export async function eraseRows(run: MaintenanceRun | undefined, reader: { raw: 
 
   const outputs: NewManifestFile[] = [];
   let marksThrough = Number.POSITIVE_INFINITY;
-  const con = run.engine.connection;
+  const entries = new Map(receipt.files.map((e) => [e.oldPath, e]));
   try {
-    // Every file's erased keys, loaded once: one temp table per key type of (i = the file's index in inputs, k).
-    // Each rewrite keeps the rows whose key is not erased from that file (a hash anti-join, however many keys).
-    const keyTables = new Map<ColdType, string>();
-    for (const f of inputs) {
-      const keyType = keyTypeOf(f, t.keyColumn);
-      if (!keyTables.has(keyType)) keyTables.set(keyType, `${ERASE_KEYS}_${keyTables.size}`);
-    }
-    for (const [keyType, table] of keyTables) {
-      await con.run(`DROP TABLE IF EXISTS ${table}`);
-      await createTempTable(con, table, ['i', 'k'], ['BIGINT', keyType]);
-      const rows = [...inputs.entries()]
-        .filter(([, f]) => keyTypeOf(f, t.keyColumn) === keyType)
-        .flatMap(([i, f]) => [...byPath.get(f.path)!.values()].map((k) => [BigInt(i), keyForColumn(keyType, k)]));
-      await appendRows(con, table, ['BIGINT', keyType], rows);
-    }
-    for (const [i, f] of inputs.entries()) {
-      const keys = keyTables.get(keyTypeOf(f, t.keyColumn))!;
+    // Each unit's files rewritten into one, without the erased rows (left out as delete markers leave theirs).
+    for (const unit of eraseUnits(inputs, run.ctx.config)) {
       const result = await rewriteFiles(run.ctx, {
         engine: run.engine,
         table: t,
-        inputs: [f],
+        inputs: unit,
         id: fileId(run.runId, nextSeq(), run.runToken),
         runId: run.runId,
         now: started,
-        keep: `${sqlIdent(t.keyColumn)} NOT IN (SELECT k FROM ${keys} WHERE i = ${i})`,
+        drop: new Map(unit.map((f) => [f.path, [...byPath.get(f.path)!.values()]])),
       });
       marksThrough = Math.min(marksThrough, result.marksThrough);
-      const entry = receipt.files[i]!;
-      entry.rowsErased = result.rowsRemoved + result.markedRemoved;
-      if (result.output) {
-        outputs.push(result.output);
-        entry.newPath = result.output.path;
-        entry.newSha256 = result.output.file_sha256;
+      if (result.output) outputs.push(result.output);
+      for (const f of unit) {
+        const entry = entries.get(f.path)!;
+        entry.newPath = result.output?.path ?? null;
+        entry.newSha256 = result.output?.file_sha256 ?? null;
       }
     }
     receipt.backups = await scrubBackups(run.ctx.config.dataDir, t.table, m.query.conditions);
@@ -202,13 +204,17 @@ export async function eraseRows(run: MaintenanceRun | undefined, reader: { raw: 
     }
   }, retiredAt);
   receipt.status = 'committed';
+  await onCommitted?.();
 
   // Queries that listed the old files may still read them for the erase grace; then they go.
   if (inputs.length > 0 && run.ctx.config.eraseGraceMs > 0) await new Promise((resolve) => setTimeout(resolve, run.ctx.config.eraseGraceMs));
+  const listedByIceberg = snapshotsReferencing(raw, [...inputs, ...pending].map((f) => f.path));
   for (const f of [...inputs, ...pending]) {
+    if (listedByIceberg.has(f.path)) continue;
     await run.ctx.cold.delete(f.path);
     deleteManifestFile(raw, f.id);
   }
+  if (listedByIceberg.size > 0) return done();
   failpoint('erase-after-unlink');
   receipt.walTruncated = await vacuumAndTruncateWal(raw);
   failpoint('erase-after-vacuum');

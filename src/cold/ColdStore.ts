@@ -84,7 +84,7 @@ export interface ColdStore {
   /** Size, modification time (and the stored sha256 where there is one), or undefined when the file is not there. */
   stat(path: string): Promise<ColdObjectInfo | undefined>;
 
-  /** Every `.parquet` file of the tree (outside the staging folder), optionally under a prefix such as `messages/`. */
+  /** Every `.parquet` file of the tree (outside the staging folder and the `_iceberg` metadata folders), optionally under a prefix such as `messages/`. */
   list(prefix?: string): Promise<ColdObjectInfo[]>;
 
   /**

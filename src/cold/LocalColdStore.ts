@@ -7,7 +7,7 @@ import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeS
 import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ColdStoreError } from '../errors.js';
-import { TMP_DIR } from './coldLayout.js';
+import { ICEBERG_DIR, TMP_DIR } from './coldLayout.js';
 import type { ColdFileRef, ColdObjectInfo, ColdReadHandle, ColdStore } from './ColdStore.js';
 import { durableRename, durableRenameAsync, fsyncDir, fsyncFile, fsyncPathAsync, mkdirDurable, mkdirDurableAsync } from './fsyncFile.js';
 
@@ -70,7 +70,7 @@ export class LocalColdStore implements ColdStore {
       for (const entry of await readdir(dir, { withFileTypes: true })) {
         const childRel = rel === '' ? entry.name : `${rel}/${entry.name}`;
         if (entry.isDirectory()) {
-          if (rel === '' && entry.name === TMP_DIR) continue;
+          if ((rel === '' && entry.name === TMP_DIR) || entry.name === ICEBERG_DIR) continue;
           if (prefix !== '' && !(`${childRel}/`.startsWith(prefix) || prefix.startsWith(`${childRel}/`))) continue;
           await walk(path.join(dir, entry.name), childRel);
         } else if (entry.name.endsWith('.parquet') && childRel.startsWith(prefix)) {

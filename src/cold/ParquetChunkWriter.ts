@@ -6,6 +6,7 @@ import { DuckDBBlobValue, DuckDBDataChunk, type DuckDBConnection, type DuckDBVal
 import { createHash } from 'node:crypto';
 import { ColdFileError } from '../errors.js';
 import { DUCKDB_TYPES, type ColdType } from './columnTypes.js';
+import { duckdbVersion, fingerprintSql, fingerprintText, footerFingerprint, ROW_FINGERPRINT_KEY } from './rowFingerprint.js';
 import { sqlIdent, sqlString, type DuckDbEngine } from './DuckDbEngine.js';
 
 const VECTOR_SIZE = 2048;
@@ -18,6 +19,8 @@ export interface ChunkToWrite {
   zstdLevel: number;
   /** Key/value footer metadata (table, partition, rows, key range, schema...). */
   metadata: Record<string, string>;
+  /** `{col: id, …}`: Parquet field ids (the table's Iceberg field ids, see parquetFieldIds); none when absent. */
+  fieldIds?: string | undefined;
 }
 
 /** Order-sensitive checksum over the key column, as text. */
@@ -71,13 +74,16 @@ export async function writeParquetChunk(engine: DuckDbEngine, file: string, chun
     } finally {
       appender.closeSync();
     }
-    const kv = Object.entries(chunk.metadata)
+    // The rows' fingerprint goes in the footer: a later rewrite of the file adds it instead of decoding every value again.
+    const [fp] = (await con.runAndReadAll(fingerprintSql(chunk.columns, SCRATCH))).getRowsJS();
+    const metadata = { ...chunk.metadata, [ROW_FINGERPRINT_KEY]: footerFingerprint(await duckdbVersion(con), fingerprintText(fp![0], fp![1])) };
+    const kv = Object.entries(metadata)
       .map(([k, v]) => `${sqlIdent(k)}: ${sqlString(v)}`)
       .join(', ');
     // The scratch table goes in the COPY's own round trip (one fewer per file); a failed COPY
     // stops there, and the finally drops it.
     const copy = con.run(
-      `COPY ${SCRATCH} TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${chunk.zstdLevel}, ROW_GROUP_SIZE 122880${kv === '' ? '' : `, KV_METADATA {${kv}}`}); DROP TABLE ${SCRATCH}`,
+      `COPY ${SCRATCH} TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${chunk.zstdLevel}, ROW_GROUP_SIZE 122880${kv === '' ? '' : `, KV_METADATA {${kv}}`}${chunk.fieldIds ? `, FIELD_IDS ${chunk.fieldIds}` : ''}); DROP TABLE ${SCRATCH}`,
     );
     onCopyStart?.();
     await copy;

@@ -41,6 +41,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import type { ColdUrl, S3Settings } from '../config.js';
 import { ColdFileError, ColdStoreError, ConfigError } from '../errors.js';
 import { ColdFileCache, type ColdFileCacheStats } from './ColdFileCache.js';
+import { ICEBERG_DIR } from './coldLayout.js';
 import type { ColdFileRef, ColdObjectInfo, ColdReadHandle, ColdStore } from './ColdStore.js';
 
 /** The metadata key the whole-file sha256 is stored under (`x-amz-meta-sha256`). */
@@ -357,7 +358,7 @@ export class S3ColdStore implements ColdStore {
         throw this.#fail('list', prefix, cause);
       }
       for (const o of page.Contents ?? []) {
-        if (o.Key === undefined || !o.Key.endsWith('.parquet') || !o.Key.startsWith(this.prefix)) continue;
+        if (o.Key === undefined || !o.Key.endsWith('.parquet') || !o.Key.startsWith(this.prefix) || o.Key.includes(`/${ICEBERG_DIR}/`)) continue;
         out.push({ path: o.Key.slice(this.prefix.length), bytes: o.Size ?? 0, mtimeMs: o.LastModified?.getTime() ?? 0 });
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;

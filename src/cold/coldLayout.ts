@@ -12,6 +12,8 @@ import { DAY_MS } from '../registry/timeUnit.js';
 
 /** The local tree's staging folder (temp files, DuckDB spill), skipped by listing. */
 export const TMP_DIR = '_tmp';
+/** A table's Iceberg metadata folder (`<table>/_iceberg/`, src/iceberg/): not cold files; `ColdStore.list` skips it. */
+export const ICEBERG_DIR = '_iceberg';
 
 export interface PartitionSpan {
   /** `YYYY-MM-DD` or `YYYY-MM`. */

@@ -3,7 +3,7 @@
  * file and are created by tierdb itself (migrations/tierdb), also inside an
  * adopted application database whose own tables tierdb never touches.
  */
-import { customType, index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { customType, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /** A column with BLOB affinity: SQLite keeps the value as given (INTEGER or TEXT key). */
 const anyValue = customType<{ data: unknown }>({ dataType: () => 'blob' });
@@ -161,4 +161,83 @@ export const tierdbLeases = sqliteTable('_tierdb_leases', {
 export const tierdbMeta = sqliteTable('_tierdb_meta', {
   key: text('key').primaryKey(),
   value: text('value').notNull(),
+});
+
+/**
+ * Iceberg publishing (src/iceberg/): one row per registered table that was
+ * published. The field id of every column ever published (`columns_json`,
+ * never reused), the schemas, the table's uuid, location and sequence numbers,
+ * and `metadata_version`: the `vN.metadata.json` that `version-hint.text` was
+ * last confirmed to name.
+ */
+export const tierdbIcebergTables = sqliteTable('_tierdb_iceberg_tables', {
+  tableName: text('table_name').primaryKey(),
+  tableUuid: text('table_uuid').notNull(),
+  /** The table location readers see (`<ICEBERG_LOCATION>/<table>/_iceberg`). */
+  location: text('location').notNull(),
+  /** [{ name, id, type }]: every column ever given an id, in id order. */
+  columnsJson: text('columns_json').notNull(),
+  /** The Iceberg schemas ([{ schema-id, type: struct, fields }]), the last one current. */
+  schemasJson: text('schemas_json').notNull(),
+  lastColumnId: integer('last_column_id').notNull(),
+  lastSequenceNumber: integer('last_sequence_number').notNull(),
+  metadataVersion: integer('metadata_version').notNull(),
+  /** The manifest version the current snapshot projects. */
+  manifestVersion: integer('manifest_version').notNull(),
+  updatedAtMs: integer('updated_at_ms').notNull(),
+});
+
+/**
+ * One row per Iceberg snapshot: `writing` while its files are written (a crash
+ * leaves it so; recovery finishes it when the hint names it, else removes its
+ * objects), `live` while its metadata lists it, `expired` once dropped (its
+ * objects deleted). Every object it wrote is in `objects_json`.
+ */
+export const tierdbIcebergSnapshots = sqliteTable(
+  '_tierdb_iceberg_snapshots',
+  {
+    snapshotId: integer('snapshot_id').primaryKey(),
+    tableName: text('table_name').notNull(),
+    sequenceNumber: integer('sequence_number').notNull(),
+    parentId: integer('parent_id'),
+    schemaId: integer('schema_id').notNull(),
+    metadataVersion: integer('metadata_version').notNull(),
+    manifestVersion: integer('manifest_version').notNull(),
+    timestampMs: integer('timestamp_ms').notNull(),
+    /** Cold-store path of its manifest list. */
+    manifestList: text('manifest_list').notNull(),
+    summaryJson: text('summary_json').notNull(),
+    /** Cold-store paths of every object it wrote (manifests, manifest list, delete files, its metadata file). */
+    objectsJson: text('objects_json').notNull(),
+    /** While `writing`: what its commit records (the files it lists, new file metrics, the table row, snapshots it expires), so recovery can finish it once the hint names it. */
+    commitJson: text('commit_json'),
+    state: text('state').notNull(),
+  },
+  (t) => [index('_tierdb_iceberg_snapshots_table_idx').on(t.tableName, t.state, t.sequenceNumber)],
+);
+
+/**
+ * The data files each snapshot references: a retired cold file is unlinked
+ * only when no snapshot that is not `expired` references it.
+ */
+export const tierdbIcebergRefs = sqliteTable(
+  '_tierdb_iceberg_refs',
+  {
+    snapshotId: integer('snapshot_id').notNull(),
+    path: text('path').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.snapshotId, t.path] }), index('_tierdb_iceberg_refs_path_idx').on(t.path)],
+);
+
+/**
+ * Per published data file: the snapshot and sequence number that added it
+ * (kept in every later manifest, as the spec asks) and its column metrics
+ * (sizes, counts, bounds by column name), read once from its footer.
+ */
+export const tierdbIcebergFiles = sqliteTable('_tierdb_iceberg_files', {
+  path: text('path').primaryKey(),
+  tableName: text('table_name').notNull(),
+  snapshotId: integer('snapshot_id').notNull(),
+  sequenceNumber: integer('sequence_number').notNull(),
+  statsJson: text('stats_json').notNull(),
 });

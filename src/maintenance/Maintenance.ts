@@ -7,7 +7,7 @@
  * the manifest made again from the tree (rebuildManifest.ts: its own frame —
  * no recovery first, one commit that also ends its run).
  */
-import { ArgumentError, LeaseHeldError, ReadOnlyStoreError } from '../errors.js';
+import { ArgumentError, IcebergPublishError, LeaseHeldError, ReadOnlyStoreError } from '../errors.js';
 import type { RunNotifier } from '../notify/RunNotifier.js';
 import { summarizeMaintenanceReport, type MaintenanceRunReport } from '../notify/summarizeMaintenanceReport.js';
 import { loadConfig, parseByteSize, readEnv } from '../config.js';
@@ -25,6 +25,13 @@ import type { RebuildManifestOptions, RebuildReport } from './RebuildReport.js';
 import { restoreRange, type RestoreReport } from './restoreRange.js';
 import { eraseRows, finishErasures, type EraseOptions, type EraseReceipt } from '../change/eraseRows.js';
 import { assertWhere } from '../change/changeRows.js';
+import { publishIcebergTables, type PublishIcebergOptions } from '../iceberg/publishIcebergTables.js';
+import type { IcebergPublishReport } from '../iceberg/IcebergPublishReport.js';
+import { isIcebergPublished } from '../manifest/icebergState.js';
+import type { MaintenanceRun } from './maintenanceRun.js';
+
+export type { IcebergPublishReport, IcebergTableReport } from '../iceberg/IcebergPublishReport.js';
+export type { PublishIcebergOptions } from '../iceberg/publishIcebergTables.js';
 
 export type { CompactTableReport, CompactGroupReport } from './compactTable.js';
 export type { RetentionTableReport } from './applyRetentionTable.js';
@@ -49,6 +56,8 @@ export interface CompactReport {
   startedAt: string;
   durationMs: number;
   tables: CompactTableReport[];
+  /** ICEBERG_PUBLISH: the publish that followed, in the same run. */
+  iceberg?: IcebergPublishReport;
 }
 
 export interface RetentionOptions {
@@ -66,6 +75,8 @@ export interface RetentionReport {
   durationMs: number;
   /** Only tables with a coldDays. */
   tables: RetentionTableReport[];
+  /** ICEBERG_PUBLISH: the publish that followed, in the same run. */
+  iceberg?: IcebergPublishReport;
 }
 
 export interface RestoreOptions {
@@ -167,7 +178,7 @@ export class Maintenance {
     };
     if (dryRun) return compactAll(undefined);
     this.#assertWritable('compact');
-    return this.#notified('compact', () => withMaintenanceRun(this.#deps, 'compact', compactAll, errorsOf));
+    return this.#notified('compact', () => withMaintenanceRun(this.#deps, 'compact', async (run) => this.#thenPublish(run, await compactAll(run), tables), errorsOf));
   }
 
   /**
@@ -199,7 +210,7 @@ export class Maintenance {
     };
     if (dryRun || tables.length === 0) return retainAll(undefined);
     this.#assertWritable('apply retention');
-    return this.#notified('retention', () => withMaintenanceRun(this.#deps, 'retention', retainAll, errorsOf));
+    return this.#notified('retention', () => withMaintenanceRun(this.#deps, 'retention', async (run) => this.#thenPublish(run, await retainAll(run), tables), errorsOf));
   }
 
   /**
@@ -231,7 +242,7 @@ export class Maintenance {
       withMaintenanceRun(
         this.#deps,
         'restore',
-        (run) => restoreRange({ raw: run.ctx.raw, cold: run.ctx.cold, engine: run.engine }, run, t!, range, () => ++seq),
+        async (run) => this.#thenPublish(run, await restoreRange({ raw: run.ctx.raw, cold: run.ctx.cold, engine: run.engine }, run, t!, range, () => ++seq), [t!]),
         () => [],
       ),
     );
@@ -267,7 +278,10 @@ export class Maintenance {
         'erase',
         async (run) => {
           await finishErasures(run);
-          const receipt = await eraseRows(run, { raw: run.ctx.raw, cold: run.ctx.cold, engine: run.engine }, t!, options, () => ++seq);
+          // Once the erase committed, a published table gets a snapshot without the old files and every
+          // snapshot listing them expires (their objects deleted) before the old files are unlinked.
+          const onCommitted = this.#deps.config.icebergPublish || isIcebergPublished(run.ctx.raw, t!.table) ? async () => void (await this.#publishIn(run, [t!], { strict: true })) : undefined;
+          const receipt = await eraseRows(run, { raw: run.ctx.raw, cold: run.ctx.cold, engine: run.engine }, t!, options, () => ++seq, onCommitted);
           return receipt;
         },
         () => [],
@@ -318,6 +332,43 @@ export class Maintenance {
     } finally {
       await target.close();
     }
+  }
+
+  /**
+   * Publishes each table's cold tier as an Apache Iceberg v2 table at
+   * `<cold>/<table>/_iceberg` (see docs/ICEBERG.md): a new snapshot for every
+   * table whose live files or delete markers changed since its last one,
+   * snapshots past ICEBERG_KEEP_SNAPSHOTS / ICEBERG_SNAPSHOT_DAYS expired.
+   * One run under the archiver lease. With ICEBERG_PUBLISH=true it also runs
+   * after every archive, compaction, retention, restore and erase.
+   *
+   * @example
+   * const report = await store.maintenance.publishIceberg({ tables: ['messages'] });
+   * console.log(report.tables[0].metadataLocation);
+   */
+  async publishIceberg(options: PublishIcebergOptions = {}): Promise<IcebergPublishReport> {
+    const tables = selectTables(this.#tables, options.tables);
+    this.#assertWritable('publish Iceberg tables');
+    const report = await withMaintenanceRun(this.#deps, 'publish', (run) => this.#publishIn(run, tables, options), (r) => r.tables.filter((t) => t.error !== undefined).map((t) => `${t.table}: ${t.error}`));
+    const failed = report.tables.filter((t) => t.status === 'failed');
+    if (options.strict && failed.length > 0) throw new IcebergPublishError(failed.map((t) => `${t.table}: ${t.error}`).join('; '));
+    return report;
+  }
+
+  /** Publishing inside a run that holds the lease. */
+  #publishIn(run: MaintenanceRun, tables: readonly ResolvedTable[], options: PublishIcebergOptions = {}): Promise<IcebergPublishReport> {
+    return publishIcebergTables(
+      { raw: run.ctx.raw, cold: run.ctx.cold, config: run.ctx.config, logger: this.#deps.logger, engine: run.engine, assertLease: run.ctx.assertLease, runId: run.runId, runToken: run.runToken },
+      tables,
+      options,
+    );
+  }
+
+  /** ICEBERG_PUBLISH: a job's report with the publish of its tables that followed in the same run (a failed publish fails no job). */
+  async #thenPublish<R extends object>(run: MaintenanceRun, report: R, tables: readonly ResolvedTable[]): Promise<R> {
+    if (!this.#deps.config.icebergPublish || tables.length === 0) return report;
+    const iceberg = await this.#publishIn(run, tables);
+    return { ...report, iceberg };
   }
 
   /** What `tierdb serve` runs after each archive run (COMPACT_ENABLED): retention, then compaction. */

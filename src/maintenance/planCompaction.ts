@@ -19,10 +19,11 @@ function yearOf(ms: number): number {
   return new Date(ms).getUTCFullYear();
 }
 
-function compatible(group: readonly ManifestFile[], f: ManifestFile): boolean {
-  const types = new Map<string, ColdType>();
-  for (const g of group) for (const c of JSON.parse(g.schema_json) as { name: string; type: ColdType }[]) types.set(c.name, c.type);
-  return (JSON.parse(f.schema_json) as { name: string; type: ColdType }[]).every((c) => (types.get(c.name) ?? c.type) === c.type);
+const columnsOf = (f: ManifestFile) => JSON.parse(f.schema_json) as { name: string; type: ColdType }[];
+
+/** Whether `f`'s columns have the types the group's (`types`, by name) have. */
+function compatible(types: ReadonlyMap<string, ColdType>, f: ManifestFile): boolean {
+  return columnsOf(f).every((c) => (types.get(c.name) ?? c.type) === c.type);
 }
 
 /** Groups of two or more files, each to become one file; empty when there is nothing worth doing. */
@@ -31,6 +32,7 @@ export function planCompaction(live: readonly ManifestFile[], o: CompactionPlanO
   if (small.length < o.minFiles) return [];
   const groups: ManifestFile[][] = [];
   let group: ManifestFile[] = [];
+  let types = new Map<string, ColdType>();
   let bytes = 0;
   for (const f of small) {
     const fits =
@@ -38,13 +40,15 @@ export function planCompaction(live: readonly ManifestFile[], o: CompactionPlanO
       bytes + f.bytes <= o.targetBytes &&
       yearOf(f.max_time_ms) === yearOf(group[0]!.min_time_ms) &&
       yearOf(f.min_time_ms) === yearOf(group[0]!.min_time_ms) &&
-      compatible(group, f);
+      compatible(types, f);
     if (!fits && group.length > 0) {
       groups.push(group);
       group = [];
+      types = new Map();
       bytes = 0;
     }
     group.push(f);
+    for (const c of columnsOf(f)) types.set(c.name, c.type);
     bytes += f.bytes;
   }
   if (group.length > 0) groups.push(group);

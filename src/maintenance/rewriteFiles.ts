@@ -9,10 +9,17 @@
  *      against the manifest (a damaged input is never merged);
  *   2. read the expected result from the inputs: its keys in order (count,
  *      key checksum, key and time ranges) and a fingerprint of every value of
- *      every row (count and sum of row hashes), the latter while (3) runs
- *      when there is no `keep`;
+ *      every row (count and sum of row hashes: rowFingerprint.ts) — the sum
+ *      of those the inputs' footers record when the output holds their rows
+ *      unchanged, else read from their values (while (3) runs when there is
+ *      no `keep` and no marker);
  *   3. COPY the same SELECT into a staging file (zstd, footer metadata), fsync;
- *   4. read the file back: keys in order and the row fingerprint must equal (2);
+ *      sorted by DuckDB, or — when the inputs already hold their rows in
+ *      (time, key) order and their time ranges do not meet (day files, as the
+ *      archiver writes them) — read in that order without a sort;
+ *   4. read the file back: keys in order and the row fingerprint must equal (2)
+ *      (so a file not in (time, key) order never passes; an unsorted read is
+ *      written again, sorted);
  *   5. `cold.put` it into the deepest Hive folder holding its time range.
  *
  * A crash anywhere leaves the inputs live and at most an unlisted file whose
@@ -20,23 +27,25 @@
  */
 import { createHash } from 'node:crypto';
 import { rmSync, statSync } from 'node:fs';
-import type { DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { folderFilePath, hiveFolderOf, tmpFilePath } from '../cold/coldLayout.js';
 import type { ColdType } from '../cold/columnTypes.js';
 import { sqlIdent, sqlString, type DuckDbEngine } from '../cold/DuckDbEngine.js';
 import { fileSha256 } from '../cold/fileSha256.js';
 import { fsyncFile } from '../cold/fsyncFile.js';
+import { duckdbVersion, fingerprintSql, fingerprintText, footerFingerprint, recordedFingerprint, ROW_FINGERPRINT_KEY, rowHashSql } from '../cold/rowFingerprint.js';
 import { keyChecksum } from '../cold/ParquetChunkWriter.js';
 import { ColdFileError, SchemaDriftError } from '../errors.js';
 import type { ManifestFile, NewManifestFile } from '../manifest/manifestFiles.js';
 import type { ResolvedTable } from '../registry/resolveRegistry.js';
 import { valueToMs } from '../registry/timeUnit.js';
-import { compareKeys, keyForManifest } from '../archive/chunkKeys.js';
+import { compareKeys, keyForManifest, keyText } from '../archive/chunkKeys.js';
 import { failpoint } from '../archive/failpoint.js';
 import type Database from 'better-sqlite3';
 import { antiJoinMarks, FILE_COLUMN, loadMarksTable } from '../cold/markedRows.js';
-import { readMarkers } from '../manifest/deleteMarkers.js';
+import { readMarkers, type FileMarkers } from '../manifest/deleteMarkers.js';
 import type { MaintenanceContext } from './MaintenanceContext.js';
+import { parquetFieldIds } from '../iceberg/parquetFieldIds.js';
 
 export interface RewriteOptions {
   engine: DuckDbEngine;
@@ -48,6 +57,8 @@ export interface RewriteOptions {
   now: number;
   /** A DuckDB predicate over the table's columns: only the rows it selects are kept (all when absent). */
   keep?: string | undefined;
+  /** Rows left out as delete markers leave theirs: manifest path of an input → keys of that file's rows (erase). */
+  drop?: ReadonlyMap<string, readonly unknown[]> | undefined;
 }
 
 export interface RewriteResult {
@@ -59,7 +70,7 @@ export interface RewriteResult {
   duplicatesDropped: number;
   /** Rows `keep` did not select (delete-marked rows not counted). */
   rowsRemoved: number;
-  /** Rows left out because a delete marker hides them. */
+  /** Rows left out because a delete marker (or `drop`) names them. */
   markedRemoved: number;
   /** The newest delete marker id the output accounts for: pass it to commitSwap. */
   marksThrough: number;
@@ -94,7 +105,7 @@ export function coldRowsSql(
 ): string {
   const columns = schema.map((c) => `CAST(s.${sqlIdent(c.name)} AS ${c.type}) AS ${sqlIdent(c.name)}`).join(', ');
   const where = keep ? ` WHERE ${keep}` : '';
-  if (inputs.length < 2 || !rangesOverlap(inputs)) return `SELECT ${columns} FROM ${maskedSource(t, localPaths, marksTable, false)}${where}`;
+  if (!mayShareKeys(inputs)) return `SELECT ${columns} FROM ${maskedSource(t, localPaths, marksTable, false)}${where}`;
   // Each input's rank comes from its manifest row: the newest run wins.
   const ranks = [...inputs.entries()]
     .sort(([, a], [, b]) => (a.run_id ?? 0) - (b.run_id ?? 0) || a.id - b.id)
@@ -130,12 +141,76 @@ export async function loadInputMarks(
   inputs: readonly ManifestFile[],
   localPaths: readonly string[],
   schema: readonly { name: string; type: ColdType }[],
+  drop?: ReadonlyMap<string, readonly unknown[]>,
 ): Promise<{ marksTable: string | undefined; marksThrough: number; marked: number }> {
-  const marks = readMarkers(raw, inputs.map((f) => f.path));
+  const read = readMarkers(raw, inputs.map((f) => f.path));
+  const marks = drop === undefined || drop.size === 0 ? read : withDropped(read, drop);
   if (marks.count === 0) return { marksTable: undefined, marksThrough: marks.throughId, marked: 0 };
   const keyType = schema.find((c) => c.name === t.keyColumn)?.type ?? 'BIGINT';
   const marked = await loadMarksTable(engine.connection, REWRITE_MARKS_TABLE, keyType, inputs.map((f) => f.path), localPaths, marks);
   return { marksTable: REWRITE_MARKS_TABLE, marksThrough: marks.throughId, marked };
+}
+
+/** `marks` and the rows `drop` names, each (file, key) once. */
+function withDropped(marks: FileMarkers, drop: ReadonlyMap<string, readonly unknown[]>): FileMarkers {
+  const byPath = new Map<string, unknown[]>();
+  let count = 0;
+  for (const path of new Set([...marks.byPath.keys(), ...drop.keys()])) {
+    const keys = new Map<string, unknown>();
+    for (const k of [...(marks.byPath.get(path) ?? []), ...(drop.get(path) ?? [])]) keys.set(keyText(k), k);
+    byPath.set(path, [...keys.values()]);
+    count += keys.size;
+  }
+  return { byPath, throughId: marks.throughId, count };
+}
+
+/**
+ * The SELECTs of a rewrite: `source`, the rows to write (coldRowsSql);
+ * `ordered`, the same sorted by (time, key); `presorted`, when there is one,
+ * the same in (time, key) order without a sort (the inputs read in time order:
+ * see timeOrder; a filter keeps that order, the dedupe and the markers' join
+ * may not).
+ */
+export function rewriteSelects(
+  t: Pick<ResolvedTable, 'keyColumn' | 'timeColumn'>,
+  inputs: readonly ManifestFile[],
+  localPaths: readonly string[],
+  schema: readonly { name: string; type: ColdType }[],
+  keep?: string,
+  marksTable?: string,
+): { source: string; ordered: string; presorted: string | undefined; deduped: boolean } {
+  const source = coldRowsSql(t, inputs, localPaths, schema, keep, marksTable);
+  const ordered = `SELECT * FROM (${source}) ORDER BY ${sqlIdent(t.timeColumn)}, ${sqlIdent(t.keyColumn)}`;
+  const deduped = mayShareKeys(inputs);
+  const inTimeOrder = marksTable !== undefined || deduped ? undefined : timeOrder(inputs);
+  const presorted = inTimeOrder && coldRowsSql(t, inTimeOrder.map((i) => inputs[i]!), inTimeOrder.map((i) => localPaths[i]!), schema, keep);
+  return { source, ordered, presorted, deduped };
+}
+
+/**
+ * The inputs' indexes in time order when their time ranges do not meet (each
+ * file's earliest time after the previous file's latest): read in that order,
+ * files holding rows in (time, key) order — as the archiver and rewriteFiles
+ * write them — give all rows in (time, key) order without a sort. Undefined
+ * when two ranges meet. The read-back checks the order either way.
+ */
+function timeOrder(inputs: readonly ManifestFile[]): number[] | undefined {
+  const order = [...inputs.keys()].sort((a, b) => inputs[a]!.min_time_ms - inputs[b]!.min_time_ms);
+  for (let i = 1; i < order.length; i++) {
+    if (inputs[order[i]!]!.min_time_ms <= inputs[order[i - 1]!]!.max_time_ms) return undefined;
+  }
+  return order;
+}
+
+/** Whether `f`'s columns are `schema` (names, types, order): then its rows hash as the output's do. */
+function sameSchema(f: ManifestFile, schema: readonly { name: string; type: ColdType }[]): boolean {
+  const own = JSON.parse(f.schema_json) as { name: string; type: ColdType }[];
+  return own.length === schema.length && own.every((c, i) => c.name === schema[i]!.name && c.type === schema[i]!.type);
+}
+
+/** Whether a key could be in two of the inputs (then coldRowsSql keeps the newest run's row). */
+function mayShareKeys(inputs: readonly ManifestFile[]): boolean {
+  return inputs.length >= 2 && rangesOverlap(inputs);
 }
 
 /** Whether the inputs' key ranges overlap, so that a key could be in two of them. */
@@ -163,15 +238,11 @@ export async function rewriteFiles(ctx: MaintenanceContext, o: RewriteOptions): 
     // own threads); nothing is written before the check has passed.
     const inputsChecked = checkInputs(ctx, inputs, read.paths);
     inputsChecked.catch(() => undefined);
-    const key = sqlIdent(t.keyColumn);
-    const time = sqlIdent(t.timeColumn);
-    const marks = await loadInputMarks(ctx.raw, engine, t, inputs, read.paths, schema);
-    const source = coldRowsSql(t, inputs, read.paths, schema, o.keep, marks.marksTable);
-    const ordered = `SELECT * FROM (${source}) ORDER BY ${time}, ${key}`;
+    const marks = await loadInputMarks(ctx.raw, engine, t, inputs, read.paths, schema, o.drop);
+    // Inputs that cannot share a key are read without dedupe: the rows `keep` selects are the expected rows (counted there).
+    const { source, ordered, presorted, deduped } = rewriteSelects(t, inputs, read.paths, schema, o.keep, marks.marksTable);
 
     const unmarked = rowsIn - marks.marked;
-    // Inputs that cannot share a key are read without dedupe: the rows `keep` selects are the expected rows (counted there).
-    const deduped = inputs.length >= 2 && rangesOverlap(inputs);
     let kept: number | undefined;
     let expected: ExpectedRows;
     try {
@@ -219,29 +290,56 @@ export async function rewriteFiles(ctx: MaintenanceContext, o: RewriteOptions): 
       'tierdb.run_id': String(o.runId),
       'tierdb.rewritten_from': String(inputs.length),
     };
-    const kv = Object.entries(metadata)
-      .map(([k, v]) => `${sqlIdent(k)}: ${sqlString(v)}`)
-      .join(', ');
-    // Without a keep or delete markers (plain compaction), the inputs' fingerprint is read on another
-    // connection while the COPY writes; a keep or the markers may use this connection's temp tables.
+    // The inputs' fingerprint: the sum of those their footers record when the output holds their rows unchanged
+    // (no keep, no marker, no dedupe, one schema: their sha256 is checked); else read from their values — on this
+    // connection before the COPY when a keep or the markers use its temp tables, else on another one while the COPY writes.
+    const unchanged = o.keep === undefined && marks.marksTable === undefined && !deduped && inputs.every((f) => sameSchema(f, schema));
+    const recorded = unchanged ? await recordedFingerprint(con, read.paths) : undefined;
+    const fieldIds = parquetFieldIds(ctx.raw, t.table, schema);
     const onThisConnection = o.keep !== undefined || marks.marksTable !== undefined;
-    const fingerprint = onThisConnection ? Promise.resolve(await readSourceFingerprint(engine, schema, source, false)) : readSourceFingerprint(engine, schema, source, true);
+    let known = recorded ?? (onThisConnection ? await readSourceFingerprint(engine, schema, source, false) : undefined);
+    const fingerprint = known !== undefined ? Promise.resolve(known) : readSourceFingerprint(engine, schema, source, true);
     fingerprint.catch(() => undefined);
+    const version = await duckdbVersion(con);
+    // A fingerprint known before the COPY goes in the footer, for the next rewrite of this file.
+    const copy = (select: string, fp: string | undefined) => {
+      const kv = Object.entries(fp === undefined ? metadata : { ...metadata, [ROW_FINGERPRINT_KEY]: footerFingerprint(version, fp) })
+        .map(([k, v]) => `${sqlIdent(k)}: ${sqlString(v)}`)
+        .join(', ');
+      return con.run(`COPY (${select}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${ctx.config.archiveZstdLevel}, ROW_GROUP_SIZE 122880, KV_METADATA {${kv}}${fieldIds ? `, FIELD_IDS ${fieldIds}` : ''})`);
+    };
     try {
-      await con.run(
-        `COPY (${ordered}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${ctx.config.archiveZstdLevel}, ROW_GROUP_SIZE 122880, KV_METADATA {${kv}})`,
-      );
+      await copy(presorted ?? ordered, known);
     } finally {
       await fingerprint.catch(() => undefined);
     }
-    const expectedFingerprint = await fingerprint;
-    fsyncFile(tmp);
-    failpoint('rewrite-after-write');
+    let expectedFingerprint = await fingerprint;
     // The times are in the row fingerprint: the key order is read back alone.
-    const back = await readFileRows(engine, t, schema, tmp);
-    if (back.rows !== expected.rows || back.checksum !== checksum || back.fingerprint !== expectedFingerprint) {
-      throw new ColdFileError(tmp, `verification failed for ${tmp}: read back ${back.rows} rows (expected ${expected.rows}), or other keys or values than its inputs hold`);
+    const verified = async (): Promise<boolean> => {
+      fsyncFile(tmp);
+      failpoint('rewrite-after-write');
+      const back = await readFileRows(engine, t, schema, tmp);
+      return back.rows === expected.rows && back.checksum === checksum && back.fingerprint === expectedFingerprint;
+    };
+    let ok = await verified();
+    if (!ok && recorded !== undefined) {
+      const fromValues = await readSourceFingerprint(engine, schema, source, false);
+      if (fromValues !== recorded) {
+        // The footers' records do not describe their rows (another writer's footers): the values' fingerprint, and a footer that says it.
+        ctx.logger.warn({ table: t.table, inputs: inputs.length }, 'rewrite: the row fingerprints recorded in the inputs\' footers differ from their rows; using the rows');
+        expectedFingerprint = known = fromValues;
+        await copy(presorted ?? ordered, known);
+        ok = await verified();
+      }
     }
+    if (!ok && presorted !== undefined) {
+      // The inputs were not in (time, key) order after all (a file written by another tool, or text times whose
+      // order is not their instants'): the same rows, sorted by DuckDB.
+      ctx.logger.info({ table: t.table, inputs: inputs.length }, 'rewrite: inputs not in (time, key) order; writing them sorted');
+      await copy(ordered, known);
+      ok = await verified();
+    }
+    if (!ok) throw new ColdFileError(tmp, `verification failed for ${tmp}: read back other rows, keys, key order or values than its inputs hold (expected ${expected.rows} rows)`);
     const bytes = statSync(tmp).size;
     const sha = await fileSha256(tmp);
     putPath = rel;
@@ -310,10 +408,10 @@ export async function readKeys(engine: DuckDbEngine, sql: string): Promise<unkno
   return keys;
 }
 
-/** An order-free fingerprint of a set of rows: how many, and the sum of their hashes. */
-async function readFingerprint(engine: DuckDbEngine, hashes: string): Promise<string> {
-  const [row] = (await engine.connection.runAndReadAll(`SELECT count(*), coalesce(sum(h::HUGEINT), 0) FROM (${hashes})`)).getRowsJS();
-  return `${String(row![0])}:${String(row![1])}`;
+/** The fingerprint (rowFingerprint.ts) of `schema`'s columns over `from`, read on `con`. */
+async function readFingerprint(con: DuckDBConnection, schema: readonly { name: string; type: ColdType }[], from: string): Promise<string> {
+  const [row] = (await con.runAndReadAll(fingerprintSql(schema.map((c) => c.name), from))).getRowsJS();
+  return fingerprintText(row![0], row![1]);
 }
 
 /** Each input's whole-file sha256 against its manifest row. */
@@ -384,13 +482,11 @@ function foldBlocks(blocks: readonly (readonly unknown[])[]): RowsRead & { keysC
  * `source` that reads the engine connection's temp tables (a `keep`).
  */
 export async function readSourceFingerprint(engine: DuckDbEngine, schema: readonly { name: string; type: ColdType }[], source: string, ownConnection: boolean): Promise<string> {
-  const rowHash = `hash(${schema.map((c) => sqlIdent(c.name)).join(', ')})`;
-  if (!ownConnection) return readFingerprint(engine, `SELECT ${rowHash} AS h FROM (${source})`);
+  if (!ownConnection) return readFingerprint(engine.connection, schema, `(${source})`);
   const con = await engine.instance.connect();
   try {
     await con.run(`SET TimeZone = 'UTC'`);
-    const [row] = (await con.runAndReadAll(`SELECT count(*), coalesce(sum(${rowHash}::HUGEINT), 0) FROM (${source})`)).getRowsJS();
-    return `${String(row![0])}:${String(row![1])}`;
+    return await readFingerprint(con, schema, `(${source})`);
   } finally {
     con.closeSync();
   }
@@ -439,7 +535,7 @@ export async function readExpectedRows(engine: DuckDbEngine, t: ResolvedTable, s
 /** The written file read back: count, key checksum in file order, fingerprint (one scan where DuckDB writes the key's text). */
 export async function readFileRows(engine: DuckDbEngine, t: ResolvedTable, schema: readonly { name: string; type: ColdType }[], file: string): Promise<RowsRead> {
   const key = sqlIdent(t.keyColumn);
-  const rowHash = `hash(${schema.map((c) => sqlIdent(c.name)).join(', ')})`;
+  const rowHash = rowHashSql(schema.map((c) => c.name));
   if (keysChecksummedInDuckDb(t, schema)) {
     const blocks = (
       await engine.connection.runAndReadAll(
@@ -451,5 +547,5 @@ export async function readFileRows(engine: DuckDbEngine, t: ResolvedTable, schem
     if (folded.keysCounted === BigInt(folded.rows)) return folded;
   }
   const keys = await readKeys(engine, `SELECT ${key} FROM read_parquet(${sqlString(file)})`);
-  return { rows: keys.length, checksum: keyChecksum(keys), fingerprint: await readFingerprint(engine, `SELECT ${rowHash} AS h FROM read_parquet(${sqlString(file)})`) };
+  return { rows: keys.length, checksum: keyChecksum(keys), fingerprint: await readFingerprint(engine.connection, schema, `read_parquet(${sqlString(file)})`) };
 }

@@ -9,6 +9,7 @@ import { ManifestChangedError } from '../errors.js';
 import { prepareCached } from '../hot/prepareCached.js';
 import type { FileState, ManifestFile, NewManifestFile } from './ManifestFile.js';
 import { bumpManifestVersion } from './manifestVersion.js';
+import { NOT_ICEBERG_REFERENCED } from './icebergState.js';
 
 export type { FileState, ManifestFile, NewManifestFile } from './ManifestFile.js';
 
@@ -77,9 +78,13 @@ export function listFiles(raw: Database.Database, table: string | undefined, sta
   return raw.prepare(sql).all(...states, ...(table === undefined ? [] : [table])) as ManifestFile[];
 }
 
-/** Retired files whose retirement is older than `beforeMs`: no running query can still list them. */
+/**
+ * Retired files whose retirement is older than `beforeMs` — no running query
+ * can still list them — and that no kept Iceberg snapshot lists (an Iceberg
+ * reader may still read them: they go once that snapshot expires).
+ */
 export function retiredFilesBefore(raw: Database.Database, beforeMs: number): ManifestFile[] {
-  return raw.prepare(`SELECT * FROM _tierdb_files WHERE state = 'retired' AND retired_at_ms <= ?`).all(beforeMs) as ManifestFile[];
+  return raw.prepare(`SELECT * FROM _tierdb_files WHERE state = 'retired' AND retired_at_ms <= ? AND ${NOT_ICEBERG_REFERENCED}`).all(beforeMs) as ManifestFile[];
 }
 
 /** Every path the manifest knows, in any state. */

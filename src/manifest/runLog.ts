@@ -14,7 +14,7 @@ import type { ArchiveReport } from '../archive/ArchiveReport.js';
 import type { RunRow } from './ManifestFile.js';
 
 /** What a run does: the archiver's move, or a maintenance job. */
-export type RunKind = 'archive' | 'compact' | 'retention' | 'restore' | 'rebuild' | 'migrate-cold' | 'erase';
+export type RunKind = 'archive' | 'compact' | 'retention' | 'restore' | 'rebuild' | 'migrate-cold' | 'erase' | 'publish';
 
 /** Kinds whose files are all committed in the one transaction that sets the run `ok`. */
 export const SINGLE_COMMIT_KINDS: ReadonlySet<string> = new Set<RunKind>(['rebuild']);

@@ -22,7 +22,7 @@ import { ArgumentError, SqlError, TierError } from '../errors.js';
 import { configureConnection } from '../hot/HotStore.js';
 import { noopLogger, type Logger } from '../logger.js';
 import type { ResolvedTable } from '../registry/resolveRegistry.js';
-import { appendRows, createTempTable } from './appendRows.js';
+import { appendChunks, appendRows, createTempTable } from './appendRows.js';
 import { assertColdSchema } from './assertColdSchema.js';
 import { assertReadOnlyText, assertReadOnlyType } from './assertReadOnlySql.js';
 import { ColdResultCache } from './ColdResultCache.js';
@@ -33,9 +33,12 @@ import { decideColumnTypes } from './decideColumnTypes.js';
 import { planQuery, readPlanMarks, readShape, type QueryPlan } from './planQuery.js';
 import type { ExplainResult, QueryOptions, Row } from './QueryOptions.js';
 import { joinColdFiles, openColdFiles, openColdFileSets, type ColdFilesForRead } from './openColdFiles.js';
+import { readHotChunks, type HotChunks } from './readHotChunks.js';
 import { readOverlapKeys } from './readOverlapKeys.js';
 import { prepareCached } from '../hot/prepareCached.js';
-import { readSqlReferences } from './readSqlReferences.js';
+import { readSqlReferences, type SqlReferences } from './readSqlReferences.js';
+import { runHotOnlyQuery, type HotOnlyCache } from './runHotOnlyQuery.js';
+import { runHotSql, type HotSqlCache } from './runHotSql.js';
 import { referencedColumns } from './referencedColumns.js';
 import { coldCacheKey, runUnifiedQuery } from './runUnifiedQuery.js';
 import { streamBatchSize, streamUnifiedQuery, type StreamOptions } from './streamUnifiedQuery.js';
@@ -61,6 +64,8 @@ function hotOnlyRows(plan: QueryPlan): unknown[][] {
   return plan.hotRows.slice(offset, limit === undefined ? undefined : offset + limit);
 }
 
+const MAX_IDLE_CONNECTIONS = 2;
+
 export interface UnifiedQueryBridgeDeps {
   config: TierConfig;
   /** Where the cold files live; the bridge reads the local paths it hands out. */
@@ -75,6 +80,12 @@ export class UnifiedQueryBridge {
   readonly #tables: ReadonlyMap<string, ResolvedTable>;
   readonly #logger: Logger;
   readonly #cache: ColdResultCache;
+  /** What each bridge.sql text reads (DuckDB's parse is a pure function of the text). */
+  readonly #references = new Map<string, SqlReferences>();
+  readonly #hotSql: HotSqlCache = new Map();
+  readonly #hotOnly: HotOnlyCache = new Map();
+  /** DuckDB connections kept for calls that leave nothing on them (see #withConnection). */
+  readonly #idle: DuckDBConnection[] = [];
   #db: Database.Database | undefined;
   #duck: Promise<DuckDBInstance> | undefined;
   #closed = false;
@@ -98,12 +109,17 @@ export class UnifiedQueryBridge {
    */
   async query(table: string, options: QueryOptions = {}): Promise<Row[]> {
     const t = this.#table(table);
-    const plan = planQuery(this.#read(), t, options);
+    const db = this.#read();
+    const hot = runHotOnlyQuery(db, t, options, this.#hotOnly);
+    if (hot) return hot;
+    const plan = planQuery(db, t, options);
     if (plan.coldFiles.length === 0) return arraysToObjects(plan.shape.names, hotOnlyRows(plan), plan.query.columns);
     const types = decideColumnTypes(plan.shape, plan.hotRows);
     const coldFiles = await openColdFiles(this.#cold, plan.coldFiles);
     try {
-      return await this.#withConnection((con) => runUnifiedQuery(con, plan, types, coldFiles, this.#cache));
+      // Cold rows alone, no delete markers: the query creates no temp table, so its connection can be reused.
+      const reuse = plan.hotRows.length === 0 && plan.overlapKeys.length === 0 && plan.marks.count === 0;
+      return await this.#withConnection((con) => runUnifiedQuery(con, plan, types, coldFiles, this.#cache), reuse);
     } finally {
       coldFiles.release();
     }
@@ -176,8 +192,17 @@ export class UnifiedQueryBridge {
   async sql(text: string, params: readonly unknown[] = []): Promise<Row[]> {
     const verb = assertReadOnlyText(text);
     if (!Array.isArray(params)) throw new ArgumentError('bridge.sql: params must be an array (bound to ? or $1, $2, …)');
+    // Bad params fail before anything is read.
+    const bound = toDuckParams(params, true);
+    const refs = await this.#readReferences(text);
+    const started = Date.now();
+    const hot = this.#config.hotSql === 'sqlite' ? runHotSql(this.#read(), this.#tables, refs, params, this.#hotSql, text) : undefined;
+    if (hot) {
+      this.#logger.debug({ ms: Date.now() - started }, 'bridge sql ran on SQLite');
+      return hot;
+    }
     return this.#withConnection(async (con) => {
-      const { statement, coldFiles } = await this.#prepareSql(con, text, params, verb);
+      const { statement, coldFiles } = await this.#prepareSql(con, text, params, verb, refs, bound);
       try {
         return readerToObjects(await statement.runAndReadAll());
       } catch (error) {
@@ -204,10 +229,12 @@ export class UnifiedQueryBridge {
     const verb = assertReadOnlyText(text);
     if (!Array.isArray(params)) throw new ArgumentError('bridge.sqlStream: params must be an array (bound to ? or $1, $2, …)');
     const batchSize = streamBatchSize(options);
+    const bound = toDuckParams(params, true);
+    const refs = await this.#readReferences(text);
     const con = await this.#connect();
     const started = Date.now();
     try {
-      const { statement, coldFiles } = await this.#prepareSql(con, text, params, verb);
+      const { statement, coldFiles } = await this.#prepareSql(con, text, params, verb, refs, bound);
       const failed = (error: unknown) => sqlError(toColdFileError(error, coldFiles), text, params);
       try {
         const result = await statement.stream().catch((error: unknown) => {
@@ -242,10 +269,9 @@ export class UnifiedQueryBridge {
     text: string,
     params: readonly unknown[],
     verb: string,
+    refs: SqlReferences,
+    bound: ReturnType<typeof toDuckParams>,
   ): Promise<{ statement: DuckDBPreparedStatement; coldFiles: ColdFilesForRead }> {
-    // Bad params fail before anything is read.
-    const bound = toDuckParams(params, true);
-    const refs = await readSqlReferences(con, text, [...this.#tables.keys()]);
     const db = this.#read();
     const snapshot = withReadSnapshot(db, () =>
       refs.tables.map((name) => {
@@ -255,11 +281,8 @@ export class UnifiedQueryBridge {
         const overlapKeys = readOverlapKeys(db, read.shape, files);
         // The key is read only where a hot key shadows cold rows, or the statement names it.
         const shape = referencedColumns(refs, read.shape, overlapKeys.length > 0);
-        const hotRows = prepareCached(db, `SELECT ${shape.names.map(sqlIdent).join(', ')} FROM ${sqlIdent(shape.table)}`)
-          .raw(true)
-          .safeIntegers(true)
-          .all() as unknown[][];
-        return { shape, files, hotRows, overlapKeys, marks: readPlanMarks(db, files) };
+        const hot = readHotChunks(prepareCached(db, `SELECT ${shape.names.map(sqlIdent).join(', ')} FROM ${sqlIdent(shape.table)}`), shape);
+        return { shape, files, hot, overlapKeys, marks: readPlanMarks(db, files) };
       }),
     );
     const sets = await openColdFileSets(this.#cold, snapshot.map((s) => s.files));
@@ -279,14 +302,14 @@ export class UnifiedQueryBridge {
     params: readonly unknown[],
     bound: ReturnType<typeof toDuckParams>,
     verb: string,
-    snapshot: readonly { shape: QueryPlan['shape']; files: QueryPlan['coldFiles']; hotRows: unknown[][]; overlapKeys: unknown[]; marks: QueryPlan['marks'] }[],
+    snapshot: readonly { shape: QueryPlan['shape']; files: QueryPlan['coldFiles']; hot: HotChunks; overlapKeys: unknown[]; marks: QueryPlan['marks'] }[],
     sets: readonly ColdFilesForRead[],
   ): Promise<DuckDBPreparedStatement> {
     for (const [i, s] of snapshot.entries()) {
-      const types = decideColumnTypes(s.shape, s.hotRows);
+      const types = s.hot.types;
       const hot = `__hot_${i}`;
       await createTempTable(con, hot, s.shape.names, types);
-      await appendRows(con, hot, types, s.hotRows);
+      await appendChunks(con, hot, s.hot.chunks);
       let view = `SELECT * FROM ${hot}`;
       if (s.files.length > 0) {
         let shadow = '';
@@ -331,6 +354,16 @@ export class UnifiedQueryBridge {
     return statement;
   }
 
+  /** What a bridge.sql text reads, from DuckDB's parse; cached per text (the registered tables never change). */
+  async #readReferences(text: string): Promise<SqlReferences> {
+    const hit = this.#references.get(text);
+    if (hit) return hit;
+    const refs = await this.#withConnection((con) => readSqlReferences(con, text, [...this.#tables.keys()]), true);
+    if (this.#references.size >= 256) this.#references.clear();
+    this.#references.set(text, refs);
+    return refs;
+  }
+
   /** Drops every cached cold result (after an erase: the cache must not keep erased values in memory). */
   forgetCachedResults(): void {
     this.#cache.clear();
@@ -344,6 +377,7 @@ export class UnifiedQueryBridge {
     const duck = this.#duck;
     this.#duck = undefined;
     try {
+      for (const con of this.#idle.splice(0)) con.closeSync();
       if (duck) (await duck.catch(() => undefined))?.closeSync();
     } finally {
       if (this.#db?.open) this.#db.close();
@@ -370,6 +404,9 @@ export class UnifiedQueryBridge {
     if (!this.#db) {
       const db = new Database(this.#config.hotPath, { readonly: true, fileMustExist: true });
       configureConnection(db, true);
+      // SQLite's own default page cache (2 MiB) instead of better-sqlite3's 16 MiB: full scans of a
+      // large hot table (bridge.sql on SQLite, the hot rows copied into DuckDB) run ~10% faster with it.
+      db.pragma('cache_size = -2000');
       db.defaultSafeIntegers(true);
       this.#db = db;
     }
@@ -394,13 +431,24 @@ export class UnifiedQueryBridge {
     return instance.connect();
   }
 
-  async #withConnection<T>(fn: (con: DuckDBConnection) => Promise<T>): Promise<T> {
-    const con = await this.#connect();
+  /**
+   * Runs `fn` on a DuckDB connection. `reuse`: `fn` creates nothing on the
+   * connection (no temp table or view), so after a success it is kept for the
+   * next such call (a few idle at most): a connection costs ~0.3 ms, a
+   * one-day cold query a few ms. Any other call gets a connection of its own,
+   * closed after.
+   */
+  async #withConnection<T>(fn: (con: DuckDBConnection) => Promise<T>, reuse = false): Promise<T> {
+    const con = (reuse ? this.#idle.pop() : undefined) ?? (await this.#connect());
     const started = Date.now();
+    let keep = false;
     try {
-      return await fn(con);
+      const result = await fn(con);
+      keep = reuse && !this.#closed && this.#idle.length < MAX_IDLE_CONNECTIONS;
+      return result;
     } finally {
-      con.closeSync();
+      if (keep) this.#idle.push(con);
+      else con.closeSync();
       this.#logger.debug({ ms: Date.now() - started }, 'bridge query ran in DuckDB');
     }
   }

@@ -6,7 +6,7 @@ import { DuckDBBlobValue, DuckDBDataChunk, type DuckDBConnection, type DuckDBVal
 import { DUCKDB_TYPES, type ColdType } from '../cold/columnTypes.js';
 import { sqlIdent } from '../cold/DuckDbEngine.js';
 
-const VECTOR_SIZE = 2048;
+export const VECTOR_SIZE = 2048;
 
 function toDuckValue(v: unknown, type: ColdType): DuckDBValue {
   if (v === null || v === undefined) return null;
@@ -19,22 +19,37 @@ export async function createTempTable(con: DuckDBConnection, table: string, colu
   await con.run(`CREATE TEMP TABLE ${sqlIdent(table)} (${decl})`);
 }
 
+/** Rows (arrays in column order, values already of the column's type) as one DuckDB data chunk (at most VECTOR_SIZE rows). */
+export function toDataChunk(types: readonly ColdType[], rows: readonly (readonly unknown[])[], offset = 0, count = rows.length - offset): DuckDBDataChunk {
+  const chunk = DuckDBDataChunk.create(types.map((t) => DUCKDB_TYPES[t]), count);
+  for (let c = 0; c < types.length; c++) {
+    const values = new Array<DuckDBValue>(count);
+    const type = types[c]!;
+    for (let r = 0; r < count; r++) values[r] = toDuckValue(rows[offset + r]![c], type);
+    chunk.setColumnValues(c, values);
+  }
+  return chunk;
+}
+
+/** Appends data chunks to an existing table; the array is emptied as they go in (their memory can go). */
+export async function appendChunks(con: DuckDBConnection, table: string, chunks: DuckDBDataChunk[]): Promise<void> {
+  if (chunks.length === 0) return;
+  const appender = await con.createAppender(table);
+  try {
+    for (let chunk = chunks.shift(); chunk; chunk = chunks.shift()) appender.appendDataChunk(chunk);
+    appender.flushSync();
+  } finally {
+    appender.closeSync();
+  }
+}
+
 /** Appends rows (arrays in column order, values already of the column's type) to an existing table. */
 export async function appendRows(con: DuckDBConnection, table: string, types: readonly ColdType[], rows: readonly (readonly unknown[])[]): Promise<void> {
   if (rows.length === 0) return;
   const appender = await con.createAppender(table);
   try {
-    const duckTypes = types.map((t) => DUCKDB_TYPES[t]);
     for (let offset = 0; offset < rows.length; offset += VECTOR_SIZE) {
-      const count = Math.min(VECTOR_SIZE, rows.length - offset);
-      const chunk = DuckDBDataChunk.create(duckTypes, count);
-      for (let c = 0; c < types.length; c++) {
-        const values = new Array<DuckDBValue>(count);
-        const type = types[c]!;
-        for (let r = 0; r < count; r++) values[r] = toDuckValue(rows[offset + r]![c], type);
-        chunk.setColumnValues(c, values);
-      }
-      appender.appendDataChunk(chunk);
+      appender.appendDataChunk(toDataChunk(types, rows, offset, Math.min(VECTOR_SIZE, rows.length - offset)));
     }
     appender.flushSync();
   } finally {

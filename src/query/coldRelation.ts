@@ -23,10 +23,22 @@ function readFiles(
   withFile: boolean,
   drainedRows: number | null = null,
 ): string {
-  const present = new Set<string>();
-  for (const i of indexes) for (const name of cold.files[i]!.columns.keys()) present.add(name);
+  // Per column: the type every file holds it as (null: files disagree), or absent from every file.
+  const held = new Map<string, ColdType | null>();
+  for (const i of indexes) {
+    for (const [name, type] of cold.files[i]!.columns) {
+      const seen = held.get(name);
+      held.set(name, seen === undefined || seen === type ? type : null);
+    }
+  }
   const select = columns
-    .map((c, i) => `CAST(${present.has(c) ? `s.${sqlIdent(c)}` : 'NULL'} AS ${types[i]}) AS ${sqlIdent(c)}`)
+    .map((c, i) => {
+      const type = held.get(c);
+      if (type === undefined) return `CAST(NULL AS ${types[i]}) AS ${sqlIdent(c)}`;
+      // Every file already holds the query's type (the common case): no cast to run per value.
+      if (type === types[i] && indexes.every((f) => cold.files[f]!.columns.has(c))) return `s.${sqlIdent(c)} AS ${sqlIdent(c)}`;
+      return `CAST(s.${sqlIdent(c)} AS ${types[i]}) AS ${sqlIdent(c)}`;
+    })
     .join(', ');
   const list = indexes.map((i) => sqlString(cold.local[i]!)).join(', ');
   const file = withFile ? `s.${FILE_COLUMN}, ` : '';

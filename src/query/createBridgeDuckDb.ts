@@ -3,7 +3,7 @@
  * the cold folder (`allowed_directories`, then `enable_external_access=false`),
  * and `lock_configuration=true` keeps any query from undoing that. Bounded by
  * DUCKDB_MEMORY_LIMIT; NULLs sort as in SQLite (first ascending, last descending);
- * TimeZone is UTC.
+ * TimeZone is UTC; Parquet footers are cached between queries.
  */
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -38,6 +38,9 @@ export async function createBridgeDuckDb(options: BridgeDuckDbOptions): Promise<
       await con.run('SET enable_external_access = false');
       // Text without an offset is UTC, as in the rest of tierdb (ISO time columns are compared as instants).
       await con.run(`SET GLOBAL TimeZone = 'UTC'`);
+      // Listed files never change under their name (every file a run writes has a new one), so
+      // their footers can be kept between queries instead of parsed again for each.
+      await con.run('SET GLOBAL parquet_metadata_cache = true');
       await con.run('SET lock_configuration = true');
     } finally {
       con.closeSync();

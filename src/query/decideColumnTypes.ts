@@ -10,9 +10,12 @@ import { MixedTypeError } from '../errors.js';
 import type { TableShape } from './tableShape.js';
 
 
-/** `strict: false` (hot-only answers) leaves a value that cannot be brought to its column's type as it is. */
-export function decideColumnTypes(shape: TableShape, hotRows: unknown[][], strict = true): ColdType[] {
-  const types = shape.columns.map((c, i) => {
+/**
+ * `strict: false` (hot-only answers) leaves a value that cannot be brought to its column's type as it is.
+ * `known`: the types decided already (from earlier rows of the same read), checked and applied to these rows.
+ */
+export function decideColumnTypes(shape: TableShape, hotRows: unknown[][], strict = true, known?: readonly ColdType[]): ColdType[] {
+  const types = known ? [...known] : shape.columns.map((c, i) => {
     if (c.type !== undefined) return c.type;
     for (const row of hotRows) {
       const cls = classOf(row[i]);

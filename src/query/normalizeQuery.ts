@@ -35,6 +35,7 @@ export interface NormalizedQuery {
 }
 
 const OPTION_NAMES = new Set(['where', 'orderBy', 'limit', 'offset', 'columns']);
+const OPERATORS: ReadonlySet<string> = new Set(WHERE_OPERATORS);
 const INSTANT_OPS = new Set<ConditionOp>(['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in']);
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -68,7 +69,7 @@ function conditionsFor(shape: TableShape, column: ShapeColumn, spec: unknown): C
   const out: Condition[] = [];
   for (const [op, value] of entries) {
     const label = `${at}.${op}`;
-    if (!(WHERE_OPERATORS as readonly string[]).includes(op)) {
+    if (!OPERATORS.has(op)) {
       throw new ArgumentError(`${at}: unknown operator ${JSON.stringify(op)} (operators: ${WHERE_OPERATORS.join(', ')})`);
     }
     switch (op as WhereOperator) {
@@ -147,7 +148,7 @@ export function normalizeQuery(shape: TableShape, options: QueryOptions): Normal
     order.push({ column: name, desc: dir === 'desc' });
   }
   if (!seen.has(shape.keyColumn)) order.push({ column: shape.keyColumn, desc: false });
-  let columns: string[] = [...shape.names];
+  let columns: readonly string[] = shape.names;
   if (options.columns !== undefined) {
     if (!Array.isArray(options.columns) || options.columns.length === 0) throw new ArgumentError('columns must be a non-empty array of column names');
     columns = options.columns.map((c) => {

@@ -79,6 +79,37 @@ function pruneByHotTop(shape: TableShape, query: NormalizedQuery, hotRows: unkno
   return first.desc ? files.filter((f) => f.maxTimeMs >= boundary - margin) : files.filter((f) => f.minTimeMs <= boundary + margin);
 }
 
+const selectLists = new WeakMap<TableShape, string>();
+
+/** The shape's columns, quoted, in table order (kept per shape: a query renders it every time). */
+function selectList(shape: TableShape): string {
+  let list = selectLists.get(shape);
+  if (list === undefined) selectLists.set(shape, (list = shape.names.map(sqlIdent).join(', ')));
+  return list;
+}
+
+/** How many hot rows a query can need: offset+limit, or all (undefined). */
+export function hotLimitOf(query: NormalizedQuery): { hotLimit: number | undefined } {
+  return { hotLimit: query.limit === undefined ? undefined : query.offset + query.limit };
+}
+
+/**
+ * The hot rows a query selects (every column, table order), filter, order and
+ * offset+limit pushed into SQLite. The limit is a literal (a checked whole
+ * number): SQLite sorts `ORDER BY … LIMIT 50` in a bounded sorter, but not
+ * `LIMIT ?` (measured: 0.016 vs 0.026 ms for the benchmark's hot query).
+ * `extra`: SQL expressions appended to every row after the table's columns.
+ */
+export function readHotRows(db: Database.Database, shape: TableShape, query: NormalizedQuery, extra = ''): unknown[][] {
+  const { hotLimit } = hotLimitOf(query);
+  if (hotLimit === 0) return [];
+  const where = renderWhere(query.conditions, 'sqlite');
+  const sql =
+    `SELECT ${selectList(shape)}${extra} FROM ${sqlIdent(shape.table)}${where.sql}${renderOrder(query.order)}` +
+    (hotLimit === undefined ? '' : ` LIMIT ${hotLimit}`);
+  return withInLists(where.params, (bound) => prepareCached(db, sql).raw(true).safeIntegers(true).all(...bound) as unknown[][]);
+}
+
 export function planQuery(db: Database.Database, t: ResolvedTable, options: QueryOptions): QueryPlan {
   registerIsoInstant(db);
   registerInList(db);
@@ -86,20 +117,8 @@ export function planQuery(db: Database.Database, t: ResolvedTable, options: Quer
     const manifestVersion = readManifestVersion(db);
     const { shape, files } = readShape(db, t, manifestVersion);
     const query = normalizeQuery(shape, options);
-    const hotLimit = query.limit === undefined ? undefined : query.offset + query.limit;
-    const where = renderWhere(query.conditions, 'sqlite');
-    const sql =
-      `SELECT ${shape.names.map(sqlIdent).join(', ')} FROM ${sqlIdent(shape.table)}${where.sql}${renderOrder(query.order)}` +
-      (hotLimit === undefined ? '' : ' LIMIT ?');
-    const hotRows =
-      hotLimit === 0
-        ? []
-        : withInLists(where.params, (bound) =>
-            prepareCached(db, sql)
-              .raw(true)
-              .safeIntegers(true)
-              .all(...bound, ...(hotLimit === undefined ? [] : [hotLimit])) as unknown[][],
-          );
+    const { hotLimit } = hotLimitOf(query);
+    const hotRows = readHotRows(db, shape, query);
     const coldFiles = pruneByHotTop(shape, query, hotRows, hotLimit, pruneFiles(files, query.conditions, shape));
     assertColdSchema(shape, coldFiles);
     const overlapKeys = readOverlapKeys(db, shape, coldFiles);

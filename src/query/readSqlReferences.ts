@@ -19,9 +19,13 @@ export interface SqlReferences {
   readonly tables: readonly string[];
   /** Lower-cased identifiers the statement uses, or 'all' when every column counts. */
   readonly columns: ReadonlySet<string> | 'all';
+  /** The statement as DuckDB parsed it (one element of `json_serialize_sql`'s `statements`), when it could. */
+  readonly statement?: SqlJson;
 }
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+/** JSON as `json_serialize_sql` returns it. */
+export type SqlJson = null | boolean | number | string | SqlJson[] | { [key: string]: SqlJson };
+type Json = SqlJson;
 
 /** Table references whose columns are all named in the parse (or that have none). */
 const PLAIN_TABLE_REFS = new Set(['BASE_TABLE', 'JOIN', 'SUBQUERY', 'EMPTY_FROM', 'EMPTY', 'EXPRESSION_LIST']);
@@ -95,5 +99,6 @@ export async function readSqlReferences(con: DuckDBConnection, sql: string, regi
   return {
     tables: registered.filter((name) => w.tables.has(name.toLowerCase())),
     columns: w.allColumns ? 'all' : w.identifiers,
+    statement: parsed.statements[0],
   };
 }

@@ -34,6 +34,7 @@ export function registerInList(db: Database.Database): void {
 
 /** Runs a statement with its InList parameters bound as tokens; the lists are released afterwards. */
 export function withInLists<T>(params: readonly unknown[], run: (bound: unknown[]) => T): T {
+  if (!params.some((p) => p instanceof InList)) return run(params as unknown[]);
   const tokens: number[] = [];
   try {
     const bound = params.map((p) => {

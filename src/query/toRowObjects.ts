@@ -12,12 +12,23 @@ function normalize(v: unknown): unknown {
 
 /** Arrays of values (in `names` order) to objects, keeping only `pick` (default: all). */
 export function arraysToObjects(names: readonly string[], rows: readonly (readonly unknown[])[], pick?: readonly string[]): Record<string, unknown>[] {
-  const wanted = (pick ?? names).map((n) => [n, names.indexOf(n)] as const);
-  return rows.map((row) => {
-    const out: Record<string, unknown> = {};
-    for (const [name, i] of wanted) out[name] = normalize(row[i]);
-    return out;
-  });
+  const wanted = pick === undefined || sameNames(pick, names) ? names : pick;
+  const at = wanted === names ? undefined : wanted.map((n) => names.indexOf(n));
+  const out: Record<string, unknown>[] = new Array(rows.length);
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r]!;
+    const o: Record<string, unknown> = {};
+    for (let c = 0; c < wanted.length; c++) o[wanted[c]!] = normalize(row[at === undefined ? c : at[c]!]);
+    out[r] = o;
+  }
+  return out;
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** A DuckDB result (read to the end) as row objects; duplicate column names get DuckDB's `_1` suffixes. */

@@ -20,6 +20,7 @@ import { createColdStore } from '../cold/createColdStore.js';
 import { RunNotifier } from '../notify/RunNotifier.js';
 import { deleteRows, updateRows, type ChangeOptions, type ChangeResult, type UpdateOptions } from '../change/changeRows.js';
 import type { EraseOptions, EraseReceipt } from '../change/eraseRows.js';
+import type { IcebergPublishReport } from '../iceberg/IcebergPublishReport.js';
 
 export interface OpenTierStoreOptions<TSchema extends DrizzleSchema = DrizzleSchema> {
   dataDir?: string;
@@ -176,6 +177,18 @@ export async function openTierStore<TSchema extends DrizzleSchema = DrizzleSchem
   // Its own connection: app writes through hot.raw then count as another connection's (data_version).
   const archiverDb = readonly ? hot.raw : hot.openConnection();
   const notifier = options.notifier ?? RunNotifier.fromConfig(config, logger.child({ subsystem: 'notify' }));
+  // ICEBERG_PUBLISH: every run that changed the cold tier is followed by a publish of its tables.
+  let maintenanceRef: Maintenance | undefined;
+  const icebergLogger = logger.child({ subsystem: 'iceberg' });
+  const autoPublish = async (names: readonly string[]): Promise<IcebergPublishReport | { error: string } | undefined> => {
+    if (!config.icebergPublish || readonly || !maintenanceRef || names.length === 0) return undefined;
+    try {
+      return await maintenanceRef.publishIceberg({ tables: names });
+    } catch (error) {
+      icebergLogger.error({ err: error, tables: names }, 'publishing Iceberg snapshots after the run failed; `tierdb publish iceberg` publishes them');
+      return { error: (error as Error).message };
+    }
+  };
   const archiver = new UniversalArchiver({
     raw: archiverDb,
     config,
@@ -185,6 +198,7 @@ export async function openTierStore<TSchema extends DrizzleSchema = DrizzleSchem
     readonly,
     logger: logger.child({ subsystem: 'archiver' }),
     notifier,
+    afterRun: (report) => autoPublish(report.tables.filter((t) => t.rowsMoved > 0 || t.pendingCommitted > 0).map((t) => t.table)),
   });
   try {
     if (!readonly && options.recover !== false) await archiver.recoverIfIdle();
@@ -196,6 +210,15 @@ export async function openTierStore<TSchema extends DrizzleSchema = DrizzleSchem
   }
   const bridge = new UnifiedQueryBridge({ config, cold, tables, logger: logger.child({ subsystem: 'bridge' }) });
   const maintenance = new Maintenance({ raw: archiverDb, config, cold, tables, readonly, notifier, logger: logger.child({ subsystem: 'maintenance' }) });
+  maintenanceRef = maintenance;
+  /** After a delete or update that masked cold rows: Iceberg readers stop seeing them at once (unless a run holds the lease: its own publish follows). */
+  const publishChange = async (table: string, result: ChangeResult): Promise<ChangeResult> => {
+    if (result.cold > 0) {
+      const published = await autoPublish([table]).catch(() => undefined);
+      if (published && 'error' in published && !/lease/i.test(published.error)) icebergLogger.warn({ table }, 'the delete is not yet visible to Iceberg readers');
+    }
+    return result;
+  };
   let closed = false;
   const store: TierStore<TSchema> = {
     config,
@@ -213,8 +236,8 @@ export async function openTierStore<TSchema extends DrizzleSchema = DrizzleSchem
       return t;
     },
     // The app's connection, not the archiver's: an archive commit must see the change as another connection's (data_version).
-    delete: async (table, o) => deleteRows({ raw: hot.raw, config, cold, readonly }, store.table(table), o),
-    update: async (table, o) => updateRows({ raw: hot.raw, config, cold, readonly }, store.table(table), o),
+    delete: async (table, o) => publishChange(table, await deleteRows({ raw: hot.raw, config, cold, readonly }, store.table(table), o)),
+    update: async (table, o) => publishChange(table, await updateRows({ raw: hot.raw, config, cold, readonly }, store.table(table), o)),
     erase: async (table, o) => {
       try {
         return await maintenance.erase(store.table(table).table, o);

@@ -16,6 +16,7 @@ import { registerRestore } from './restore.js';
 import { registerRebuildManifest } from './rebuildManifest.js';
 import { registerMigrateCold } from './migrateCold.js';
 import { registerChange } from './change.js';
+import { registerPublish } from './publish.js';
 
 /** Every subcommand; each file registers one. */
-export const commands: ((program: Command) => void)[] = [registerMigrate, registerInit, registerIngest, registerDemo, registerStats, registerArchive, registerServe, registerValidate, registerQuery, registerSql, registerExplain, registerExport, registerCompact, registerRestore, registerRebuildManifest, registerMigrateCold, registerChange];
+export const commands: ((program: Command) => void)[] = [registerMigrate, registerInit, registerIngest, registerDemo, registerStats, registerArchive, registerServe, registerValidate, registerQuery, registerSql, registerExplain, registerExport, registerCompact, registerRestore, registerRebuildManifest, registerMigrateCold, registerChange, registerPublish];
