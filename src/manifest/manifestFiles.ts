@@ -8,7 +8,7 @@ import type Database from 'better-sqlite3';
 import { ManifestChangedError } from '../errors.js';
 import { prepareCached } from '../hot/prepareCached.js';
 import type { FileState, ManifestFile, NewManifestFile } from './ManifestFile.js';
-import { bumpManifestVersion } from './manifestVersion.js';
+import { bumpManifestVersion, countDrainBump } from './manifestVersion.js';
 import { NOT_ICEBERG_REFERENCED } from './icebergState.js';
 
 export type { FileState, ManifestFile, NewManifestFile } from './ManifestFile.js';
@@ -24,6 +24,8 @@ const INSERT_FILE = `INSERT INTO _tierdb_files (table_name, path, partition, row
 export function insertManifestFile(raw: Database.Database, f: NewManifestFile): number {
   const result = prepareCached(raw, INSERT_FILE).run({ drained_rows: null, ...f, retired_at_ms: null });
   bumpManifestVersion(raw);
+  // None of its rows is cold yet (invisible, or all still hot until drained): no row changed place.
+  if (f.state === 'pending' || f.drained_rows === 0) countDrainBump(raw);
   return Number(result.lastInsertRowid);
 }
 
@@ -47,6 +49,7 @@ export function replaceTableFiles(raw: Database.Database, table: string, keepIds
 export function markFileLive(raw: Database.Database, id: number): void {
   raw.prepare(`UPDATE _tierdb_files SET state = 'live', drained_rows = 0 WHERE id = ?`).run(id);
   bumpManifestVersion(raw);
+  countDrainBump(raw);
 }
 
 /**
@@ -58,6 +61,7 @@ export function advanceDrain(raw: Database.Database, id: number, from: number, t
   const changed = prepareCached(raw, `UPDATE _tierdb_files SET drained_rows = ? WHERE id = ? AND state = 'live' AND drained_rows = ?`).run(to >= rows ? null : to, id, from).changes;
   if (changed !== 1) throw new ManifestChangedError(`manifest file ${id} is not live and drained to row ${from}: its drain moved or it was retired meanwhile`);
   bumpManifestVersion(raw);
+  countDrainBump(raw);
 }
 
 /** Live files whose rows are still being drained from the hot table (after a crash, or a grace file just made live). */
@@ -139,19 +143,22 @@ export function fileKeyRanges(db: Database.Database, table: string): { path: str
 /** Totals of a table's live files, and how many wait in their grace period. */
 export interface ColdTotals {
   files: number;
+  /** Rows that are cold: a draining file counts only its drained prefix (the rest are still hot). */
   rows: number;
   bytes: number;
   oldest: string | null;
   newest: string | null;
   hotBytes: number | null;
   pendingFiles: number;
+  /** Live files whose rows are still being drained from the hot table. */
+  drainingFiles: number;
 }
 
 export function coldTotals(raw: Database.Database, table: string): ColdTotals {
   const row = raw
     .prepare(
-      `SELECT count(*) AS files, coalesce(sum(rows), 0) AS rows, coalesce(sum(bytes), 0) AS bytes,
-              min(partition) AS oldest, max(partition) AS newest, sum(hot_bytes) AS hotBytes
+      `SELECT count(*) AS files, coalesce(sum(coalesce(drained_rows, rows)), 0) AS rows, coalesce(sum(bytes), 0) AS bytes,
+              min(partition) AS oldest, max(partition) AS newest, sum(hot_bytes) AS hotBytes, count(drained_rows) AS drainingFiles
          FROM _tierdb_files WHERE table_name = ? AND state = 'live'`,
     )
     .get(table) as Omit<ColdTotals, 'pendingFiles'>;
@@ -200,7 +207,7 @@ export function liveFilesExact(raw: Database.Database, table: string): ManifestF
     .map((r) => {
       const row = r as Record<string, unknown>;
       // Counts and sizes as numbers; keys stay exact (bigint or text).
-      for (const k of ['id', 'rows', 'min_time_ms', 'max_time_ms', 'bytes', 'hot_bytes', 'run_id', 'created_at_ms', 'visible_after_ms', 'retired_at_ms']) {
+      for (const k of ['id', 'rows', 'min_time_ms', 'max_time_ms', 'bytes', 'hot_bytes', 'run_id', 'created_at_ms', 'visible_after_ms', 'retired_at_ms', 'drained_rows']) {
         if (typeof row[k] === 'bigint') row[k] = Number(row[k]);
       }
       return row as unknown as ManifestFile;
