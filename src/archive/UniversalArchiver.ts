@@ -258,7 +258,7 @@ export class UniversalArchiver {
       }
       const checkpointError = await checkpointer?.stop();
       if (checkpointError) this.#logger.warn({ err: checkpointError }, 'the WAL checkpoint worker failed; the WAL is checkpointed at the end of the run');
-      if (report.tables.some((t) => t.rowsMoved > 0)) report.reclaim = await reclaimSpace(this.#raw, this.#config.archiveLockTargetMs);
+      if (report.tables.some((t) => t.rowsMoved > 0)) report.reclaim = await reclaimSpace(this.#raw, this.#config.archiveLockTargetMs, pacer);
       this.#finish(report, started);
       finishRun(this.#raw, report);
       return report;

@@ -68,6 +68,19 @@ const FIRST_ROWS = 64;
 
 /** After another connection's commit, drains stay polite this long. */
 const CONTENDED_MS = 1000;
+/**
+ * SQLite's default busy handler (busy_timeout) retries after sleeping 1, 2, 5,
+ * 10, 15, 20, 25, 25, 25 ms, then 50 and 100: a writer that found the lock
+ * taken tries again at least every 25 ms until it has waited 128 ms. Short
+ * pauses as long as each transaction leave the lock free half the time, but at
+ * random moments: a writer can miss them eight times in a row (the 133 and
+ * 179 ms maxima measured were exactly such retry sums). So while contended the
+ * lock is also left free OPEN_MS (longer than that 25 ms) at least once every
+ * OPEN_EVERY_MS: a waiting writer's next try falls inside it, and no wait
+ * reaches ~OPEN_EVERY_MS + OPEN_MS + one transaction (~85 ms), whatever it missed before.
+ */
+const OPEN_MS = 27;
+const OPEN_EVERY_MS = 50;
 
 /**
  * Sizes drain transactions from measured time: rows per transaction so that
@@ -84,10 +97,13 @@ export class DrainPacer {
   #rowsPerMs: number | undefined;
   #lastVersion: number | undefined;
   #contendedUntil: number;
+  /** When the lock was last left free for OPEN_MS (see OPEN_MS). */
+  #openedAt: number;
 
   constructor(targetMs: number) {
     this.targetMs = targetMs;
     this.#contendedUntil = performance.now() + CONTENDED_MS;
+    this.#openedAt = performance.now();
   }
 
   /** Rows for the next transaction. */
@@ -101,6 +117,11 @@ export class DrainPacer {
     const rate = rows / Math.max(ms, 0.05);
     // A slow transaction (another process's I/O, a checkpoint) counts at once; a fast one eases in.
     this.#rowsPerMs = this.#rowsPerMs === undefined || rate < this.#rowsPerMs ? rate : this.#rowsPerMs * 0.7 + rate * 0.3;
+    this.noteVersion(version);
+  }
+
+  /** `PRAGMA data_version` after one of this connection's write transactions (a drain step, a vacuum step). */
+  noteVersion(version: number): void {
     if (this.#lastVersion !== undefined && version !== this.#lastVersion) this.#contendedUntil = performance.now() + CONTENDED_MS;
     this.#lastVersion = version;
   }
@@ -110,9 +131,16 @@ export class DrainPacer {
     return performance.now() < this.#contendedUntil;
   }
 
-  /** The pause after a transaction that took `ms`. */
+  /** The pause after a transaction that took `ms`: as long, and OPEN_MS at least every OPEN_EVERY_MS, while contended; a bare turn otherwise. */
   async pause(ms: number): Promise<void> {
-    await new Promise((resolve) => setTimeout(resolve, this.contended ? Math.max(1, Math.ceil(ms)) : 0));
+    let wait = 0;
+    if (this.contended) {
+      const now = performance.now();
+      wait = Math.max(1, Math.ceil(ms));
+      if (now - this.#openedAt >= OPEN_EVERY_MS) wait = Math.max(wait, OPEN_MS);
+    }
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    if (wait >= OPEN_MS) this.#openedAt = performance.now();
   }
 }
 

@@ -8,6 +8,8 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
+import { dataVersion } from './commitChunk.js';
+import type { DrainPacer } from './drainFile.js';
 import { failpoint } from './failpoint.js';
 
 /** Pages freed by the first incremental-vacuum step; later steps are sized from measured time. */
@@ -32,8 +34,12 @@ export interface ReclaimReport {
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(1, Math.ceil(ms))));
 
-/** `targetMs`: about how long one vacuum step may hold the write lock (ARCHIVE_LOCK_TARGET_MS). */
-export async function reclaimSpace(raw: Database.Database, targetMs = 4): Promise<ReclaimReport> {
+/**
+ * `targetMs`: about how long one vacuum step may hold the write lock (ARCHIVE_LOCK_TARGET_MS).
+ * `pacer`: the run's DrainPacer, whose pauses also leave the lock free long enough for a writer
+ * waiting under its busy timeout (without one: a pause as long as the step).
+ */
+export async function reclaimSpace(raw: Database.Database, targetMs = 4, pacer?: DrainPacer): Promise<ReclaimReport> {
   const autoVacuum = raw.pragma('auto_vacuum', { simple: true }) as number;
   const free = raw.pragma('freelist_count', { simple: true }) as number;
   const pages = raw.pragma('page_count', { simple: true }) as number;
@@ -49,7 +55,10 @@ export async function reclaimSpace(raw: Database.Database, targetMs = 4): Promis
       if (first) failpoint('during-vacuum');
       first = false;
       step = Math.max(16, Math.min(MAX_STEP_PAGES, Math.floor((step / Math.max(ms, 0.05)) * targetMs)));
-      await pause(ms);
+      if (pacer) {
+        pacer.noteVersion(dataVersion(raw));
+        await pacer.pause(Math.max(1, ms));
+      } else await pause(ms);
     }
   } else if (free > 0 && free / pages >= FULL_VACUUM_FREE_RATIO) {
     mode = 'full';
