@@ -28,7 +28,8 @@
  * Data lives under bench/data/archive (gitignored); base files are cached.
  */
 import { execFile, fork } from 'node:child_process';
-import { rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
@@ -41,7 +42,7 @@ import { ENV_VARS } from '../src/config.js';
 import { openTierStore } from '../src/store/openTierStore.js';
 import registry from '../archive-registry.js';
 import { ARCHIVE_DIR, ARCHIVE_NOW, benchConfig, DAY_MS, ensureBaseDb, freshCopy, median, removeDir, sqliteTableBytes, type BaseDb } from './archiveData.js';
-import { percentile, round, writeResult } from './lib.js';
+import { percentile, RESULTS_DIR, round, writeResult } from './lib.js';
 import { hotFileBytes, SEED_SCENARIO_ENV, SEED_SCENARIO_FULL, writeSeedScenario } from './seedScenario.js';
 
 const execFileP = promisify(execFile);
@@ -474,11 +475,37 @@ async function seedScenario(): Promise<Record<string, unknown>> {
   }
 }
 
+/** The result keys each section writes. */
+const SECTION_KEYS: Record<string, readonly string[]> = {
+  speed: ['speed', 'size', 'sqliteFileMB'],
+  levels: ['zstdLevels'],
+  rss: ['peakRss'],
+  writer: ['writerLatency'],
+  seed: ['seedScenario'],
+  scaling: ['scaling'],
+};
+
+/** The last results file's figures of the sections not run now (so BENCH_ARCHIVE_SECTIONS updates only what it runs). */
+function previousSections(running: ReadonlySet<string>): Record<string, unknown> {
+  const file = path.join(RESULTS_DIR, 'archive.json');
+  if (!existsSync(file)) return {};
+  const previous = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const kept: Record<string, unknown> = {};
+  for (const [section, keys] of Object.entries(SECTION_KEYS)) {
+    if (running.has(section)) continue;
+    for (const k of keys) if (k in previous) kept[k] = previous[k];
+  }
+  if (previous.loadAverage) kept.loadAverage = previous.loadAverage;
+  return kept;
+}
+
 export async function run(): Promise<void> {
   const rows = intEnv('BENCH_ARCHIVE_ROWS', 1_000_000);
   const rounds = intEnv('BENCH_ARCHIVE_ROUNDS', 3);
   const sections = new Set(listEnv('BENCH_ARCHIVE_SECTIONS', 'speed,levels,rss,writer,seed'));
-  const result: Record<string, unknown> = { rows, table: 'messages', days: 400, rounds, archiveNow: new Date(ARCHIVE_NOW).toISOString() };
+  // Sections not run keep their figures from the last results file (with the load they were taken at).
+  const result: Record<string, unknown> = { ...previousSections(sections), rows, table: 'messages', days: 400, rounds, archiveNow: new Date(ARCHIVE_NOW).toISOString() };
+  result.loadAverage = { ...((result.loadAverage as Record<string, unknown> | undefined) ?? {}), ...Object.fromEntries([...sections].map((s) => [s, os.loadavg().map((x) => round(x, 2))])) };
   const base = await ensureBaseDb(rows, 400, log);
   result.sqliteFileMB = round(statSync(base.file).size / MB, 1);
   if (sections.has('speed') || sections.has('levels')) {

@@ -164,7 +164,8 @@ export const ENV_VARS = {
   HOT_DAYS_LOG: v(wholeNumber(0, 36500), '30', 'WeChat demo preset: days rule_logs and audit_logs rows stay hot'),
   HOT_DAYS_SIGN: v(wholeNumber(0, 36500), '60', 'WeChat demo preset: days media_signatures rows stay hot'),
   HOT_DAYS_MESSAGES: v(wholeNumber(0, 36500), '7', 'WeChat demo preset: days messages rows stay hot'),
-  ARCHIVE_BATCH_SIZE: v(wholeNumber(1, 10_000_000), '20000', 'Most rows moved in one chunk (one Parquet file, one commit: app writers wait for that commit)'),
+  ARCHIVE_BATCH_SIZE: v(wholeNumber(1, 10_000_000), '20000', 'Most rows moved in one chunk (one Parquet file); its hot rows are then deleted in short transactions (ARCHIVE_LOCK_TARGET_MS)'),
+  ARCHIVE_LOCK_TARGET_MS: v(wholeNumber(1, 10_000), '4', "About how long one archiver transaction holds SQLite's write lock (ms): rows per transaction are sized from measured time, with a pause as long after each, so the app's writers get in between"),
   ARCHIVE_MAX_WORKERS: v(wholeNumber(1, 64), '2', 'Threads DuckDB uses to write and read Parquet'),
   ARCHIVE_ZSTD_LEVEL: v(wholeNumber(1, 22), '6', 'zstd level of the cold Parquet files'),
   ARCHIVE_CRON: v(cronExpression, '30 3 * * *', 'When `tierdb serve` runs the archiver (node-cron syntax, local time)'),
@@ -224,6 +225,8 @@ export interface TierConfig {
   /** Every `COLD_DAYS_<NAME>` variable given, by variable name (a registered table's retention, see coldDaysVariable). */
   readonly tableColdDays: Readonly<Record<string, number>>;
   readonly archiveBatchSize: number;
+  /** ARCHIVE_LOCK_TARGET_MS: the write-lock time one drain (or vacuum) transaction aims at. */
+  readonly archiveLockTargetMs: number;
   readonly archiveMaxWorkers: number;
   readonly archiveZstdLevel: number;
   readonly archiveCron: string;
@@ -390,6 +393,7 @@ export function loadConfig(options: LoadConfigOptions = {}): TierConfig {
     tableHotDays: Object.freeze(tableHotDays),
     tableColdDays: Object.freeze(tableColdDays),
     archiveBatchSize: p.ARCHIVE_BATCH_SIZE,
+    archiveLockTargetMs: p.ARCHIVE_LOCK_TARGET_MS,
     archiveMaxWorkers: p.ARCHIVE_MAX_WORKERS,
     archiveZstdLevel: p.ARCHIVE_ZSTD_LEVEL,
     archiveCron: p.ARCHIVE_CRON,

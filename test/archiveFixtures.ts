@@ -43,6 +43,7 @@ export async function seedTaskQueue(dataDir: string, rows: number, days: number,
 
 export interface TierState {
   hotKeys: bigint[];
+  /** Keys of the cold rows readers see: live files' drained rows not hidden by a delete marker. */
   coldKeys: bigint[];
   liveFiles: string[];
   treeFiles: string[];
@@ -61,15 +62,29 @@ export async function readTierState(dataDir: string, table = 'task_queue', key =
   let hotKeys: bigint[];
   let liveFiles: string[];
   let refs: { path: string; bytes: number; sha256: string | null }[];
+  /** Per live file, how many leading rows are cold (a file still draining holds rows that are still hot after them). */
+  const coldRows = new Map<string, number>();
+  /** `path\0key` of every row a delete marker hides. */
+  const masked = new Set<string>();
   try {
     hotKeys = db.prepare(`SELECT "${key}" FROM "${table}"`).pluck().all() as bigint[];
-    refs = (db.prepare(`SELECT path, bytes, file_sha256 FROM _tierdb_files WHERE table_name = ? AND state = 'live'`).safeIntegers(false).all(table) as { path: string; bytes: number; file_sha256: string | null }[]).map(
-      (r) => ({ path: r.path, bytes: r.bytes, sha256: r.file_sha256 }),
-    );
+    const files = db
+      .prepare(`SELECT path, bytes, file_sha256, rows, drained_rows FROM _tierdb_files WHERE table_name = ? AND state = 'live'`)
+      .safeIntegers(false)
+      .all(table) as { path: string; bytes: number; file_sha256: string | null; rows: number; drained_rows: number | null }[];
+    refs = files.map((r) => ({ path: r.path, bytes: r.bytes, sha256: r.file_sha256 }));
+    for (const f of files) coldRows.set(f.path, f.drained_rows ?? f.rows);
+    for (const m of db.prepare(`SELECT path, key FROM _tierdb_deletes WHERE table_name = ?`).all(table) as { path: string; key: unknown }[]) masked.add(`${m.path}\0${String(m.key)}`);
     liveFiles = refs.map((r) => r.path);
   } finally {
     db.close();
   }
+  /** The keys of a live file's rows readers see: its drained prefix, minus masked rows. */
+  const visible = (rel: string, rows: unknown[][]): bigint[] =>
+    rows
+      .slice(0, coldRows.get(rel) ?? rows.length)
+      .map((row) => row[0] as bigint)
+      .filter((k) => !masked.has(`${rel}\0${String(k)}`));
   if (env.TIERDB_COLD_URL) {
     const config = testConfig(dataDir, { ...env, TIERDB_COLD_CACHE_DIR: mkdtempSync(path.join(tmpdir(), 'tierdb-check-cache-')) });
     const cold = await createColdStore(config);
@@ -79,7 +94,7 @@ export async function readTierState(dataDir: string, table = 'task_queue', key =
         const read = await cold.openForRead(refs);
         const engine = await DuckDbEngine.create({ memoryLimit: '512MB', threads: 1 });
         try {
-          for (const local of read.paths) for (const row of await readParquetRows(engine, local, [key])) coldKeys.push(row[0] as bigint);
+          for (const [i, local] of read.paths.entries()) coldKeys.push(...visible(refs[i]!.path, await readParquetRows(engine, local, [key])));
         } finally {
           engine.close();
           read.release();
@@ -98,9 +113,7 @@ export async function readTierState(dataDir: string, table = 'task_queue', key =
   if (liveFiles.length > 0) {
     const engine = await DuckDbEngine.create({ memoryLimit: '512MB', threads: 1 });
     try {
-      for (const f of liveFiles) {
-        for (const row of await readParquetRows(engine, absoluteColdPath(coldDir, f), [key])) coldKeys.push(row[0] as bigint);
-      }
+      for (const f of liveFiles) coldKeys.push(...visible(f, await readParquetRows(engine, absoluteColdPath(coldDir, f), [key])));
     } finally {
       engine.close();
     }

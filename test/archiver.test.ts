@@ -203,7 +203,7 @@ describe('UniversalArchiver', () => {
     expectExactlyOnce(await readTierState(dir), total);
   });
 
-  it('a grace file whose rows changed meanwhile is dropped, and the rows stay hot with their new value', async () => {
+  it('a grace file whose rows changed meanwhile commits the others: the changed row stays hot with its new value, its file copy masked', async () => {
     const dir = tempDir();
     const env = { ...ENV, ARCHIVE_GRACE_HOURS: '1', ARCHIVE_BATCH_SIZE: '100000' };
     const total = await seedTaskQueue(dir, 500, 10, env);
@@ -216,13 +216,16 @@ describe('UniversalArchiver', () => {
       store.hot.raw.prepare(`UPDATE task_queue SET status = 'retried' WHERE id = ?`).run(oldest);
       const late = await store.archiver.run({ now: NOW_MS + 2 * 3_600_000, tables: ['task_queue'] });
       expect(late.tables[0]!.abandoned).toBe(1);
-      expect(late.tables[0]!.pendingCommitted).toBe(pendingFiles - 1);
+      expect(late.tables[0]!.masked).toBe(1);
+      expect(late.tables[0]!.pendingCommitted).toBe(pendingFiles);
       expect(store.hot.raw.prepare('SELECT status FROM task_queue WHERE id = ?').pluck().get(oldest)).toBe('retried');
+      expect((await store.bridge.query('task_queue', { where: { id: oldest } })).map((r) => r.status)).toEqual(['retried']);
       // The same run writes that day again, with the new value, under a new grace period.
       expect(late.tables[0]!.pendingWritten).toBe(1);
       const final = await store.archiver.run({ now: NOW_MS + 4 * 3_600_000, tables: ['task_queue'] });
       expect(final.tables[0]!.pendingCommitted).toBe(1);
       expect(store.hot.raw.prepare('SELECT count(*) FROM task_queue WHERE id = ?').pluck().get(oldest)).toBe(0);
+      expect((await store.bridge.query('task_queue', { where: { id: oldest } })).map((r) => r.status)).toEqual(['retried']);
     } finally {
       await store.close();
     }

@@ -141,6 +141,7 @@ describe('loadConfig', () => {
       registryPath: undefined,
       autoArchiveEnabled: true,
       archiveBatchSize: 20_000,
+      archiveLockTargetMs: 4,
       archiveMaxWorkers: 2,
       archiveZstdLevel: 6,
       archiveCron: '30 3 * * *',

@@ -144,3 +144,52 @@ describe('crash safety', () => {
     expect(dueRows(dir)).toBe(0);
   }, 120_000);
 });
+
+describe('a file killed while its rows drain', () => {
+  it('a row the app deletes or changes after its file was committed, before its drain, never comes back from the file', async () => {
+    const dir = tempDir();
+    const total = await seedTaskQueue(dir, 1200, 10, ENV);
+    const args = ['--data-dir', dir, 'archive', '--table', 'task_queue', '--now', NOW_ISO];
+    // The first drain transaction takes part of the first file; the kill comes right after it.
+    const crashed = await runCli(args, { ...ENV, TIERDB_FAILPOINT: 'after-drain', TIERDB_FAILPOINT_HIT: '1' });
+    expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
+    const db = new Database(path.join(dir, 'hot.db'));
+    db.pragma('busy_timeout = 5000');
+    const draining = db
+      .prepare(`SELECT path, rows, drained_rows, min_time_ms, max_time_ms FROM _tierdb_files WHERE state = 'live' AND drained_rows IS NOT NULL`)
+      .all() as { path: string; rows: number; drained_rows: number; min_time_ms: number; max_time_ms: number }[];
+    expect(draining).toHaveLength(1);
+    const file = draining[0]!;
+    expect(file.drained_rows).toBeGreaterThan(0);
+    expect(file.drained_rows).toBeLessThan(file.rows - 2);
+    // Two rows of the file not yet drained: still hot. The app deletes one and changes the other.
+    const undrained = db
+      .prepare(`SELECT id FROM task_queue WHERE created_at BETWEEN ? AND ? ORDER BY created_at, id`)
+      .pluck()
+      .all(file.min_time_ms / 1000, file.max_time_ms / 1000) as number[];
+    expect(undrained).toHaveLength(file.rows - file.drained_rows);
+    const [gone, changed] = [undrained.at(-1)!, undrained.at(-2)!];
+    const inFile = (await readTierState(dir)).hotKeys.length;
+    expect(inFile).toBe(total - file.drained_rows);
+    db.prepare('DELETE FROM task_queue WHERE id = ?').run(gone);
+    db.prepare(`UPDATE task_queue SET status = 'changed-after-commit' WHERE id = ?`).run(changed);
+    db.close();
+
+    const check = async (): Promise<void> => {
+      expectExactlyOnce(await readTierState(dir), total - 1);
+      const store = await openTierStore({ config: testConfig(dir, ENV) });
+      try {
+        expect(await store.bridge.query('task_queue', { where: { id: gone } })).toEqual([]);
+        expect((await store.bridge.query('task_queue', { where: { id: changed } })).map((r) => r.status)).toEqual(['changed-after-commit']);
+        expect((await store.bridge.sql('SELECT count(*) AS n FROM task_queue')) as unknown).toEqual([{ n: BigInt(total - 1) }]);
+      } finally {
+        await store.close();
+      }
+    };
+    await check();
+    const finished = await runCli(args, ENV);
+    expect(finished.code, finished.stderr).toBe(0);
+    await check();
+    expect(dueRows(dir)).toBe(0);
+  });
+});

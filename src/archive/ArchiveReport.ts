@@ -46,8 +46,10 @@ export interface TableReport {
   pendingWritten: number;
   /** Grace files whose time came and were committed now. */
   pendingCommitted: number;
-  /** Chunks dropped because rows changed between read and commit (retried next run). */
+  /** Chunks some of whose rows changed (or went) between read and drain: those rows stay hot and move on a later run. */
   abandoned: number;
+  /** Rows of committed files whose hot row changed or went before it was drained: the file's copy is masked (a `stale` delete marker), the hot row stays. */
+  masked: number;
   /** Chunks refused (mixed types...), with the reason; their rows stay hot. */
   refused: { partition: string; reason: string }[];
   /** Set when the table failed as a whole; other tables still ran. */

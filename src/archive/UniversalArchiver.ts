@@ -18,12 +18,15 @@
 import { discardUncommitted } from './discardUncommitted.js';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type Database from 'better-sqlite3';
 import type { TierConfig } from '../config.js';
 import { fileId, runSpillDir } from '../cold/coldLayout.js';
 import type { ColdStore } from '../cold/ColdStore.js';
 import { DuckDbEngine } from '../cold/DuckDbEngine.js';
-import { ArgumentError, ChunkChangedError, LeaseHeldError, LeaseLostError, MixedTypeError, ReadOnlyStoreError } from '../errors.js';
+import { WalCheckpointer } from '../hot/WalCheckpointer.js';
+import { readParquetRowsOn } from '../cold/ParquetChunkWriter.js';
+import { ArgumentError, ColdFileError, LeaseHeldError, LeaseLostError, MixedTypeError, ReadOnlyStoreError } from '../errors.js';
 import { noopLogger, type Logger } from '../logger.js';
 import { RunNotifier } from '../notify/RunNotifier.js';
 import { summarizeArchiveReport } from '../notify/summarizeArchiveReport.js';
@@ -33,7 +36,10 @@ import { ensureStoreMarker } from '../store/coldTreeIdentity.js';
 import type { ArchiveContext } from './ArchiveContext.js';
 import type { ArchiveReport, ArchiveRunOptions, TableReport } from './ArchiveReport.js';
 import { backupHotFile } from './backupHotFile.js';
-import { commitChunk, dataVersion } from './commitChunk.js';
+import { commitChunks, dataVersion } from './commitChunk.js';
+import { DrainPacer } from './drainFile.js';
+import { DrainQueue } from './DrainQueue.js';
+import { finishDrains } from './finishDrains.js';
 import { emptyTableReport } from './emptyTableReport.js';
 import { commitDuePending } from './graceFiles.js';
 import { hotBytesPerRow } from './hotBytesPerRow.js';
@@ -206,6 +212,7 @@ export class UniversalArchiver {
     this.#lease = lease;
     progress.started = true;
     let engine: DuckDbEngine | undefined;
+    let checkpointer: WalCheckpointer | undefined;
     const runToken = randomBytes(4).toString('hex');
     const spillDir = runSpillDir(this.#cold.stagingDir, runToken);
     try {
@@ -223,6 +230,10 @@ export class UniversalArchiver {
         threads: this.#config.archiveMaxWorkers,
         tempDirectory: spillDir,
       });
+      checkpointer = WalCheckpointer.start(this.#raw);
+      const pacer = new DrainPacer(this.#config.archiveLockTargetMs);
+      // Drains a killed or failed run left: every registered table's, so maintenance never meets one.
+      await finishDrains(this.#ctx, engine, this.#tables, pacer);
       for (const t of tables) {
         if (options.signal?.aborted) {
           report.aborted = true;
@@ -232,8 +243,8 @@ export class UniversalArchiver {
         report.tables.push(tableReport);
         const t0 = Date.now();
         try {
-          await commitDuePending(this.#ctx, engine, t, now, tableReport);
-          await this.#archiveTable(engine, t, now, report.runId, runToken, tableReport, options);
+          await commitDuePending(this.#ctx, engine, t, now, tableReport, pacer);
+          await this.#archiveTable(engine, t, now, report.runId, runToken, tableReport, options, pacer);
         } catch (error) {
           if (error instanceof LeaseLostError) throw error;
           tableReport.error = error instanceof Error ? error.message : String(error);
@@ -247,7 +258,9 @@ export class UniversalArchiver {
           'table archived',
         );
       }
-      if (report.tables.some((t) => t.rowsMoved > 0)) report.reclaim = reclaimSpace(this.#raw);
+      const checkpointError = await checkpointer?.stop();
+      if (checkpointError) this.#logger.warn({ err: checkpointError }, 'the WAL checkpoint worker failed; the WAL is checkpointed at the end of the run');
+      if (report.tables.some((t) => t.rowsMoved > 0)) report.reclaim = await reclaimSpace(this.#raw, this.#config.archiveLockTargetMs, pacer);
       this.#finish(report, started);
       if (this.#ctx.uncommitted.size > 0) report.leftovers = [...this.#ctx.uncommitted];
       finishRun(this.#raw, report);
@@ -256,6 +269,7 @@ export class UniversalArchiver {
       if (report.runId !== null && this.#raw.open) failRun(this.#raw, report.runId, error, [...this.#ctx.uncommitted]);
       throw error;
     } finally {
+      await checkpointer?.stop();
       engine?.close();
       rmSync(spillDir, { recursive: true, force: true });
       lease.release();
@@ -281,10 +295,20 @@ export class UniversalArchiver {
 
   /**
    * One table's chunks through the protocol: the partition scan, each chunk
-   * read, screened (screenRows), written (writeChunk) and committed
-   * (commitChunk), pipelined one DuckDB write at a time.
+   * read, screened (screenRows), written (writeChunk), committed (commitChunks)
+   * and drained (drainFile, in the background: DrainQueue), pipelined one
+   * DuckDB write at a time.
    */
-  async #archiveTable(engine: DuckDbEngine, t: ResolvedTable, now: number, runId: number, runToken: string, report: TableReport, options: ArchiveRunOptions): Promise<void> {
+  async #archiveTable(
+    engine: DuckDbEngine,
+    t: ResolvedTable,
+    now: number,
+    runId: number,
+    runToken: string,
+    report: TableReport,
+    options: ArchiveRunOptions,
+    pacer: DrainPacer,
+  ): Promise<void> {
     const s = readTableShape(this.#raw, t);
     assertKeysNotReusable(this.#raw, s);
     const unit = t.timeUnit;
@@ -301,35 +325,66 @@ export class UniversalArchiver {
     const pending = new Set(listFiles(this.#raw, t.table, ['pending']).map((f) => f.partition));
     const readChunk = chunkReader(this.#raw, s);
     const batchSize = t.batchSize ?? this.#config.archiveBatchSize;
+    const partitionOf = new Map<number, string>();
+    const drains = new DrainQueue(this.#ctx, pacer, (job, result) => {
+      report.rowsMoved += result.deleted;
+      report.bytesIn += Math.round(result.deleted * perRow);
+      report.masked += result.masked;
+      if (result.masked > 0) {
+        report.abandoned++;
+        this.#logger.warn({ table: t.table, file: job.path, rows: result.masked }, 'rows changed before they were drained: they stay hot (their file copies are masked) and move on a later run');
+      }
+      const partition = partitionOf.get(job.fileId) ?? '';
+      partitionOf.delete(job.fileId);
+      options.onProgress?.({ table: t.table, partition, rowsDone: report.rowsMoved, rowsTotal });
+    });
+    // A second connection of the engine's instance: a drain reads a file back beside the COPY under way.
+    let drainCon: Promise<DuckDBConnection> | undefined;
+    const drainReads = (): Promise<DuckDBConnection> => (drainCon ??= engine.instance.connect());
     let seq = 0;
     let inFlight: Promise<Settled<WrittenChunk>> | undefined;
     const commitWritten = async (result: Settled<WrittenChunk> | undefined): Promise<void> => {
       if (!result) return;
-      const rowsIn = result.ok ? result.value.rows.length : 0;
       try {
         if (!result.ok) throw result.error;
-        await commitChunk(this.#ctx, result.value);
+        const w = result.value;
+        const [fileId] = await commitChunks(this.#ctx, [w]);
         report.files++;
-        report.bytesOut += result.value.manifestRow.bytes;
-        if (result.value.grace) report.pendingWritten++;
-        else {
-          report.rowsMoved += rowsIn;
-          report.bytesIn += Math.round(rowsIn * perRow);
+        report.bytesOut += w.manifestRow.bytes;
+        if (w.grace) {
+          report.pendingWritten++;
+          options.onProgress?.({ table: t.table, partition: w.span.key, rowsDone: report.rowsMoved, rowsTotal });
+        } else {
+          partitionOf.set(fileId!, w.span.key);
+          // The queued file holds its keys only; its rows come back from the file if a comparison is needed.
+          const ref = { path: w.path, bytes: w.manifestRow.bytes, sha256: w.manifestRow.file_sha256 };
+          const total = w.rows.length;
+          const loadRows = async (): Promise<unknown[][]> => {
+            const read = await this.#cold.openForRead([ref]);
+            try {
+              const rows = await readParquetRowsOn(await drainReads(), read.paths[0]!, s.names);
+              if (rows.length !== total) throw new ColdFileError(this.#cold.describe(ref.path), `${this.#cold.describe(ref.path)} read back ${rows.length} rows, ${total} were written`);
+              return rows;
+            } finally {
+              read.release();
+            }
+          };
+          drains.push({ shape: s, fileId: fileId!, path: w.path, keys: w.keys, total, from: 0, dataVersion: w.dataVersion, loadRows });
         }
       } catch (error) {
         const partition = result.ok ? result.value.span.key : result.partition;
         if (error instanceof MixedTypeError) report.refused.push({ partition, reason: error.message });
-        else if (error instanceof ChunkChangedError) report.abandoned++;
         else throw error;
         this.#logger.warn({ table: t.table, partition, reason: (error as Error).message }, 'chunk not moved; its rows stay hot');
+        options.onProgress?.({ table: t.table, partition, rowsDone: report.rowsMoved, rowsTotal });
       }
-      options.onProgress?.({ table: t.table, partition: result.ok ? result.value.span.key : result.partition, rowsDone: report.rowsMoved, rowsTotal });
     };
     const settle = (p: Promise<WrittenChunk>, partition: string): Promise<Settled<WrittenChunk>> =>
       p.then(
         (value) => ({ ok: true as const, value }),
         (error: unknown) => ({ ok: false as const, error, partition }),
       );
+    let failed = true;
     try {
       let after: ScanCursor | undefined;
       partitions: for (let step = nextPartition(this.#raw, s, after, boundaryMs); step; step = nextPartition(this.#raw, s, after, boundaryMs)) {
@@ -337,6 +392,7 @@ export class UniversalArchiver {
         if (options.signal?.aborted) break;
         // Let signals and timers run between partitions, even when nothing is written.
         await yieldToEventLoop();
+        drains.check();
         if ('unplaceable' in step) {
           refuseUnplaceable(this.#ctx, s, step.unplaceable, report);
           continue;
@@ -349,7 +405,9 @@ export class UniversalArchiver {
         let cursor: unknown[] | undefined;
         for (;;) {
           if (options.signal?.aborted) break partitions;
-          // Read before the chunk: if no other connection commits until our commit, the rows are unchanged.
+          // Rows held for their drains stay bounded: one file draining, one committed waiting.
+          await drains.waitBelow(2);
+          // Read before the chunk: if no other connection commits until a drain step, the rows are unchanged.
           const readAtVersion = dataVersion(this.#raw);
           const read = readChunk(lo, hi, cursor, batchSize);
           if (read.length === 0) break;
@@ -379,6 +437,7 @@ export class UniversalArchiver {
       const lastWritten = inFlight ? await inFlight : undefined;
       inFlight = undefined;
       await commitWritten(lastWritten);
+      failed = false;
     } finally {
       // After an unexpected error: a written chunk that was never committed is removed (its rows stay hot).
       const left = inFlight as Promise<Settled<WrittenChunk>> | undefined;
@@ -387,6 +446,12 @@ export class UniversalArchiver {
         // Best effort: the error under way goes out; recovery removes a file left behind (its name proves the run).
         if (r.ok) await discardUncommitted(this.#ctx, r.value.path);
       }
+      // Committed files are drained to the end even when the run stops early (an abort, an error above):
+      // their state is consistent at every step, and a failed drain is finished by the next run.
+      await drains.finish().catch((error: unknown) => {
+        if (!failed) throw error;
+      });
+      if (drainCon) (await drainCon).closeSync();
     }
   }
 }

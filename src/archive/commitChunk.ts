@@ -1,79 +1,42 @@
 /**
- * Step 4 of the move protocol, the only commit point: in one `BEGIN IMMEDIATE`
- * transaction the lease is checked, the rows are proved unchanged and deleted,
- * and the manifest row goes in. A crash before it leaves the rows hot and an
- * orphan file that recovery removes; after it, the rows are cold.
+ * Step 4 of the move protocol, the commit point: in one short `BEGIN IMMEDIATE`
+ * transaction the lease is checked and the manifest row goes in — `live` with
+ * `drained_rows` 0 (readers take none of its rows from the file yet: they are
+ * all still hot), or `pending` for a grace file. Nothing is deleted here: the
+ * rows leave the hot table in drainFile's short transactions, which compare
+ * each with the file's copy. A crash before the commit leaves the rows hot and
+ * an orphan file that recovery removes; after it, the file is listed and the
+ * drain goes on where it stopped.
  */
 import { discardUncommitted } from './discardUncommitted.js';
 import type Database from 'better-sqlite3';
-import { ChunkChangedError } from '../errors.js';
 import type { ArchiveContext } from './ArchiveContext.js';
-import { keysJson } from './chunkKeys.js';
 import { failpoint } from './failpoint.js';
 import { insertManifestFile } from '../manifest/manifestFiles.js';
 import { prepareCached } from '../hot/prepareCached.js';
-import type { TableShape } from './TableShape.js';
 import type { WrittenChunk } from './writeChunk.js';
 
-/** Step 4, the commit point: rows unchanged, manifest row in, rows out — one transaction. On failure the file is removed. */
-export async function commitChunk(ctx: Pick<ArchiveContext, 'raw' | 'cold' | 'assertLease' | 'uncommitted'>, w: WrittenChunk): Promise<void> {
-  let committed = false;
+/** The commit point for written chunks, in order, in one transaction. Returns their manifest ids. On failure their files are removed. */
+export async function commitChunks(ctx: Pick<ArchiveContext, 'raw' | 'cold' | 'assertLease' | 'uncommitted'>, written: readonly WrittenChunk[]): Promise<number[]> {
+  let ids: number[] | undefined;
   try {
-    ctx.raw
+    ids = ctx.raw
       .transaction(() => {
         ctx.assertLease();
-        if (!w.grace) deleteUnchanged(ctx.raw, w.shape, w.rows, w.keys, w.dataVersion);
-        insertManifestFile(ctx.raw, w.manifestRow);
+        const out = written.map((w) => insertManifestFile(ctx.raw, { ...w.manifestRow, drained_rows: w.grace ? null : 0 }));
         failpoint('inside-commit');
+        return out;
       })
       .immediate();
-    committed = true;
     failpoint('after-commit');
+    return ids;
   } finally {
     // Best effort, as in writeChunk: the commit's error goes out, recovery removes a file left behind.
-    if (!committed) await discardUncommitted(ctx, w.path);
+    if (!ids) for (const w of written) await discardUncommitted(ctx, w.path);
   }
 }
 
 /** `PRAGMA data_version`: changes when another connection commits. */
 export function dataVersion(raw: Database.Database): number {
   return prepareCached(raw, 'PRAGMA data_version').pluck().get() as number;
-}
-
-/**
- * Inside the commit transaction: the rows must be exactly as read, then they go.
- * When no other connection has committed since `readAtVersion` (taken before
- * the rows were read), they cannot have changed and the re-read is skipped.
- */
-export function deleteUnchanged(raw: Database.Database, s: TableShape, expected: readonly unknown[][], keys: readonly unknown[], readAtVersion?: number): void {
-  const json = keysJson(keys);
-  if (readAtVersion === undefined || dataVersion(raw) !== readAtVersion) expectRows(raw, s, expected, json);
-  const deleted = prepareCached(raw, `DELETE FROM ${s.from} WHERE ${s.key} IN (SELECT value FROM json_each(?))`).run(json).changes;
-  if (deleted !== expected.length) throw new ChunkChangedError(`${s.t.table}: deleted ${deleted} rows, expected ${expected.length}`);
-}
-
-function sameValue(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b);
-  return false;
-}
-
-/** The rows with these keys, in (time, key) order, equal `expected` value for value. */
-function expectRows(raw: Database.Database, s: TableShape, expected: readonly unknown[][], json: string): void {
-  const current = raw
-    .prepare(`SELECT ${s.selectList} FROM ${s.from} WHERE ${s.key} IN (SELECT value FROM json_each(?)) ORDER BY ${s.time}, ${s.key}`)
-    .raw(true)
-    .safeIntegers(true)
-    .all(json) as unknown[][];
-  if (current.length !== expected.length) {
-    throw new ChunkChangedError(`${s.t.table}: ${expected.length - current.length} rows of the chunk were deleted meanwhile`);
-  }
-  for (let r = 0; r < current.length; r++) {
-    const a = current[r]!;
-    const b = expected[r]!;
-    if (a.length !== b.length) throw new ChunkChangedError(`${s.t.table}: the table's columns changed meanwhile`);
-    for (let c = 0; c < a.length; c++) {
-      if (!sameValue(a[c], b[c])) throw new ChunkChangedError(`${s.t.table}: row ${String(b[s.keyIndex])} changed meanwhile`);
-    }
-  }
 }

@@ -19,6 +19,7 @@ export function emptyTableReport(t: ResolvedTable, now: number): TableReport {
     pendingWritten: 0,
     pendingCommitted: 0,
     abandoned: 0,
+    masked: 0,
     refused: [],
   };
 }

@@ -6,7 +6,7 @@
  * `TIERDB_FAILPOINT_HIT=<n>` fires at the n-th time the step is reached (default 1).
  * Off unless set.
  */
-export const FAILPOINTS = ['after-write', 'after-verify', 'after-rename', 'inside-commit', 'after-commit', 'during-vacuum'] as const;
+export const FAILPOINTS = ['after-write', 'after-verify', 'after-rename', 'inside-commit', 'after-commit', 'inside-drain', 'after-drain', 'during-vacuum'] as const;
 /** The steps of a maintenance swap (compaction, retention, restore): rewriteFiles, then swapAndRetire. */
 export const SWAP_FAILPOINTS = ['rewrite-after-write', 'rewrite-after-put', 'swap-inside-commit', 'swap-after-commit'] as const;
 /**

@@ -2,7 +2,8 @@
  * Keys that exist twice across tiers or files (for `tierdb validate`): the
  * same key in two live cold files of a table (or twice in one), which readers
  * then return twice, and the same key hot and in a live file, where the hot
- * row shadows a stale cold copy. Rows a delete marker hides do not count
+ * row shadows a stale cold copy. Rows a delete marker hides do not count, nor
+ * rows of a draining file after its drained prefix (still hot: readers take them from the hot table)
  * (an updated row is hot, its masked cold copy is not a duplicate). The keys are gathered in DuckDB (which
  * bounds its memory and spills), never in JS; hot keys are read with
  * safeIntegers, so 64-bit keys compare exactly.
@@ -54,6 +55,11 @@ export async function findDuplicateKeys(
   keyRange: { min: unknown; max: unknown },
   /** Per file (same index as `files`), the keys its delete markers hide: those rows do not count. */
   marked: readonly (readonly unknown[])[] = [],
+  /**
+   * Per file, its drained prefix (`drained_rows`): of a file still draining only the rows before it
+   * count, the others are still hot and not read from the file (null or absent: every row).
+   */
+  drained: readonly (number | null)[] = [],
 ): Promise<DuplicateKeys[]> {
   if (files.length === 0) return [];
   const con = engine.connection;
@@ -63,7 +69,11 @@ export async function findDuplicateKeys(
   await con.run(`INSERT INTO __vfiles VALUES ${files.map((p, i) => `(${i}, ${sqlString(p)})`).join(', ')}`);
   try {
     for (const [i, p] of files.entries()) {
-      const select = `SELECT ${k} AS k, ${i}::INTEGER AS f FROM read_parquet(${sqlString(p)})`;
+      const prefix = drained[i] ?? null;
+      const select =
+        prefix === null
+          ? `SELECT ${k} AS k, ${i}::INTEGER AS f FROM read_parquet(${sqlString(p)})`
+          : `SELECT ${k} AS k, ${i}::INTEGER AS f FROM read_parquet(${sqlString(p)}, file_row_number = true) WHERE file_row_number < ${prefix}`;
       await con.run(i === 0 ? `CREATE OR REPLACE TEMP TABLE __vkeys AS ${select}` : `INSERT INTO __vkeys ${select}`);
     }
     const keyType = coldTypeOf(String((await con.runAndReadAll(`SELECT data_type FROM duckdb_columns() WHERE table_name = '__vkeys' AND column_name = 'k'`)).getRows()[0]?.[0] ?? 'VARCHAR'));

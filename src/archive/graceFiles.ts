@@ -1,21 +1,23 @@
 /**
  * Grace files (`ARCHIVE_GRACE_HOURS`): written, verified and listed `pending`
  * (invisible) while their rows stay hot. Once due, a run re-reads the file,
- * compares it with the hot rows and commits it, or drops it if they changed.
+ * checks it against its manifest row and makes it live with nothing drained
+ * yet, then drains it (drainFile: each row that is still as in the file leaves
+ * the hot table; a changed one stays hot and the file's copy is masked). A
+ * file that does not match its manifest row is dropped (its rows never left).
  */
 import type { DuckDbEngine } from '../cold/DuckDbEngine.js';
 import { keyChecksum, readParquetRows } from '../cold/ParquetChunkWriter.js';
-import { ChunkChangedError } from '../errors.js';
 import type { ResolvedTable } from '../registry/resolveRegistry.js';
 import type { ArchiveContext } from './ArchiveContext.js';
 import type { TableReport } from './ArchiveReport.js';
-import { deleteUnchanged } from './commitChunk.js';
+import { drainFile, type DrainPacer } from './drainFile.js';
 import { failpoint } from './failpoint.js';
 import { deleteManifestFile, listFiles, markFileLive, type ManifestFile } from '../manifest/manifestFiles.js';
 import { readTableShape } from './TableShape.js';
 
-/** Grace files whose time has come: re-verify against the rows still hot, then commit (or drop). */
-export async function commitDuePending(ctx: ArchiveContext, engine: DuckDbEngine, t: ResolvedTable, now: number, report: TableReport): Promise<void> {
+/** Grace files whose time has come: re-verify, make live, drain their rows (or drop the file). */
+export async function commitDuePending(ctx: ArchiveContext, engine: DuckDbEngine, t: ResolvedTable, now: number, report: TableReport, pacer: DrainPacer): Promise<void> {
   const { raw } = ctx;
   const due = listFiles(raw, t.table, ['pending']).filter((f) => (f.visible_after_ms ?? 0) <= now);
   if (due.length === 0) return;
@@ -41,25 +43,22 @@ export async function commitDuePending(ctx: ArchiveContext, engine: DuckDbEngine
         ctx.logger.warn({ file: f.path, err: error }, 'pending file is missing or unreadable; dropping it (its rows are still hot)');
       }
     }
-    if (keep) {
-      try {
-        raw
-          .transaction(() => {
-            ctx.assertLease();
-            deleteUnchanged(raw, s, fileRows, fileRows.map((r) => r[s.keyIndex]));
-            markFileLive(raw, f.id);
-            failpoint('inside-commit');
-          })
-          .immediate();
-        report.pendingCommitted++;
-        report.rowsMoved += f.rows;
-        continue;
-      } catch (error) {
-        if (!(error instanceof ChunkChangedError)) throw error;
-        report.abandoned++;
-      }
+    if (!keep) {
+      await dropPending(ctx, f);
+      continue;
     }
-    await dropPending(ctx, f);
+    raw
+      .transaction(() => {
+        ctx.assertLease();
+        markFileLive(raw, f.id);
+        failpoint('inside-commit');
+      })
+      .immediate();
+    report.pendingCommitted++;
+    const drained = await drainFile(ctx, { shape: s, fileId: f.id, path: f.path, rows: fileRows, keys: fileRows.map((r) => r[s.keyIndex]), total: f.rows, from: 0 }, pacer);
+    report.rowsMoved += drained.deleted;
+    report.masked += drained.masked;
+    if (drained.masked > 0) report.abandoned++;
   }
 }
 

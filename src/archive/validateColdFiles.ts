@@ -88,7 +88,16 @@ export async function validateColdFiles(
     const read = await cold.openForRead(good.map((f) => ({ path: f.path, bytes: f.bytes, sha256: f.file_sha256 })));
     try {
       const marks = readMarkers(raw, good.map((f) => f.path));
-      const found = await findDuplicateKeys(raw, engine, table, keyColumn, read.paths, keys, good.map((f) => marks.byPath.get(f.path) ?? []));
+      const found = await findDuplicateKeys(
+        raw,
+        engine,
+        table,
+        keyColumn,
+        read.paths,
+        keys,
+        good.map((f) => marks.byPath.get(f.path) ?? []),
+        good.map((f) => f.drained_rows),
+      );
       // Name the files as the cold store does (local copies of remote files are a cache's business).
       const named = new Map(read.paths.map((p, i) => [p, cold.describe(good[i]!.path)]));
       report.duplicateKeys.push(...found.map((d) => ({ ...d, files: d.files.map((p) => named.get(p) ?? p) })));

@@ -1,6 +1,6 @@
 /**
  * Steps 1–3 of the move protocol for one chunk: temp file in the cold store's
- * staging folder, fsync, verify (row count, key checksum), whole-file sha256,
+ * staging folder, verify (row count, key checksum), whole-file sha256,
  * then `cold.put` makes it durable in the tree (a local rename, or an upload
  * confirmed by size and sha256). The file is not visible until commitChunk; on
  * any failure here it is removed again.
@@ -11,7 +11,6 @@ import { coldFilePath, tmpFilePath, type PartitionSpan } from '../cold/coldLayou
 import { decideColdTypes, sqliteClassName, type ColdType } from '../cold/columnTypes.js';
 import type { DuckDbEngine } from '../cold/DuckDbEngine.js';
 import { fileSha256 } from '../cold/fileSha256.js';
-import { fsyncFile } from '../cold/fsyncFile.js';
 import { footerMetadata, summarizeChunk } from '../cold/chunkFooter.js';
 import { readBackKeys, writeParquetChunk } from '../cold/ParquetChunkWriter.js';
 import { parquetFieldIds } from '../iceberg/parquetFieldIds.js';
@@ -85,7 +84,8 @@ export async function writeChunk(ctx: Pick<ArchiveContext, 'config' | 'cold' | '
   try {
     const fieldIds = parquetFieldIds(ctx.raw, t.table, schema);
     await writeParquetChunk(o.engine, tmp, { columns: s.names, types, rows, zstdLevel: ctx.config.archiveZstdLevel, metadata, fieldIds }, o.onCopyStart);
-    fsyncFile(tmp);
+    // Not fsynced here: cold.put makes the verified file durable (a local fsync before its rename; an upload
+    // confirmed by size and sha256), and a temp file lost to a crash is only a chunk to write again.
     failpoint('after-write');
     const back = await readBackKeys(o.engine, tmp, t.keyColumn);
     if (back.rows !== rows.length || back.checksum !== checksum) {

@@ -12,7 +12,12 @@
  * No lease is taken: the archiver and maintenance keep running. An archive
  * commit re-checks its rows (they changed: the chunk is abandoned); a swap
  * whose inputs got a marker after its rewrite read them is refused
- * (dropMarkersOfRetired).
+ * (dropMarkersOfRetired). Drain steps (which bump the manifest version every
+ * few milliseconds while an archive run drains) do not force a new scan: a
+ * drain only deletes hot rows equal to their file's copy and moves that file's
+ * prefix over them, so the scan's cold matches stay valid and only a matched
+ * hot row the drain took away (gone from the hot table at commit) needs one.
+ * Any other manifest change since the scan still does.
  */
 import type Database from 'better-sqlite3';
 import { failpoint } from '../archive/failpoint.js';
@@ -24,7 +29,7 @@ import { checkRowValues } from '../hot/checkRowValues.js';
 import { readAppendShape } from '../hot/appendToTable.js';
 import { insertMarkers, markerTotal, type Marker, type MarkerOp } from '../manifest/deleteMarkers.js';
 import { coldTotals } from '../manifest/manifestFiles.js';
-import { bumpManifestVersion, readManifestVersion } from '../manifest/manifestVersion.js';
+import { bumpManifestVersion, readLayoutVersion } from '../manifest/manifestVersion.js';
 import { createMaintenanceEngine } from '../maintenance/maintenanceRun.js';
 import type { QueryOptions } from '../query/QueryOptions.js';
 import { renderWhere } from '../query/renderFilter.js';
@@ -109,9 +114,14 @@ async function applyChange(deps: ChangeDeps, t: ResolvedTable, what: string, o: 
       try {
         const result = deps.raw
           .transaction(() => {
-            if (readManifestVersion(deps.raw) !== m.manifestVersion || matchingHotKeysNow(deps.raw, t, m).unseenWithColdCopies) throw new Replan();
+            const now = readLayoutVersion(deps.raw);
+            const hotNow = matchingHotKeysNow(deps.raw, t, m);
+            // Only drain steps since the scan (an archive run draining): its matches hold unless one of its hot rows went —
+            // a drain may have moved it into its file. Anything else that moved the manifest: scan again.
+            const drainedOnly = now.layoutVersion === m.layoutVersion;
+            if (hotNow.unseenWithColdCopies || (now.manifestVersion !== m.manifestVersion && (!drainedOnly || hotNow.seenGone))) throw new Replan();
             const c = commit(m);
-            insertMarkers(deps.raw, t.table, c.markers, op, m.manifestVersion + 1, Date.now());
+            insertMarkers(deps.raw, t.table, c.markers, op, now.manifestVersion + 1, Date.now());
             if (c.markers.length > 0) bumpManifestVersion(deps.raw);
             failpoint('change-inside-commit');
             return { hot: c.hot, cold: c.cold };

@@ -36,6 +36,8 @@ import { withInLists } from '../query/sqliteInList.js';
 import { toColdFileError } from '../query/toColdFileError.js';
 import { toDuckParams } from '../query/toDuckParams.js';
 import type { LiveFile } from '../query/readLiveFiles.js';
+import { withReadSnapshot } from '../query/withReadSnapshot.js';
+import { readLayoutVersion } from '../manifest/manifestVersion.js';
 
 export interface ColdMatch {
   /** Manifest path of the live file holding the row. */
@@ -49,6 +51,8 @@ export interface Matches {
   readonly shape: TableShape;
   readonly query: NormalizedQuery;
   readonly manifestVersion: number;
+  /** The manifest version without drain steps, read in the same snapshot (readLayoutVersion). */
+  readonly layoutVersion: number;
   /** Keys of the hot rows matching the filter at the snapshot. */
   readonly hotKeys: readonly unknown[];
   /** Visible cold rows matching the filter (not shadowed by a hot key). */
@@ -112,7 +116,10 @@ export async function findMatches(
   options: { withValues: boolean; includeMasked?: boolean },
 ): Promise<Matches> {
   const { raw } = deps;
-  const plan = planQuery(raw, t, { where });
+  const { plan, layoutVersion } = withReadSnapshot(raw, () => {
+    const p = planQuery(raw, t, { where });
+    return { plan: p, layoutVersion: readLayoutVersion(raw).layoutVersion };
+  });
   const { shape } = plan;
   const hotKeys = plan.hotRows.map((r) => r[shape.keyIndex]);
   const types = decideColumnTypes(shape, plan.hotRows, false);
@@ -153,20 +160,27 @@ export async function findMatches(
       shadowed.push({ path: c.path, key: c.key });
     }
   }
-  return { shape, query: plan.query, manifestVersion: plan.manifestVersion, hotKeys, cold, shadowed, masked };
+  return { shape, query: plan.query, manifestVersion: plan.manifestVersion, layoutVersion, hotKeys, cold, shadowed, masked };
 }
 
 /**
  * Inside the change's transaction: the keys of the hot rows matching the
- * filter now, and whether one the scan did not see falls inside a live file's
- * key range (its cold copies were not looked up: scan again).
+ * filter now, whether one the scan did not see falls inside a live file's
+ * key range (its cold copies were not looked up: scan again), and whether one
+ * it saw is gone (or no longer matches): a drain step since the scan may have
+ * moved it into its file, where the change would miss it.
  */
-export function matchingHotKeysNow(raw: Database.Database, t: ResolvedTable, m: Matches): { keys: unknown[]; unseenWithColdCopies: boolean } {
+export function matchingHotKeysNow(raw: Database.Database, t: ResolvedTable, m: Matches): { keys: unknown[]; unseenWithColdCopies: boolean; seenGone: boolean } {
   const where = renderWhere(m.query.conditions, 'sqlite');
   const keys = withInLists(where.params, (bound) =>
     raw.prepare(`SELECT ${sqlIdent(t.keyColumn)} FROM ${sqlIdent(t.table)}${where.sql}`).pluck().safeIntegers(true).all(...bound),
   ) as unknown[];
   const seen = new Set(m.hotKeys.map(keyText));
-  const unseen = keys.filter((k) => !seen.has(keyText(k)) && (typeof k === 'bigint' || typeof k === 'string')) as ColdKey[];
-  return { keys, unseenWithColdCopies: unseen.length > 0 && coldKeyCandidates(raw, t.table, unseen).size > 0 };
+  const unseen: ColdKey[] = [];
+  let stillSeen = 0;
+  for (const k of keys) {
+    if (seen.has(keyText(k))) stillSeen++;
+    else if (typeof k === 'bigint' || typeof k === 'string') unseen.push(k);
+  }
+  return { keys, unseenWithColdCopies: unseen.length > 0 && coldKeyCandidates(raw, t.table, unseen).size > 0, seenGone: stillSeen < seen.size };
 }

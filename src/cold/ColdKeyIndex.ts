@@ -36,11 +36,12 @@ export class ColdKeyIndex {
 
   /**
    * The keys the given files hold in `column`: coldKeyId → the key and the
-   * manifest paths holding it (a delete marker may hide it in some of them;
-   * the caller judges that inside its transaction).
+   * manifest paths holding it, each with the key's row position in that file
+   * (a delete marker may hide it there, or the file may still be draining and
+   * the row not yet cold; the caller judges both inside its transaction).
    */
-  async findKeys(column: string, candidates: ReadonlyMap<string, readonly ColdKey[]>): Promise<Map<string, { key: ColdKey; paths: Set<string> }>> {
-    const found = new Map<string, { key: ColdKey; paths: Set<string> }>();
+  async findKeys(column: string, candidates: ReadonlyMap<string, readonly ColdKey[]>): Promise<Map<string, { key: ColdKey; paths: Map<string, number> }>> {
+    const found = new Map<string, { key: ColdKey; paths: Map<string, number> }>();
     if (candidates.size === 0) return found;
     const paths = [...candidates.keys()];
     const wanted = new Map<string, ColdKey>();
@@ -53,10 +54,10 @@ export class ColdKeyIndex {
       try {
         const files = read.paths.map(sqlString).join(', ');
         const sql =
-          `SELECT DISTINCT ${sqlIdent(column)}, ${FILE_COLUMN} FROM read_parquet([${files}], union_by_name = true, filename = '${FILE_COLUMN}') ` +
-          `WHERE ${sqlIdent(column)} IN (${literals})`;
+          `SELECT ${sqlIdent(column)}, ${FILE_COLUMN}, min(file_row_number) FROM read_parquet([${files}], union_by_name = true, filename = '${FILE_COLUMN}', file_row_number = true) ` +
+          `WHERE ${sqlIdent(column)} IN (${literals}) GROUP BY ALL`;
         const pathOf = new Map(read.paths.map((local, i) => [local, paths[i]!]));
-        return (await engine.connection.runAndReadAll(sql)).getRows().map(([value, local]) => [value, pathOf.get(String(local)) ?? String(local)] as const);
+        return (await engine.connection.runAndReadAll(sql)).getRows().map(([value, local, row]) => [value, pathOf.get(String(local)) ?? String(local), Number(row)] as const);
       } catch (cause) {
         const names = paths.map((p) => cold.describe(p));
         throw new ColdFileError(
@@ -70,11 +71,11 @@ export class ColdKeyIndex {
       }
     });
     this.#queue = run.catch(() => undefined);
-    for (const [value, p] of await run) {
+    for (const [value, p, row] of await run) {
       const id = coldKeyId(value);
       const hit = found.get(id);
-      if (hit) hit.paths.add(p);
-      else found.set(id, { key: value as ColdKey, paths: new Set([p]) });
+      if (hit) hit.paths.set(p, row);
+      else found.set(id, { key: value as ColdKey, paths: new Map([[p, row]]) });
     }
     return found;
   }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { ColdStoreError } from '../errors.js';
 import { ICEBERG_DIR, TMP_DIR } from './coldLayout.js';
 import type { ColdFileRef, ColdObjectInfo, ColdReadHandle, ColdStore } from './ColdStore.js';
-import { durableRename, fsyncDir, fsyncFile, mkdirDurable } from './fsyncFile.js';
+import { durableRename, durableRenameAsync, fsyncDir, fsyncFile, fsyncPathAsync, mkdirDurable, mkdirDurableAsync } from './fsyncFile.js';
 
 export class LocalColdStore implements ColdStore {
   readonly kind = 'local';
@@ -38,9 +38,11 @@ export class LocalColdStore implements ColdStore {
     try {
       const size = statSync(localFile).size;
       if (size !== expect.bytes) throw new Error(`${localFile} has ${size} bytes, expected ${expect.bytes}`);
-      fsyncFile(localFile);
-      mkdirDurable(path.dirname(abs));
-      durableRename(localFile, abs);
+      // The one fsync of the file's bytes (writeChunk does not sync the temp file itself), then the
+      // rename made durable; on the thread pool, so the archiver's pipeline reads and drains meanwhile.
+      await Promise.all([fsyncPathAsync(localFile), mkdirDurableAsync(path.dirname(abs))]);
+      // The staging folder's entry need not be durable: a temp file a crash leaves is removed by recovery.
+      await durableRenameAsync(localFile, abs, { syncSource: false });
     } catch (cause) {
       if (cause instanceof ColdStoreError) throw cause;
       throw new ColdStoreError(this.location, `cannot put ${abs} into the cold folder ${this.location}: ${(cause as Error).message}`, { cause });

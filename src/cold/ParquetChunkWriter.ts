@@ -2,7 +2,7 @@
  * Writes one chunk of SQLite rows to a zstd Parquet file through DuckDB (data
  * chunks into a scratch table, then COPY), and reads a file back to verify it.
  */
-import { DuckDBBlobValue, DuckDBDataChunk, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBBlobValue, DuckDBDataChunk, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { createHash } from 'node:crypto';
 import { ColdFileError } from '../errors.js';
 import { DUCKDB_TYPES, type ColdType } from './columnTypes.js';
@@ -121,8 +121,13 @@ export async function readFooterMetadata(engine: DuckDbEngine, file: string): Pr
  * (bigint, number, string, Buffer, null), in file order.
  */
 export async function readParquetRows(engine: DuckDbEngine, file: string, columns: readonly string[]): Promise<unknown[][]> {
+  return readParquetRowsOn(engine.connection, file, columns);
+}
+
+/** readParquetRows on a given connection (a second one of the engine's instance, beside a COPY under way). */
+export async function readParquetRowsOn(con: DuckDBConnection, file: string, columns: readonly string[]): Promise<unknown[][]> {
   try {
-    const reader = await engine.connection.runAndReadAll(
+    const reader = await con.runAndReadAll(
       `SELECT ${columns.map(sqlIdent).join(', ')} FROM read_parquet(${sqlString(file)})`,
     );
     return reader.getRows().map((row) => row.map((v) => (v instanceof DuckDBBlobValue ? Buffer.from(v.bytes) : v)));

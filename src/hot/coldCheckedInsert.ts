@@ -40,20 +40,34 @@ export interface ColdCheckedInsert<T> {
   body: (coldFound: ReadonlySet<string>) => T;
 }
 
-type FoundKeys = ReadonlyMap<string, { key: ColdKey; paths: ReadonlySet<string> }>;
+type FoundKeys = ReadonlyMap<string, { key: ColdKey; paths: ReadonlyMap<string, number> }>;
 
 /**
- * Inside the transaction: the keys still cold — held by some file where no
+ * Inside the transaction: the keys still cold — held by a live file, in its
+ * drained part (a file the archiver is still draining holds rows that are
+ * still hot after that part, or that the app deleted meanwhile), where no
  * delete marker hides them (a key deleted or updated away from its cold copy
- * may be appended again).
+ * may be appended again). A pending (grace) file's rows are all still hot.
  */
 function stillCold(raw: Database.Database, found: FoundKeys): Set<string> {
   const cold = new Set<string>();
   if (found.size === 0) return cold;
   const marked = raw.prepare(`SELECT 1 FROM _tierdb_deletes WHERE path = ? AND key = ?`).pluck();
+  const fileState = raw.prepare(`SELECT state, drained_rows FROM _tierdb_files WHERE path = ?`).safeIntegers(false);
+  const coldRows = new Map<string, number>();
+  /** How many leading rows of the file are cold: all of a live drained file, a prefix of a draining one, none of any other. */
+  const coldRowsOf = (p: string): number => {
+    let n = coldRows.get(p);
+    if (n === undefined) {
+      const f = fileState.get(p) as { state: string; drained_rows: number | null } | undefined;
+      n = f?.state !== 'live' ? 0 : (f.drained_rows ?? Infinity);
+      coldRows.set(p, n);
+    }
+    return n;
+  };
   for (const [id, { key, paths }] of found) {
-    for (const p of paths) {
-      if (marked.get(p, key) === undefined) {
+    for (const [p, row] of paths) {
+      if (row < coldRowsOf(p) && marked.get(p, key) === undefined) {
         cold.add(id);
         break;
       }
@@ -100,13 +114,13 @@ export function insertWithoutColdLookup<T>(job: ColdCheckedInsert<T>, appendThro
 export async function insertWithColdLookup<T>(job: ColdCheckedInsert<T>, coldKeys: ColdKeyIndex): Promise<T> {
   const candidatesOf = (keys: readonly ColdKey[]) => coldKeys.candidates(job.raw, job.table, job.keyColumn, keys);
   const files = new Set<string>();
-  const found = new Map<string, { key: ColdKey; paths: Set<string> }>();
+  const found = new Map<string, { key: ColdKey; paths: Map<string, number> }>();
   let toRead = candidatesOf(job.keys);
   for (;;) {
     if (toRead.size > 0) {
       for (const [id, hit] of await coldKeys.findKeys(job.keyColumn, toRead)) {
         const seen = found.get(id);
-        if (seen) for (const p of hit.paths) seen.paths.add(p);
+        if (seen) for (const [p, row] of hit.paths) seen.paths.set(p, row);
         else found.set(id, hit);
       }
       for (const file of toRead.keys()) files.add(file);

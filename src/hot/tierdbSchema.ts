@@ -39,6 +39,12 @@ export const tierdbFiles = sqliteTable(
     createdAtMs: integer('created_at_ms').notNull(),
     visibleAfterMs: integer('visible_after_ms'),
     retiredAtMs: integer('retired_at_ms'),
+    /**
+     * A live file whose rows are still being deleted from the hot table: its rows
+     * before this position (file order) are cold; the rest still count as hot
+     * (readers skip them). NULL once every row is drained (and for every other file).
+     */
+    drainedRows: integer('drained_rows'),
   },
   (t) => [index('_tierdb_files_table_idx').on(t.tableName, t.state, t.minTimeMs)],
 );

@@ -4,8 +4,10 @@
  * lease (the caller's maintenance run):
  *
  *   1. read, in one SQLite snapshot, the manifest version, the table's live
- *      files and their delete markers; nothing changed since the current
- *      snapshot (same files, markers, schema, location) → nothing is written;
+ *      files and their delete markers; a file still draining (its rows partly
+ *      hot) refuses the table — only fully drained files are ever listed;
+ *      nothing changed since the current snapshot (same files, markers,
+ *      schema, location) → nothing is written;
  *   2. the schema (stable field ids, icebergSchema.ts), each new file's column
  *      metrics from its footer (dataFileStats.ts), the markers as a position
  *      delete file (positionDeletes.ts);
@@ -153,6 +155,15 @@ export async function publishIcebergTable(ctx: IcebergPublishContext, t: Resolve
     return { manifestVersion, live, marks };
   });
   const { manifestVersion, live, marks } = read.deferred();
+  // A draining file's rows after its prefix are still hot (the app may change or delete them before the drain reaches
+  // them): listed whole, an Iceberg reader would see them, and a row the app deleted. Drains are finished before every
+  // maintenance job (withMaintenanceRun), so this is a publish called outside one, or a drain that could not finish.
+  const draining = live.find((f) => f.drained_rows !== null);
+  if (draining) {
+    throw new IcebergPublishError(
+      `${t.table}: ${draining.path} is still being drained from the hot table (${draining.drained_rows} of its ${draining.rows} rows are cold); nothing was published, readers keep the previous snapshot; the next archive run or maintenance job finishes the drain`,
+    );
+  }
   const report: IcebergTableReport = {
     table: t.table,
     status: 'unchanged',

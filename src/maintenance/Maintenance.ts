@@ -126,7 +126,7 @@ export class Maintenance {
 
   constructor(options: MaintenanceOptions) {
     const { tables, readonly, notifier, ...deps } = options;
-    this.#deps = deps;
+    this.#deps = { ...deps, tables };
     this.#tables = tables;
     this.#readonly = readonly;
     this.#notifier = notifier;

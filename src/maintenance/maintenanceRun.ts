@@ -14,7 +14,9 @@ import { DuckDbEngine } from '../cold/DuckDbEngine.js';
 import type { TierConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import { Lease } from '../archive/lease.js';
+import { finishDrains } from '../archive/finishDrains.js';
 import { recover } from '../archive/recovery.js';
+import type { ResolvedTable } from '../registry/resolveRegistry.js';
 import { failRun, finishMaintenanceRun, insertRunningRun, type RunKind } from '../manifest/runLog.js';
 import type { MaintenanceContext } from './MaintenanceContext.js';
 
@@ -23,6 +25,8 @@ export interface MaintenanceDeps {
   config: TierConfig;
   cold: ColdStore;
   logger: Logger;
+  /** The registered tables: drains a killed archive run left on any of them are finished before the job (finishDrains). */
+  tables?: readonly ResolvedTable[];
 }
 
 /** A DuckDB engine for maintenance: ISO text without an offset is UTC, as everywhere in tierdb. */
@@ -63,6 +67,8 @@ export async function withMaintenanceRun<R>(
     mkdirSync(spillDir, { recursive: true });
     engine = await createMaintenanceEngine(deps.config, spillDir);
     const ctx: MaintenanceContext = { ...deps, assertLease: () => lease.assertHeld() };
+    // No job may rewrite or retire a file whose rows are still partly hot (swapManifestFiles refuses one).
+    if (deps.tables) await finishDrains(ctx, engine, deps.tables);
     const report = await job({ ctx, engine, runId, runToken });
     finishMaintenanceRun(deps.raw, runId, report, errorsOf(report));
     return report;

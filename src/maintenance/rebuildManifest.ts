@@ -13,7 +13,12 @@
  *      hot row wins; two files → the file of the newer run wins. A file whose
  *      keys all lost is retired; one with some is rewritten without them
  *      (rewriteFiles, the maintenance swap's write half: write, fsync, verify,
- *      put), the original retired;
+ *      put), the original retired. A file its old row says was still draining
+ *      counts only its drained prefix (the rest is hot, or deleted by the app
+ *      since the commit): listed with its `drained_rows` kept, or rewritten
+ *      into its cold rows only. A file without an old row cannot say how far
+ *      its drain got: its rows not hot are listed (never lost), so a row the
+ *      app deleted before its drain comes back (docs/ARCHITECTURE.md);
  *   4. one `BEGIN IMMEDIATE` transaction: the lease still held, the manifest
  *      and the hot keys in the files' key ranges unchanged since step 3 (else
  *      step 3 again), each table's rows replaced, `manifest_version` bumped,
@@ -36,13 +41,11 @@ import { dataVersion } from '../archive/commitChunk.js';
 import { failpoint } from '../archive/failpoint.js';
 import { Lease } from '../archive/lease.js';
 import { fileId, parseFileId, runSpillDir } from '../cold/coldLayout.js';
-import type { ColdType } from '../cold/columnTypes.js';
-import { sqlIdent, type DuckDbEngine } from '../cold/DuckDbEngine.js';
+import type { DuckDbEngine } from '../cold/DuckDbEngine.js';
 import { ColdFileError, ManifestChangedError, ReadOnlyStoreError } from '../errors.js';
 import { listFiles, replaceTableFiles, type ManifestFile, type ManifestFileInput } from '../manifest/manifestFiles.js';
 import { bumpManifestVersion, readManifestVersion } from '../manifest/manifestVersion.js';
 import { failRun, finishMaintenanceRun, insertRunningRun, reserveRunIdsThrough, runStates } from '../manifest/runLog.js';
-import { appendRows } from '../query/appendRows.js';
 import type { ResolvedTable } from '../registry/resolveRegistry.js';
 import { selectTables } from '../registry/selectTables.js';
 import { hotKeysFingerprint } from './hotKeysInRange.js';
@@ -219,7 +222,7 @@ export async function rebuildManifest(deps: RebuildDeps, options: RebuildManifes
             engine,
             raw,
             t,
-            files.map((file, i) => ({ file, local: handle.paths[i]!, rank: rankOf.get(file.path)! })),
+            files.map((file, i) => ({ file, local: handle.paths[i]!, rank: rankOf.get(file.path)!, drainedRows: carried.get(file.path)?.drained_rows ?? null })),
           );
           plans.push(plan);
           const out: { from: VerifiedFile; row: ManifestFileInput | null; dropped: number }[] = [];
@@ -342,6 +345,8 @@ function manifestRow(f: VerifiedFile, witness: ManifestFile | undefined, retired
     created_at_ms: witness?.created_at_ms ?? f.mtimeMs,
     visible_after_ms: null,
     retired_at_ms: retiredAt,
+    // A live file its old row says was still draining keeps its prefix: the rows after it are not cold.
+    drained_rows: retiredAt === null ? (witness?.drained_rows ?? null) : null,
   };
 }
 
@@ -360,26 +365,18 @@ async function rewriteWithout(
   dropKeys: readonly unknown[],
   o: { id: string; runId: number },
 ): Promise<ManifestFileInput> {
-  const keyType: ColdType = file.footer.schema.find((c) => c.name === t.keyColumn)?.type ?? 'VARCHAR';
-  const con = engine.connection;
-  await con.run(`CREATE OR REPLACE TEMP TABLE __rb_drop (k ${keyType})`);
-  try {
-    await appendRows(
-      con,
-      '__rb_drop',
-      [keyType],
-      dropKeys.map((k) => [k]),
+  const input: ManifestFile = { ...manifestRow(file, witness, null), id: -1, drained_rows: null };
+  // Left out as delete markers leave theirs (the file's own markers too, each row once).
+  const result = await rewriteFiles(ctx, { engine, table: t, inputs: [input], id: o.id, runId: o.runId, now: Date.now(), drop: new Map([[file.path, dropKeys]]) });
+  const expected = file.footer.rows - result.markedRemoved;
+  if (!result.output || result.markedRemoved < dropKeys.length || result.rowsOut !== expected) {
+    if (result.output) await ctx.cold.delete(result.output.path);
+    throw new ColdFileError(
+      ctx.cold.describe(file.path),
+      `rewriting ${file.path} without ${dropKeys.length} keys kept ${result.rowsOut} of its ${file.footer.rows} rows (${result.markedRemoved} left out), expected at most ${file.footer.rows - dropKeys.length}; nothing was committed`,
     );
-    const input: ManifestFile = { ...manifestRow(file, witness, null), id: -1 };
-    const result = await rewriteFiles(ctx, { engine, table: t, inputs: [input], id: o.id, runId: o.runId, now: Date.now(), keep: `${sqlIdent(t.keyColumn)} NOT IN (SELECT k FROM __rb_drop)` });
-    if (!result.output || result.rowsOut !== file.footer.rows - dropKeys.length) {
-      if (result.output) await ctx.cold.delete(result.output.path);
-      throw new ColdFileError(ctx.cold.describe(file.path), `rewriting ${file.path} without ${dropKeys.length} keys kept ${result.rowsOut} of its ${file.footer.rows} rows, expected ${file.footer.rows - dropKeys.length}; nothing was committed`);
-    }
-    return { ...result.output, retired_at_ms: null };
-  } finally {
-    await con.run('DROP TABLE IF EXISTS __rb_drop');
   }
+  return { ...result.output, retired_at_ms: null };
 }
 
 function fillTableReports(

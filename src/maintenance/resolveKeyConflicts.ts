@@ -1,7 +1,8 @@
 /**
  * One table's verified files, and which of their keys lose: a key that is hot
  * loses in every file (the hot row wins); a key in several files loses in all
- * but the file of the newest run (the highest rank). The keys are gathered in
+ * but the file of the newest run (the highest rank). Of a file its old
+ * manifest row says was still draining, only the drained prefix counts. The keys are gathered in
  * DuckDB (bounded memory, spills), never in JS; hot keys are read with
  * safeIntegers, so 64-bit keys compare exactly.
  *
@@ -23,15 +24,23 @@ export interface RankedFile {
   readonly file: VerifiedFile;
   readonly local: string;
   readonly rank: number;
+  /**
+   * Its old manifest row's drained prefix, when that row says it was still draining (a run killed
+   * mid-drain): only its rows before it are cold; null: every row.
+   */
+  readonly drainedRows?: number | null;
 }
 
 export interface TablePlan {
   table: string;
-  /** Listed as they are. */
+  /** Listed as they are (a draining file with its drained prefix: the next archive run finishes its drain). */
   keep: VerifiedFile[];
   /** Every key lost: listed `retired`. */
   retire: VerifiedFile[];
-  /** Some keys lost: rewritten without `dropKeys` (bigint for INTEGER keys); the original is retired. */
+  /**
+   * Some keys lost: rewritten without `dropKeys` (bigint for INTEGER keys); the original is retired.
+   * A draining file's rows after its prefix are among them: the rewrite holds only cold rows.
+   */
   rewrite: { file: VerifiedFile; local: string; dropKeys: unknown[] }[];
   /** Per losing file and winner; `outcome` as decided here. */
   conflicts: RebuildConflict[];
@@ -62,13 +71,16 @@ export async function resolveKeyConflicts(engine: DuckDbEngine, raw: Database.Da
   }
   plan.hotRange = { min, max };
   try {
-    await con.run('CREATE OR REPLACE TEMP TABLE __rb_files (f INTEGER, rnk INTEGER, src VARCHAR)');
-    await con.run(`INSERT INTO __rb_files VALUES ${files.map((r, i) => `(${i}, ${r.rank}, ${sqlString(r.local)})`).join(', ')}`);
+    await con.run('CREATE OR REPLACE TEMP TABLE __rb_files (f INTEGER, rnk INTEGER, src VARCHAR, drained BIGINT)');
+    await con.run(`INSERT INTO __rb_files VALUES ${files.map((r, i) => `(${i}, ${r.rank}, ${sqlString(r.local)}, ${r.drainedRows ?? 'NULL'})`).join(', ')}`);
+    // A draining file's rows after its prefix are not cold (still hot, or deleted by the app before the drain
+    // reached them): they take part in no conflict, and a rewrite of the file leaves them out.
     await con.run(
-      `CREATE OR REPLACE TEMP TABLE __rb_keys AS
-       SELECT p.k, fl.f FROM (
-         SELECT ${sqlIdent(t.keyColumn)} AS k, __rb_src FROM read_parquet([${files.map((r) => sqlString(r.local)).join(', ')}], filename = '__rb_src', union_by_name = true, hive_partitioning = false)
-       ) p JOIN __rb_files fl ON fl.src = p.__rb_src`,
+      `CREATE OR REPLACE TEMP TABLE __rb_all AS
+       SELECT p.k, fl.f, fl.drained IS NOT NULL AND p.file_row_number >= fl.drained AS undrained FROM (
+         SELECT ${sqlIdent(t.keyColumn)} AS k, __rb_src, file_row_number FROM read_parquet([${files.map((r) => sqlString(r.local)).join(', ')}], filename = '__rb_src', file_row_number = true, union_by_name = true, hive_partitioning = false)
+       ) p JOIN __rb_files fl ON fl.src = p.__rb_src;
+       CREATE OR REPLACE TEMP TABLE __rb_keys AS SELECT k, f FROM __rb_all WHERE NOT undrained`,
     );
     await con.run(`CREATE OR REPLACE TEMP TABLE __rb_hot (k ${keyType})`);
     const fp = new KeyFingerprint();
@@ -108,10 +120,11 @@ export async function resolveKeyConflicts(engine: DuckDbEngine, raw: Database.Da
     for (const [f, , , n] of groups) lostPerFile.set(Number(f), (lostPerFile.get(Number(f)) ?? 0) + Number(n));
     for (const [i, r] of files.entries()) {
       const lost = lostPerFile.get(i) ?? 0;
+      const undrained = r.drainedRows == null ? 0 : r.file.footer.rows - Math.min(r.drainedRows, r.file.footer.rows);
       if (lost === 0) plan.keep.push(r.file);
-      else if (lost >= r.file.footer.rows) plan.retire.push(r.file);
+      else if (lost + undrained >= r.file.footer.rows) plan.retire.push(r.file);
       else {
-        const dropKeys = (await con.runAndReadAll(`SELECT k FROM __rb_lost WHERE f = ${i}`)).getRows().map((row) => row[0]);
+        const dropKeys = (await con.runAndReadAll(`SELECT k FROM __rb_lost WHERE f = ${i} UNION ALL SELECT k FROM __rb_all WHERE f = ${i} AND undrained`)).getRows().map((row) => row[0]);
         plan.rewrite.push({ file: r.file, local: r.local, dropKeys });
       }
     }
@@ -124,11 +137,11 @@ export async function resolveKeyConflicts(engine: DuckDbEngine, raw: Database.Da
         examples: examples.get(`${String(f)}/${String(byHot)}/${String(winner)}`) ?? [],
         file: loser.path,
         winner: byHot === true ? 'hot' : files[Number(winner)]!.file.path,
-        outcome: (lostPerFile.get(Number(f)) ?? 0) >= loser.footer.rows ? 'retired' : 'rewritten',
+        outcome: plan.retire.includes(loser) ? 'retired' : 'rewritten',
       });
     }
   } finally {
-    await con.run('DROP TABLE IF EXISTS __rb_files; DROP TABLE IF EXISTS __rb_keys; DROP TABLE IF EXISTS __rb_hot; DROP TABLE IF EXISTS __rb_lost');
+    await con.run('DROP TABLE IF EXISTS __rb_files; DROP TABLE IF EXISTS __rb_all; DROP TABLE IF EXISTS __rb_keys; DROP TABLE IF EXISTS __rb_hot; DROP TABLE IF EXISTS __rb_lost');
   }
   return plan;
 }

@@ -17,8 +17,11 @@ export type FileState = 'pending' | 'live' | 'retired';
 /** One row of `_tierdb_files`. */
 export type ManifestFile = Omit<SnakeRow<typeof tierdbFiles.$inferSelect>, 'state'> & { state: FileState };
 
-/** A manifest row about to be inserted. */
-export type NewManifestFile = Omit<ManifestFile, 'id' | 'retired_at_ms'>;
+/**
+ * A manifest row about to be inserted. `drained_rows` is set only by the
+ * archiver's commit (0: the rows are all still hot and get drained); absent: NULL.
+ */
+export type NewManifestFile = Omit<ManifestFile, 'id' | 'retired_at_ms' | 'drained_rows'> & { drained_rows?: number | null };
 
 /** One row of `_tierdb_runs`. */
 export type RunRow = SnakeRow<typeof tierdbRuns.$inferSelect>;

@@ -12,7 +12,8 @@ import type Database from 'better-sqlite3';
 import { ManifestChangedError } from '../errors.js';
 import { prepareCached } from '../hot/prepareCached.js';
 
-export type MarkerOp = 'delete' | 'update';
+/** `stale`: the archiver found the hot row changed or gone before it drained it: the file's copy is not the row. */
+export type MarkerOp = 'delete' | 'update' | 'stale';
 
 export interface Marker {
   readonly path: string;

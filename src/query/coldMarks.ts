@@ -64,8 +64,10 @@ export async function loadColdMarks(
   for (const f of cold.files) {
     const keys = marks.byPath.get(f.path);
     if (!keys || keys.length === 0) continue;
-    // Only where this file stores the key as the others do (a literal compares as that type).
-    const list = keys.length <= INLINE_MARKS_PER_FILE && f.columns.get(keyColumn) === keyType ? inlineList(keyType, keys) : undefined;
+    // Only where this file stores the key as the others do (a literal compares as that type), and
+    // not a file still draining (coldRelation reads it with its prefix filter and the anti-join).
+    const inlinable = keys.length <= INLINE_MARKS_PER_FILE && f.columns.get(keyColumn) === keyType && f.drainedRows == null;
+    const list = inlinable ? inlineList(keyType, keys) : undefined;
     if (list === undefined || inline.size === INLINE_MARKED_FILES) {
       inline = new Map();
       break;

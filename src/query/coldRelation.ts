@@ -2,10 +2,13 @@
  * The SQL for "these cold files as the table's current columns": exactly the
  * manifest-listed files (never a glob), by name, each column cast to the
  * query's type; a column no listed file has (added after they were written)
- * reads NULL. Files with delete markers are read apart: one with few markers
- * on its own, filtered by `key NOT IN (…)`; the others together, anti-joined
- * with the statement's marks table (coldMarks.ts). Files without markers are
- * read as they are.
+ * reads NULL. Files with delete markers are read apart: when the statement's
+ * marked files are few (coldMarks.ts), each on its own, filtered by
+ * `key NOT IN (…)`; otherwise together, anti-joined with the statement's
+ * marks table. Files without markers are read as they are.
+ * A file the archiver is still draining (`drainedRows` set) is read apart too,
+ * only its first `drainedRows` rows: the rest are still hot, and the hot table
+ * answers for them (a row the app deleted meanwhile must not come back from the file).
  */
 import type { ColdType } from '../cold/columnTypes.js';
 import { sqlIdent, sqlString } from '../cold/DuckDbEngine.js';
@@ -13,7 +16,15 @@ import { antiJoinMarks, FILE_COLUMN } from '../cold/markedRows.js';
 import type { ColdMarks } from './coldMarks.js';
 import type { ColdFilesForRead } from './openColdFiles.js';
 
-function readFiles(cold: ColdFilesForRead, indexes: readonly number[], columns: readonly string[], types: readonly ColdType[], marks: ColdMarks | undefined, withFile: boolean): string {
+function readFiles(
+  cold: ColdFilesForRead,
+  indexes: readonly number[],
+  columns: readonly string[],
+  types: readonly ColdType[],
+  marks: ColdMarks | undefined,
+  withFile: boolean,
+  drainedRows: number | null = null,
+): string {
   // Per column: the type every file holds it as (null: files disagree), or absent from every file.
   const held = new Map<string, ColdType | null>();
   for (const i of indexes) {
@@ -33,9 +44,11 @@ function readFiles(cold: ColdFilesForRead, indexes: readonly number[], columns: 
     .join(', ');
   const list = indexes.map((i) => sqlString(cold.local[i]!)).join(', ');
   const file = withFile ? `s.${FILE_COLUMN}, ` : '';
-  if (!marks && !withFile) return `SELECT ${select} FROM read_parquet([${list}], union_by_name = true) AS s`;
+  const rowOption = drainedRows === null ? '' : `, file_row_number = true`;
+  const prefix = drainedRows === null ? '' : ` WHERE s.file_row_number < ${drainedRows}`;
+  if (!marks && !withFile) return `SELECT ${select} FROM read_parquet([${list}], union_by_name = true${rowOption}) AS s${prefix}`;
   const anti = marks?.table ? antiJoinMarks('s', marks.table, marks.keyColumn) : '';
-  return `SELECT ${file}${select} FROM read_parquet([${list}], union_by_name = true, filename = '${FILE_COLUMN}') AS s${anti}`;
+  return `SELECT ${file}${select} FROM read_parquet([${list}], union_by_name = true, filename = '${FILE_COLUMN}'${rowOption}) AS s${anti}${prefix}`;
 }
 
 /**
@@ -44,15 +57,21 @@ function readFiles(cold: ColdFilesForRead, indexes: readonly number[], columns: 
  */
 export function coldRelation(cold: ColdFilesForRead, columns: readonly string[], types: readonly ColdType[], marks?: ColdMarks, withFile = false): string {
   const all = cold.files.map((_, i) => i);
-  if (!marks) return `(${readFiles(cold, all, columns, types, undefined, withFile)})`;
-  const marked = all.filter((i) => marks.paths.has(cold.files[i]!.path) && !marks.inline.has(cold.files[i]!.path));
-  const inline = all.filter((i) => marks.inline.has(cold.files[i]!.path));
-  const plain = all.filter((i) => !marks.paths.has(cold.files[i]!.path));
-  const key = sqlIdent(marks.keyColumn);
+  const draining = all.filter((i) => cold.files[i]!.drainedRows != null);
+  if (!marks && draining.length === 0) return `(${readFiles(cold, all, columns, types, undefined, withFile)})`;
+  const isMarked = (i: number) => marks !== undefined && marks.paths.has(cold.files[i]!.path);
+  // coldMarks never inlines a draining file's markers (it is read with its prefix filter).
+  const isInline = (i: number) => marks !== undefined && marks.inline.has(cold.files[i]!.path);
+  const whole = all.filter((i) => cold.files[i]!.drainedRows == null);
+  const marked = whole.filter((i) => isMarked(i) && !isInline(i));
+  const inline = whole.filter(isInline);
+  const plain = whole.filter((i) => !isMarked(i));
+  const key = marks ? sqlIdent(marks.keyColumn) : '';
   const parts = [
-    ...(plain.length > 0 || marked.length + inline.length === 0 ? [readFiles(cold, plain, columns, types, undefined, withFile)] : []),
-    ...inline.map((i) => `${readFiles(cold, [i], columns, types, undefined, withFile)} WHERE s.${key} IS NULL OR s.${key} NOT IN (${marks.inline.get(cold.files[i]!.path)!})`),
+    ...(plain.length > 0 || (marked.length + inline.length === 0 && draining.length === 0) ? [readFiles(cold, plain, columns, types, undefined, withFile)] : []),
+    ...inline.map((i) => `${readFiles(cold, [i], columns, types, undefined, withFile)} WHERE s.${key} IS NULL OR s.${key} NOT IN (${marks!.inline.get(cold.files[i]!.path)!})`),
     ...(marked.length > 0 ? [readFiles(cold, marked, columns, types, marks, withFile)] : []),
+    ...draining.map((i) => readFiles(cold, [i], columns, types, isMarked(i) ? marks : undefined, withFile, cold.files[i]!.drainedRows)),
   ];
   return `(${parts.join(' UNION ALL ')})`;
 }

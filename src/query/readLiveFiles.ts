@@ -24,6 +24,11 @@ export interface LiveFile {
   readonly columns: ReadonlyMap<string, ColdType>;
   /** How many of its rows delete markers hide (0: read as it is). */
   readonly marked: number;
+  /**
+   * Rows of the file (in file order) that are cold; the rest are still hot and
+   * are not read from the file (the archiver is draining them). null: every row.
+   */
+  readonly drainedRows: number | null;
 }
 
 
@@ -69,6 +74,7 @@ function readLiveFilesUncached(db: Database.Database, table: string): LiveFile[]
     maxKey: r.max_key,
     columns: parseSchema(r.schema_json),
     marked: marked.get(r.path) ?? 0,
+    drainedRows: r.drained_rows === null ? null : Number(r.drained_rows),
   }));
 }
 

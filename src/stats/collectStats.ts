@@ -29,7 +29,10 @@ export interface HotTableStats {
 /** The table's cold tier: the Parquet files live in the manifest. */
 export interface ColdTableStats {
   readonly files: number;
-  /** Rows readers see: the files' rows minus those delete markers hide. */
+  /**
+   * Rows readers see from the files: the files' rows minus those delete markers hide; of a file
+   * still draining only its drained prefix (its other rows are still hot and count in `hot.rows`).
+   */
   readonly rows: number;
   /** Rows of the files that delete markers hide (store.delete / store.update; compaction removes them). */
   readonly masked: number;
@@ -41,6 +44,8 @@ export interface ColdTableStats {
   readonly compressionRatio: number | null;
   /** Files written under the grace period, not yet visible. */
   readonly pendingFiles: number;
+  /** Live files whose rows are still being drained from the hot table (an archive run under way, or one killed: the next run finishes them). */
+  readonly drainingFiles: number;
 }
 
 /** The newest archive run. */
@@ -159,6 +164,7 @@ function coldTableStats(raw: Database.Database, table: string): ColdTableStats {
     newest: row.newest,
     compressionRatio: row.bytes > 0 && row.hotBytes ? row.hotBytes / row.bytes : null,
     pendingFiles: row.pendingFiles,
+    drainingFiles: row.drainingFiles,
   };
 }
 

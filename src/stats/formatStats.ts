@@ -60,7 +60,7 @@ export function formatStats(stats: TierStats): string {
       const c = t.cold;
       cells.push(
         formatCount(c.rows),
-        formatCount(c.files) + (c.pendingFiles > 0 ? ` (+${c.pendingFiles} pending)` : ''),
+        formatCount(c.files) + (c.pendingFiles > 0 ? ` (+${c.pendingFiles} pending)` : '') + (c.drainingFiles > 0 ? ` (${c.drainingFiles} draining)` : ''),
         formatBytes(c.bytes),
         c.compressionRatio === null ? '-' : `${c.compressionRatio.toFixed(1)}x`,
         c.oldest ?? '-',

@@ -1,0 +1,1 @@
+ALTER TABLE `_tierdb_files` ADD `drained_rows` integer;
