@@ -8,6 +8,8 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import {
   AbortMultipartUploadCommand,
@@ -18,7 +20,7 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { parseColdUrl } from '../src/config.js';
 import { ColdFileCache } from '../src/cold/ColdFileCache.js';
 import { createColdStore } from '../src/cold/createColdStore.js';
@@ -46,7 +48,53 @@ function rawClient(server: TestS3Server): S3Client {
   return new S3Client({ endpoint: server.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
 }
 
+/**
+ * A gateway in front of the test server that misreports the size of an object
+ * whose key contains `glitch` in its first `lies` HEAD answers (as a flaky proxy,
+ * or an aborted earlier PUT of the key finishing late, would show it).
+ */
+async function glitchingGateway(server: TestS3Server, lies: number): Promise<{ endpoint: string; lied: () => number }> {
+  let lied = 0;
+  const gateway = http.createServer((req, res) => {
+    const upstream = http.request({ host: '127.0.0.1', port: server.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      const headers = { ...up.headers };
+      if (req.method === 'HEAD' && req.url?.includes('glitch') && up.statusCode === 200 && lied < lies) {
+        lied++;
+        headers['content-length'] = '0';
+      }
+      res.writeHead(up.statusCode ?? 502, headers);
+      up.pipe(res);
+    });
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
+  onTestFinished(() => new Promise<void>((resolve) => gateway.close(() => resolve())));
+  return { endpoint: `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`, lied: () => lied };
+}
+
 describe('S3ColdStore', () => {
+  it('an upload that did not land whole is removed and uploaded once more; twice, and put fails naming it, nothing left', async () => {
+    const server = await startS3Server();
+    const once = await glitchingGateway(server, 1);
+    const store = await s3Store(server, { AWS_ENDPOINT_URL: once.endpoint });
+    const ref = await putText(store, 'events/year=2026/part-1-1-glitch01.parquet', 'some parquet bytes');
+    expect(once.lied()).toBe(1);
+    const client = rawClient(server);
+    try {
+      const head = await client.send(new HeadObjectCommand({ Bucket: TEST_BUCKET, Key: 't/tree/events/year=2026/part-1-1-glitch01.parquet' }));
+      expect(head.ContentLength).toBe(ref.bytes);
+
+      const always = await glitchingGateway(server, Infinity);
+      const failing = await s3Store(server, { AWS_ENDPOINT_URL: always.endpoint });
+      const err = await putText(failing, 'events/year=2026/part-1-2-glitch02.parquet', 'other bytes').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ColdStoreError);
+      expect((err as Error).message).toMatch(/part-1-2-glitch02\.parquet .*did not land whole: the object has 0 bytes.*expected 11 bytes.*it was removed again \(2 attempts\)/);
+      await expect(client.send(new HeadObjectCommand({ Bucket: TEST_BUCKET, Key: 't/tree/events/year=2026/part-1-2-glitch02.parquet' }))).rejects.toThrow();
+    } finally {
+      client.destroy();
+    }
+  });
+
   it('put stores the sha256 with the object and confirms it with HEAD; the staged file becomes the cached copy', async () => {
     const server = await startS3Server();
     const store = await s3Store(server);

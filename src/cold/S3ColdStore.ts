@@ -97,6 +97,10 @@ function isNoSuchBucket(error: unknown): boolean {
   return (error as { name?: string })?.name === 'NoSuchBucket';
 }
 
+/** Uploads of one object that did not land whole before put gives up, and the pause between them. */
+const PUT_ATTEMPTS = 2;
+const PUT_RETRY_MS = 200;
+
 export class S3ColdStore implements ColdStore {
   readonly kind = 's3';
   readonly location: string;
@@ -200,6 +204,19 @@ export class S3ColdStore implements ColdStore {
     if (size !== expect.bytes) {
       throw new ColdStoreError(this.location, `cannot upload ${localFile} to ${this.describe(rel)}: it has ${size} bytes, expected ${expect.bytes}; nothing was uploaded`);
     }
+    // An object that did not land whole (a gateway's glitch, an aborted earlier PUT of the same key
+    // finishing late on a server that writes objects in place) is removed and uploaded once more.
+    for (let attempt = 1; ; attempt++) {
+      const mismatch = await this.#putOnce(localFile, rel, Key, size, expect);
+      if (mismatch === undefined) break;
+      if (attempt === PUT_ATTEMPTS) throw new ColdStoreError(this.location, `${mismatch} (${PUT_ATTEMPTS} attempts)`);
+      await new Promise((resolve) => setTimeout(resolve, PUT_RETRY_MS));
+    }
+    this.cache.adopt(localFile, { path: rel, bytes: expect.bytes, sha256: expect.sha256 });
+  }
+
+  /** One upload and its check (HEAD: size and sha256 metadata). Undefined when it landed whole; else why not (the object removed again). */
+  async #putOnce(localFile: string, rel: string, Key: string, size: number, expect: { bytes: number; sha256: string }): Promise<string | undefined> {
     const params = { Bucket: this.bucket, Key, ContentType: 'application/vnd.apache.parquet', Metadata: { [SHA256_METADATA]: expect.sha256 } };
     let upload: Upload | undefined;
     try {
@@ -229,14 +246,9 @@ export class S3ColdStore implements ColdStore {
       throw this.#fail('confirm the upload of', rel, cause);
     }
     const got = head.Metadata?.[SHA256_METADATA];
-    if (head.ContentLength !== expect.bytes || got !== expect.sha256) {
-      await this.delete(rel).catch(() => undefined);
-      throw new ColdStoreError(
-        this.location,
-        `the upload of ${this.describe(rel)} to ${this.endpoint} did not land whole: the object has ${head.ContentLength} bytes and sha256 ${got ?? '(none)'}, expected ${expect.bytes} bytes and ${expect.sha256}; it was removed again`,
-      );
-    }
-    this.cache.adopt(localFile, { path: rel, bytes: expect.bytes, sha256: expect.sha256 });
+    if (head.ContentLength === expect.bytes && got === expect.sha256) return undefined;
+    await this.delete(rel).catch(() => undefined);
+    return `the upload of ${this.describe(rel)} to ${this.endpoint} did not land whole: the object has ${head.ContentLength} bytes and sha256 ${got ?? '(none)'}, expected ${expect.bytes} bytes and ${expect.sha256}; it was removed again`;
   }
 
   /** Aborts one multipart upload; true when it is gone (aborted now or before). */
