@@ -155,8 +155,10 @@ describe('startMetricsServer(store)', () => {
         expect(report).toBeInstanceOf(Error);
         failedRunId = store.hot.raw.prepare('SELECT max(id) FROM _tierdb_runs').pluck().get() as number;
         const text = parsePrometheusText((await httpGet(`${watched.url}/metrics`)).body);
-        const cold = store.hot.raw.prepare(`SELECT count(*) AS files, sum(rows) AS rows, sum(bytes) AS bytes FROM _tierdb_files WHERE table_name = 'task_queue' AND state = 'live'`).get() as { files: number; rows: number; bytes: number };
-        expect(cold.files).toBe(1);
+        const cold = store.hot.raw.prepare(`SELECT count(*) AS files, sum(coalesce(drained_rows, rows)) AS rows, sum(bytes) AS bytes FROM _tierdb_files WHERE table_name = 'task_queue' AND state = 'live'`).get() as { files: number; rows: number; bytes: number };
+        // The run stops at the first commit after the lease moved; files committed before it stay (drains run beside later
+        // chunks), and a file still draining counts its drained prefix as cold (its other rows are still hot).
+        expect(cold.files).toBeGreaterThanOrEqual(1);
         expect(text.value('tierdb_runs_total', { kind: 'archive', status: 'failed' })).toBe(1);
         expect(text.value('tierdb_cold_files', { table: 'task_queue' })).toBe(cold.files);
         expect(text.value('tierdb_cold_rows', { table: 'task_queue' })).toBe(cold.rows);
