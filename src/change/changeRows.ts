@@ -189,7 +189,7 @@ export async function updateRows(deps: ChangeDeps, t: ResolvedTable, o: UpdateOp
       const values = [...row.values!];
       for (const [i, n] of set.names.entries()) values[index.get(n)!] = set.values[i];
       insert.run(...values);
-      markers.push({ path: row.path, key: row.key });
+      markers.push({ path: row.path, key: row.key, pos: row.pos });
       cold++;
     }
     // Stale cold copies of matching keys (shadowed by a hot row) are masked too: after the update the hot row is the only version.

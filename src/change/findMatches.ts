@@ -18,7 +18,7 @@ import { DuckDBBlobValue } from '@duckdb/node-api';
 import type { ColdStore } from '../cold/ColdStore.js';
 import { coldKeyCandidates, type ColdKey } from '../cold/coldKeyCandidates.js';
 import { sqlIdent, type DuckDbEngine } from '../cold/DuckDbEngine.js';
-import { FILE_COLUMN } from '../cold/markedRows.js';
+import { FILE_COLUMN, POS_COLUMN } from '../cold/markedRows.js';
 import { keyText } from '../archive/chunkKeys.js';
 import type { Marker } from '../manifest/deleteMarkers.js';
 import type { ResolvedTable } from '../registry/resolveRegistry.js';
@@ -43,6 +43,8 @@ export interface ColdMatch {
   /** Manifest path of the live file holding the row. */
   readonly path: string;
   readonly key: unknown;
+  /** The row's position in the file (`file_row_number`): its marker's. */
+  readonly pos: number;
   /** Every column of the table (shape order), when asked for (update). */
   readonly values?: unknown[];
 }
@@ -82,13 +84,13 @@ async function scanCold(
   whereSql: { sql: string; params: unknown[] },
   withValues: boolean,
   includeMasked = false,
-): Promise<{ path: string; key: unknown; values?: unknown[] }[]> {
+): Promise<{ path: string; key: unknown; pos: number; values?: unknown[] }[]> {
   if (files.length === 0) return [];
   const read = await openColdFiles(deps.cold, files);
   try {
     const con = deps.engine.connection;
     const marks = includeMasked ? undefined : await loadColdMarks(con, '__tierdb_change_marks', read, readPlanMarks(deps.raw, files), shape.keyColumn);
-    const columns = withValues ? '*' : `${FILE_COLUMN}, ${sqlIdent(shape.keyColumn)}`;
+    const columns = withValues ? '*' : `${FILE_COLUMN}, ${POS_COLUMN}, ${sqlIdent(shape.keyColumn)}`;
     const params = toDuckParams(whereSql.params, false);
     const sql = `SELECT ${columns} FROM ${coldRelation(read, shape.names, types, marks, true)} AS c${whereSql.sql}`;
     let rows: unknown[][];
@@ -100,9 +102,10 @@ async function scanCold(
     const pathOf = new Map(read.local.map((local, i) => [local, files[i]!.path]));
     return rows.map((row) => {
       const path = pathOf.get(String(row[0])) ?? String(row[0]);
-      if (!withValues) return { path, key: row[1] };
-      const values = sqliteValues(row.slice(1));
-      return { path, key: values[shape.keyIndex], values };
+      const pos = Number(row[1]);
+      if (!withValues) return { path, key: row[2], pos };
+      const values = sqliteValues(row.slice(2));
+      return { path, key: values[shape.keyIndex], pos, values };
     });
   } finally {
     read.release();
@@ -138,7 +141,7 @@ export async function findMatches(
   const copyFiles = [...coldKeyCandidates(raw, t.table, hotKeys.filter((k): k is ColdKey => typeof k === 'bigint' || typeof k === 'string')).keys()]
     .map((p) => live.get(p))
     .filter((f): f is LiveFile => f !== undefined);
-  let copies: { path: string; key: unknown }[] = [];
+  let copies: { path: string; key: unknown; pos: number }[] = [];
   if (copyFiles.length > 0) {
     const keyType = types[shape.keyIndex]!;
     const con = deps.engine.connection;
@@ -157,7 +160,7 @@ export async function findMatches(
     const id = `${c.path}\u0000${keyText(c.key)}`;
     if (!seen.has(id)) {
       seen.add(id);
-      shadowed.push({ path: c.path, key: c.key });
+      shadowed.push({ path: c.path, key: c.key, pos: c.pos });
     }
   }
   return { shape, query: plan.query, manifestVersion: plan.manifestVersion, layoutVersion, hotKeys, cold, shadowed, masked };

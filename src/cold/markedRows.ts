@@ -43,6 +43,34 @@ export async function loadMarksTable(
   return rows.length;
 }
 
+/** The row-position column a marked read adds when it is asked for (read_parquet's `file_row_number`). */
+export const POS_COLUMN = '__tierdb_pos';
+
+/**
+ * Creates (or replaces) temp table `name` (__tierdb_g BIGINT): one row per
+ * marker, `(i << 32) | pos`, where `i` is the file's index in `paths` — the
+ * order the one read_parquet list of the anti-joined files names them in
+ * (DuckDB's `file_index`) — and `pos` the marked row's `file_row_number`.
+ * One integer per row to probe: no file name and no key column to decode.
+ */
+export async function loadPositionMarksTable(con: DuckDBConnection, name: string, paths: readonly string[], positions: ReadonlyMap<string, readonly number[]>): Promise<number> {
+  await con.run(`DROP TABLE IF EXISTS ${sqlIdent(name)}`);
+  await createTempTable(con, name, ['__tierdb_g'], ['BIGINT']);
+  const rows: unknown[][] = [];
+  for (const [i, p] of paths.entries()) {
+    const at = positions.get(p);
+    if (!at) throw new Error(`internal: no marker positions for ${p}`);
+    for (const pos of at) rows.push([(BigInt(i) << 32n) | BigInt(pos)]);
+  }
+  await appendRows(con, name, ['BIGINT'], rows);
+  return rows.length;
+}
+
+/** `… AS alias ANTI JOIN marks` by position: a read with `file_row_number = true` of exactly the files loadPositionMarksTable was given, in its order. */
+export function antiJoinPositions(alias: string, marksTable: string): string {
+  return ` ANTI JOIN ${sqlIdent(marksTable)} AS __tierdb_m ON __tierdb_m.__tierdb_g = ((${alias}.file_index::BIGINT << 32) | ${alias}.file_row_number)`;
+}
+
 /** `… AS alias ANTI JOIN marks`: the rows of a read with `filename = FILE_COLUMN` whose (file, key) is not marked. */
 export function antiJoinMarks(alias: string, marksTable: string, keyColumn: string): string {
   return ` ANTI JOIN ${sqlIdent(marksTable)} AS __tierdb_m ON __tierdb_m.__tierdb_f = ${alias}.${FILE_COLUMN} AND __tierdb_m.__tierdb_k = ${alias}.${sqlIdent(keyColumn)}`;

@@ -107,6 +107,13 @@ export const tierdbDeletes = sqliteTable(
     /** The manifest version this marker was committed with. */
     manifestVersion: integer('manifest_version').notNull(),
     createdAtMs: integer('created_at_ms').notNull(),
+    /**
+     * The masked row's position in its file (DuckDB's `file_row_number`), when
+     * the change read it there; NULL for markers made without reading the file
+     * (a drain's stale rows, markers from before migration 0007). Readers
+     * anti-join by position only when every marker they apply has one.
+     */
+    pos: integer('pos'),
   },
   (t) => [uniqueIndex('_tierdb_deletes_path_key').on(t.path, t.key), index('_tierdb_deletes_table_idx').on(t.tableName)],
 );

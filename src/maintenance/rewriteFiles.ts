@@ -161,7 +161,8 @@ function withDropped(marks: FileMarkers, drop: ReadonlyMap<string, readonly unkn
     byPath.set(path, [...keys.values()]);
     count += keys.size;
   }
-  return { byPath, throughId: marks.throughId, count };
+  // Rewrites anti-join by key: positions are for readers.
+  return { byPath, positions: new Map(), throughId: marks.throughId, count };
 }
 
 /**

@@ -18,27 +18,44 @@ export type MarkerOp = 'delete' | 'update' | 'stale';
 export interface Marker {
   readonly path: string;
   readonly key: unknown;
+  /** The row's position in the file (`file_row_number`), when the change read it there. */
+  readonly pos?: number;
 }
 
 /** The markers of some files: keys per manifest path, and the newest marker id when they were read. */
 export interface FileMarkers {
   readonly byPath: ReadonlyMap<string, readonly unknown[]>;
+  /** Per manifest path, the marked rows' positions, in `byPath`'s order; absent when one of its markers has none. */
+  readonly positions: ReadonlyMap<string, readonly number[]>;
   /** Markers with a higher id were committed after this read (0: none ever). */
   readonly throughId: number;
   readonly count: number;
 }
 
-export const NO_MARKERS: FileMarkers = { byPath: new Map(), throughId: 0, count: 0 };
+export const NO_MARKERS: FileMarkers = { byPath: new Map(), positions: new Map(), throughId: 0, count: 0 };
 
-/** Inside the change's transaction. Returns how many markers were new (a row already masked is not masked twice). */
+/**
+ * Inside the change's transaction. Returns how many markers were new (a row
+ * already masked is not masked twice). A marker hides every row of its file
+ * with its key; its position lets readers hide that row by position instead,
+ * which says the same only while the file holds the key once. So when a
+ * second row of one file with the same key is marked (a file holding a key
+ * twice), the marker's position is cleared: readers of that file go back to
+ * hiding by key.
+ */
 export function insertMarkers(raw: Database.Database, table: string, markers: readonly Marker[], op: MarkerOp, manifestVersion: number, nowMs: number): number {
-  const stmt = prepareCached(
+  const insert = prepareCached(
     raw,
-    `INSERT INTO _tierdb_deletes (table_name, path, key, op, manifest_version, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)
+    `INSERT INTO _tierdb_deletes (table_name, path, key, op, manifest_version, created_at_ms, pos) VALUES (?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (path, key) DO NOTHING`,
   );
+  const unposition = prepareCached(raw, `UPDATE _tierdb_deletes SET pos = NULL WHERE path = ? AND key = ? AND pos IS NOT ?`);
   let added = 0;
-  for (const m of markers) added += stmt.run(table, m.path, m.key, op, manifestVersion, nowMs).changes;
+  for (const m of markers) {
+    const changes = insert.run(table, m.path, m.key, op, manifestVersion, nowMs, m.pos ?? null).changes;
+    added += changes;
+    if (changes === 0) unposition.run(m.path, m.key, m.pos ?? null);
+  }
   return added;
 }
 
@@ -51,18 +68,27 @@ export function markerCounts(db: Database.Database, table: string): Map<string, 
 /** The markers of `paths` (exact keys: bigint for INTEGER keys), read in the caller's snapshot. */
 export function readMarkers(db: Database.Database, paths: readonly string[]): FileMarkers {
   const throughId = (prepareCached(db, `SELECT coalesce(max(id), 0) FROM _tierdb_deletes`).pluck().safeIntegers(false).get() as number) ?? 0;
-  if (paths.length === 0 || throughId === 0) return { byPath: new Map(), throughId, count: 0 };
-  const rows = prepareCached(db, `SELECT path, key FROM _tierdb_deletes WHERE path IN (SELECT value FROM json_each(?)) AND id <= ? ORDER BY path, id`)
+  if (paths.length === 0 || throughId === 0) return { byPath: new Map(), positions: new Map(), throughId, count: 0 };
+  const rows = prepareCached(db, `SELECT path, key, pos FROM _tierdb_deletes WHERE path IN (SELECT value FROM json_each(?)) AND id <= ? ORDER BY path, id`)
     .raw(true)
     .safeIntegers(true)
-    .all(JSON.stringify(paths), throughId) as [string, unknown][];
+    .all(JSON.stringify(paths), throughId) as [string, unknown, bigint | null][];
   const byPath = new Map<string, unknown[]>();
-  for (const [p, k] of rows) {
+  const positions = new Map<string, number[]>();
+  const unpositioned = new Set<string>();
+  for (const [p, k, pos] of rows) {
     let keys = byPath.get(p);
     if (!keys) byPath.set(p, (keys = []));
     keys.push(k);
+    if (pos === null) unpositioned.add(p);
+    else {
+      let at = positions.get(p);
+      if (!at) positions.set(p, (at = []));
+      at.push(Number(pos));
+    }
   }
-  return { byPath, throughId, count: rows.length };
+  for (const p of unpositioned) positions.delete(p);
+  return { byPath, positions, throughId, count: rows.length };
 }
 
 export function markerTotal(db: Database.Database, table?: string): number {

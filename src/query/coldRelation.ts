@@ -5,14 +5,14 @@
  * reads NULL. Files with delete markers are read apart: when the statement's
  * marked files are few (coldMarks.ts), each on its own, filtered by
  * `key NOT IN (…)`; otherwise together, anti-joined with the statement's
- * marks table. Files without markers are read as they are.
+ * marks table (by file index and row position, or by file name and key). Files without markers are read as they are.
  * A file the archiver is still draining (`drainedRows` set) is read apart too,
  * only its first `drainedRows` rows: the rest are still hot, and the hot table
  * answers for them (a row the app deleted meanwhile must not come back from the file).
  */
 import type { ColdType } from '../cold/columnTypes.js';
 import { sqlIdent, sqlString } from '../cold/DuckDbEngine.js';
-import { antiJoinMarks, FILE_COLUMN } from '../cold/markedRows.js';
+import { antiJoinMarks, antiJoinPositions, FILE_COLUMN, POS_COLUMN } from '../cold/markedRows.js';
 import type { ColdMarks } from './coldMarks.js';
 import type { ColdFilesForRead } from './openColdFiles.js';
 
@@ -43,17 +43,27 @@ function readFiles(
     })
     .join(', ');
   const list = indexes.map((i) => sqlString(cold.local[i]!)).join(', ');
-  const file = withFile ? `s.${FILE_COLUMN}, ` : '';
-  const rowOption = drainedRows === null ? '' : `, file_row_number = true`;
+  const positional = marks?.table !== undefined && marks.positional !== undefined;
+  if (positional) {
+    // The positions table numbers the files as marks.positional lists them: this read must list exactly those, in that order.
+    const order = indexes.map((i) => cold.files[i]!.path);
+    if (drainedRows !== null || order.length !== marks.positional!.length || order.some((p, i) => p !== marks.positional![i])) {
+      throw new Error('internal: a positional marker read must list the marked files in the order their positions were loaded');
+    }
+  }
+  const file = withFile ? `s.${FILE_COLUMN}, s.file_row_number AS ${POS_COLUMN}, ` : '';
+  const rowOption = drainedRows === null && !withFile && !positional ? '' : `, file_row_number = true`;
   const prefix = drainedRows === null ? '' : ` WHERE s.file_row_number < ${drainedRows}`;
   if (!marks && !withFile) return `SELECT ${select} FROM read_parquet([${list}], union_by_name = true${rowOption}) AS s${prefix}`;
-  const anti = marks?.table ? antiJoinMarks('s', marks.table, marks.keyColumn) : '';
-  return `SELECT ${file}${select} FROM read_parquet([${list}], union_by_name = true, filename = '${FILE_COLUMN}'${rowOption}) AS s${anti}${prefix}`;
+  const anti = !marks?.table ? '' : positional ? antiJoinPositions('s', marks.table) : antiJoinMarks('s', marks.table, marks.keyColumn);
+  const fileOption = withFile || (marks?.table && !positional) ? `, filename = '${FILE_COLUMN}'` : '';
+  return `SELECT ${file}${select} FROM read_parquet([${list}], union_by_name = true${fileOption}${rowOption}) AS s${anti}${prefix}`;
 }
 
 /**
- * `withFile`: the first column is FILE_COLUMN, the local path each row was
- * read from (for changes, which mark rows of one file).
+ * `withFile`: the first columns are FILE_COLUMN, the local path each row was
+ * read from, and POS_COLUMN, its position in that file (for changes, which
+ * mark rows of one file).
  */
 export function coldRelation(cold: ColdFilesForRead, columns: readonly string[], types: readonly ColdType[], marks?: ColdMarks, withFile = false): string {
   const all = cold.files.map((_, i) => i);

@@ -1,0 +1,1 @@
+ALTER TABLE `_tierdb_deletes` ADD `pos` integer;
