@@ -22,6 +22,9 @@
  *     (BENCH_DENSE_DAYS=4 days: chunks reach the batch size).
  *  5. seed scenario: ~144 MB hot file, 234,000 task_queue rows over 180 days,
  *     HOT_DAYS_TASK=7: MB before / after and seconds.
+ *  6. scaling (only when named in BENCH_ARCHIVE_SECTIONS): archive time, peak
+ *     RSS, a one-day query and an all-history GROUP BY at BENCH_SCALING_SIZES
+ *     (default 1M, 4M, 10M) messages.
  *
  * BENCH_ARCHIVE_ROWS (1000000) scales the table; BENCH_ARCHIVE_SECTIONS
  * ("speed,levels,rss,writer,seed") picks sections; BENCH_WRITER_SECONDS (10).
@@ -41,7 +44,8 @@ import { readColumns } from '../src/registry/resolveRegistry.js';
 import { ENV_VARS } from '../src/config.js';
 import { openTierStore } from '../src/store/openTierStore.js';
 import registry from '../archive-registry.js';
-import { ARCHIVE_DIR, ARCHIVE_NOW, benchConfig, DAY_MS, ensureBaseDb, freshCopy, median, removeDir, sqliteTableBytes, type BaseDb } from './archiveData.js';
+import { absoluteColdPath } from '../src/cold/coldLayout.js';
+import { ARCHIVE_DIR, ARCHIVE_NOW, benchConfig, DATA_NOW, DAY_MS, ensureBaseDb, freshCopy, median, removeDir, sqliteTableBytes, type BaseDb } from './archiveData.js';
 import { percentile, RESULTS_DIR, round, writeResult } from './lib.js';
 import { hotFileBytes, SEED_SCENARIO_ENV, SEED_SCENARIO_FULL, writeSeedScenario } from './seedScenario.js';
 
@@ -342,6 +346,88 @@ async function rss(): Promise<Record<string, unknown>> {
   return out;
 }
 
+/** Median wall ms of `runs` calls of `f` (one warm-up call first). */
+async function medianMs(runs: number, f: () => Promise<unknown>): Promise<number> {
+  await f();
+  const ms: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await f();
+    ms.push(performance.now() - t0);
+  }
+  return round(median(ms), 2);
+}
+
+/**
+ * Section `scaling` (issue 11 item 6): per BENCH_SCALING_SIZES (default
+ * "1000000,4000000,10000000") demo messages over 400 days, an archive run in
+ * a child process (time, peak RSS), then on the archived tree a one-day
+ * bridge.query and an all-history GROUP BY through bridge.sql, each beside
+ * plain DuckDB over the same files in the same minutes (the cold result cache
+ * off: every query reads the files).
+ */
+async function scaling(): Promise<Record<string, unknown>> {
+  const sizes = listEnv('BENCH_SCALING_SIZES', '1000000,4000000,10000000').map(Number);
+  const runs = intEnv('BENCH_SCALING_QUERY_RUNS', 15);
+  const out: Record<string, unknown>[] = [];
+  for (const size of sizes) {
+    const base = await ensureBaseDb(size, 400, log);
+    const dir = freshCopy(base, `scaling-${size}`);
+    try {
+      const child = await archiveChild(dir, DEFAULT_BATCH, DEFAULT_LEVEL);
+      if (child.rowsMoved !== size && child.rowsMoved !== size - 1) throw new Error(`scaling run moved ${child.rowsMoved} of ${size}`);
+      const store = await openTierStore({ config: benchConfig(dir, { ARCHIVE_QUERY_CACHE_ENABLED: 'false' }), registry });
+      const duck = await DuckDBInstance.create(':memory:', { threads: String(benchConfig(dir).archiveMaxWorkers) });
+      const con = await duck.connect();
+      try {
+        const files = listFiles(store.hot.raw, 'messages', ['live']);
+        const list = `[${files.map((f) => `'${absoluteColdPath(path.join(dir, 'cold'), f.path).replaceAll("'", "''")}'`).join(', ')}]`;
+        const dayS = Math.floor((DATA_NOW - 100 * DAY_MS) / 1000 / 86_400) * 86_400;
+        const dayFiles = files.filter((f) => f.min_time_ms < (dayS + 86_400) * 1000 && f.max_time_ms >= dayS * 1000);
+        const dayList = `[${dayFiles.map((f) => `'${absoluteColdPath(path.join(dir, 'cold'), f.path).replaceAll("'", "''")}'`).join(', ')}]`;
+        const groupBy = 'SELECT msg_type, count(*) AS n FROM messages GROUP BY 1 ORDER BY 1';
+        const where = { create_time: { gte: dayS, lt: dayS + 86_400 } };
+        const dayRows = (await store.bridge.query('messages', { where })).length;
+        const rawDay = `SELECT * FROM read_parquet(${dayList}) WHERE create_time >= ${dayS} AND create_time < ${dayS + 86_400}`;
+        const rawDayRows = (await con.runAndReadAll(rawDay)).getRows().length;
+        if (rawDayRows !== dayRows) throw new Error(`one day: bridge ${dayRows} rows, DuckDB ${rawDayRows}`);
+        const day = await medianMs(runs, () => store.bridge.query('messages', { where }));
+        const dayDuck = await medianMs(runs, async () => (await con.runAndReadAll(rawDay)).getRowObjectsJS());
+        const all = await medianMs(runs, () => store.bridge.sql(groupBy));
+        const allDuck = await medianMs(runs, async () => (await con.runAndReadAll(`SELECT msg_type, count(*) AS n FROM read_parquet(${list}) GROUP BY 1 ORDER BY 1`)).getRowObjectsJS());
+        const row = {
+          rows: size,
+          archiveSeconds: round(child.seconds, 1),
+          secondsPerMillionRows: round(child.seconds / (size / 1e6), 2),
+          peakRssMB: round((child.maxRssKiB * 1024) / MB, 1),
+          files: files.length,
+          coldMB: round(files.reduce((a, f) => a + f.bytes, 0) / MB, 1),
+          oneDay: { rows: dayRows, bridgeMs: day, duckdbMs: dayDuck, ratio: round(day / dayDuck, 2) },
+          groupByAllHistory: { bridgeMs: all, duckdbMs: allDuck, ratio: round(all / allDuck, 2) },
+          load: os.loadavg().map((x) => round(x, 2)),
+        };
+        log(`scaling ${size}: archive ${row.archiveSeconds} s (${row.secondsPerMillionRows} s/1M), peak ${row.peakRssMB} MB, day ${day} ms (duckdb ${dayDuck}), GROUP BY ${all} ms (duckdb ${allDuck})`);
+        out.push(row);
+      } finally {
+        con.closeSync();
+        duck.closeSync();
+        await store.close();
+      }
+    } finally {
+      removeDir(dir);
+    }
+  }
+  const first = out[0] as { secondsPerMillionRows: number; peakRssMB: number } | undefined;
+  const last = out.at(-1) as { secondsPerMillionRows: number; peakRssMB: number } | undefined;
+  return {
+    sizes: out,
+    ...(first && last && out.length > 1
+      ? { secondsPerMillionLargestVsSmallest: round(last.secondsPerMillionRows / first.secondsPerMillionRows, 2), peakRssLargestVsSmallest: round(last.peakRssMB / first.peakRssMB, 2) }
+      : {}),
+    goal: 'time linear in rows (s per 1M rows flat), peak RSS flat',
+  };
+}
+
 interface WriterStats {
   samples: number;
   p50: number;
@@ -522,6 +608,7 @@ export async function run(): Promise<void> {
   if (sections.has('rss')) result.peakRss = await rss();
   if (sections.has('writer')) result.writerLatency = await writer(base);
   if (sections.has('seed')) result.seedScenario = await seedScenario();
+  if (sections.has('scaling')) result.scaling = await scaling();
   result.note = `hot days: HOT_DAYS_MESSAGES=7 with now=${new Date(ARCHIVE_NOW).toISOString().slice(0, 10)}, data ending ${new Date(ARCHIVE_NOW - 8 * DAY_MS).toISOString().slice(0, 10)}: every row moves`;
   writeResult('archive', result);
 }
