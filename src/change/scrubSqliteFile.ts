@@ -22,8 +22,9 @@ const CHECKPOINT_TRIES = 50;
 export async function vacuumAndTruncateWal(db: Database.Database): Promise<boolean> {
   db.exec('VACUUM');
   for (let i = 0; i < CHECKPOINT_TRIES; i++) {
-    const [r] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
-    if (!r || (r.busy === 0 && r.log <= 0)) return true;
+    // Numbers or BigInts, as the connection's safeIntegers setting has them (a backup's is on).
+    const [r] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number | bigint; log: number | bigint }[];
+    if (!r || (Number(r.busy) === 0 && Number(r.log) <= 0)) return true;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return false;
