@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { vacuumAndTruncateWal } from '../src/change/scrubSqliteFile.js';
 import { tempDir } from './helpers.js';
 
@@ -15,14 +15,10 @@ describe('vacuumAndTruncateWal', () => {
         db.pragma('journal_mode = WAL');
         db.exec('CREATE TABLE t (v TEXT); INSERT INTO t VALUES (hex(randomblob(4000)))');
         db.defaultSafeIntegers(safe);
-        const pragma = db.pragma.bind(db);
-        const checkpoints: string[] = [];
-        db.pragma = ((source: string, options?: Database.PragmaOptions) => {
-          if (source.startsWith('wal_checkpoint')) checkpoints.push(source);
-          return pragma(source, options);
-        }) as typeof db.pragma;
+        const pragma = vi.spyOn(db, 'pragma');
         expect(await vacuumAndTruncateWal(db)).toBe(true);
         // One try: nothing holds the WAL (the BigInt result once made all 50 tries run, 5 s per erased backup).
+        const checkpoints = pragma.mock.calls.map(([source]) => source).filter((source) => source.startsWith('wal_checkpoint'));
         expect(checkpoints).toEqual(['wal_checkpoint(TRUNCATE)']);
         expect(statSync(`${file}-wal`).size).toBe(0);
       } finally {
