@@ -380,6 +380,13 @@ describe('bridge plan, safety and errors (mixed data)', () => {
     expect(await f.store.bridge.query('messages', q)).toStrictEqual(oracleQuery(f.oracle, 'messages', q));
   });
 
+  it('orders by several keys of one orderBy object in the order they are written, as the oracle does', async () => {
+    for (const orderBy of [[{ status: 'desc', priority: 'asc' }], [{ priority: 'asc', status: 'desc' }], [{ status: 'asc' }, { created_at: 'desc', id: 'desc' }]] as QueryOptions['orderBy'][]) {
+      const q: QueryOptions = { orderBy, limit: 40 };
+      expect(await f.store.bridge.query('task_queue', q)).toStrictEqual(oracleQuery(f.oracle, 'task_queue', q));
+    }
+  });
+
   it('refuses a bad where, order or table with an ArgumentError naming it', async () => {
     const b = f.store.bridge;
     await expect(b.query('task_queue', { where: { nope: 1 } })).rejects.toThrow(ArgumentError);
@@ -390,6 +397,8 @@ describe('bridge plan, safety and errors (mixed data)', () => {
     await expect(b.query('task_queue', { where: { priority: 'high' } })).rejects.toThrow(/priority/);
     await expect(b.query('task_queue', { orderBy: [{ created: 'desc' }] })).rejects.toThrow(/created/);
     await expect(b.query('task_queue', { orderBy: [{ created_at: 'down' as never }] })).rejects.toThrow(/down/);
+    await expect(b.query('task_queue', { orderBy: [{ created_at: 'desc' }, 'id' as never] })).rejects.toThrow(/orderBy\[1\] must be an object/);
+    await expect(b.query('task_queue', { where: { priority: [1] as never } })).rejects.toThrow(/priority holds INTEGER values.*an array/);
     await expect(b.query('task_queue', { limit: -1 })).rejects.toThrow(/limit/);
     await expect(b.query('task_queue', { columns: ['id', 'zzz'] })).rejects.toThrow(/zzz/);
     await expect(b.query('no_such_table')).rejects.toThrow(/no_such_table/);

@@ -30,6 +30,10 @@ function dateForTimeColumn(shape: TableShape, date: Date, label: string): bigint
   return date.toISOString();
 }
 
+function wrongKind(label: string, column: ShapeColumn, value: unknown, expected: string): ArgumentError {
+  return new ArgumentError(`${label}: column ${column.name} holds ${expected}; got ${describe(value)}`);
+}
+
 /** `label` names the place in the query, e.g. `where.create_time.gt`. */
 export function coerceWhereValue(shape: TableShape, column: ShapeColumn, value: unknown, label: string): unknown {
   if (value instanceof Date) {
@@ -51,36 +55,34 @@ export function coerceWhereValue(shape: TableShape, column: ShapeColumn, value: 
     }
     return new Date(ms).toISOString();
   }
-  const bad = (expected: string) =>
-    new ArgumentError(`${label}: column ${column.name} holds ${expected}; got ${describe(value)}`);
   switch (column.type) {
     case 'BIGINT':
       if (typeof value === 'bigint') {
-        if (value < INT64_MIN || value > INT64_MAX) throw bad('64-bit INTEGER values');
+        if (value < INT64_MIN || value > INT64_MAX) throw wrongKind(label, column, value, '64-bit INTEGER values');
         return value;
       }
       if (typeof value === 'number') {
-        if (!Number.isFinite(value)) throw bad('INTEGER values (a finite number or a bigint)');
+        if (!Number.isFinite(value)) throw wrongKind(label, column, value, 'INTEGER values (a finite number or a bigint)');
         if (Number.isInteger(value)) {
           if (!Number.isSafeInteger(value)) throw new ArgumentError(`${label}: ${value} is beyond 2^53 and not exact; pass a bigint`);
           return BigInt(value);
         }
         return value;
       }
-      throw bad('INTEGER values (pass a number or a bigint)');
+      throw wrongKind(label, column, value, 'INTEGER values (pass a number or a bigint)');
     case 'DOUBLE':
       if (typeof value === 'number' || typeof value === 'bigint') return value;
-      throw bad('REAL values (pass a number)');
+      throw wrongKind(label, column, value, 'REAL values (pass a number)');
     case 'VARCHAR':
       if (typeof value === 'string') return value;
-      throw bad('TEXT values (pass a string)');
+      throw wrongKind(label, column, value, 'TEXT values (pass a string)');
     case 'BLOB':
       if (value instanceof Uint8Array) return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-      throw bad('BLOB values (pass a Buffer)');
+      throw wrongKind(label, column, value, 'BLOB values (pass a Buffer)');
     case undefined:
       if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
       if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'string') return value;
       if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-      throw bad('scalar values');
+      throw wrongKind(label, column, value, 'scalar values');
   }
 }
