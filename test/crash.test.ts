@@ -24,8 +24,9 @@ async function reopen(dir: string, env: Record<string, string> = ENV): Promise<v
 
 /** Where the cold tree lives: the local folder, or a bucket of an S3 server this test starts (CLI children get its env). */
 const TIERS: { name: string; coldEnv: () => Promise<Record<string, string>>; randomRounds: number }[] = [
-  { name: 'local folder', coldEnv: async () => ({}), randomRounds: 20 },
-  { name: 'S3 bucket', coldEnv: async () => (await startS3Server()).env(), randomRounds: 10 },
+  // Every failpoint is also killed at deterministically above; the random rounds add kills between steps.
+  { name: 'local folder', coldEnv: async () => ({}), randomRounds: 12 },
+  { name: 'S3 bucket', coldEnv: async () => (await startS3Server()).env(), randomRounds: 6 },
 ];
 
 function expectNoOrphans(state: TierState): void {

@@ -3,7 +3,8 @@
  * up the hot file, archive more, restore the backup), a never-archived oracle
  * holding every row, and the checks that compare the bridge with it.
  */
-import { copyFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'vitest';
@@ -35,8 +36,33 @@ const INSERT = `INSERT INTO task_queue (id, task_type, status, priority, msg_id,
  * replaces the hot file: its manifest knows only the first run.
  */
 export async function backupScenario(restore = true): Promise<Scenario> {
+  let template = templates.get(restore);
+  if (!template) templates.set(restore, (template = buildScenario(restore)));
+  const t = await template;
   const dir = tempDir('tierdb-rebuild-');
   const aside = tempDir('tierdb-rebuild-aside-');
+  cpSync(t.dir, dir, { recursive: true });
+  cpSync(path.dirname(t.oraclePath), aside, { recursive: true });
+  return { dir, config: testConfig(dir, ENV), oraclePath: path.join(aside, 'oracle.db'), backupPath: path.join(aside, 'backup.db'), total: t.total };
+}
+
+/**
+ * The scenario is built once per test file and per `restore`, and each test gets a copy of its
+ * folders (the same files, rows and manifest) instead of seeding and archiving twice again.
+ */
+const templates = new Map<boolean, Promise<Scenario>>();
+const templateDirs: string[] = [];
+
+/** Removes the scenario templates (a test file's afterAll). */
+export function removeScenarioTemplates(): void {
+  templates.clear();
+  for (const d of templateDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+async function buildScenario(restore: boolean): Promise<Scenario> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tierdb-rebuild-template-'));
+  const aside = mkdtempSync(path.join(tmpdir(), 'tierdb-rebuild-template-aside-'));
+  templateDirs.push(dir, aside);
   const config = testConfig(dir, ENV);
   await seedTaskQueue(dir, 3000, 40, ENV);
   const oraclePath = path.join(aside, 'oracle.db');

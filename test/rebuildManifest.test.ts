@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { REBUILD_FAILPOINTS } from '../src/archive/failpoint.js';
 import { validateColdFiles } from '../src/archive/validateColdFiles.js';
 import { footerMetadata, summarizeChunk } from '../src/cold/chunkFooter.js';
@@ -24,7 +24,9 @@ import { LeaseHeldError, StoreIdentityError } from '../src/errors.js';
 import { highestRunId } from '../src/manifest/runLog.js';
 import { openTierStore } from '../src/store/openTierStore.js';
 import { NOW_MS, expectExactlyOnce, readTierState, runCli } from './archiveFixtures.js';
-import { ENV, backupScenario, expectBridgeEqualsOracle, manifestPaths, treeFiles } from './rebuildFixtures.js';
+import { ENV, backupScenario, expectBridgeEqualsOracle, manifestPaths, removeScenarioTemplates, treeFiles } from './rebuildFixtures.js';
+
+afterAll(removeScenarioTemplates);
 
 /** A file's sha256; `empty` when it is absent or empty (a reader of a WAL database may create an empty -wal). */
 const sha256 = (file: string) => (existsSync(file) && statSync(file).size > 0 ? createHash('sha256').update(readFileSync(file)).digest('hex') : 'empty');
