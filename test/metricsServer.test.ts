@@ -193,4 +193,30 @@ describe('startMetricsServer(store)', () => {
       await store.close();
     }
   });
+
+  it('a restarted server starts from every kind\'s newest recorded run: a compaction after a failed archive run does not hide it', async () => {
+    const dir = tempDir();
+    const env = { HOT_DAYS_TASK: '7', ARCHIVE_BATCH_SIZE: '100' };
+    await seedTaskQueue(dir, 3000, 20, env);
+    const store = await openTierStore({ config: testConfig(dir, env) });
+    try {
+      const failed = await store.archiver.run({ now: NOW_MS, tables: ['task_queue'], onProgress: () => store.hot.raw.prepare(`UPDATE _tierdb_leases SET token = 'another-holder'`).run() }).catch((e: unknown) => e);
+      expect(failed).toBeInstanceOf(Error);
+      const failedRunId = store.hot.raw.prepare(`SELECT max(id) FROM _tierdb_runs WHERE kind = 'archive'`).pluck().get() as number;
+      store.hot.raw.prepare('DELETE FROM _tierdb_leases').run();
+      const compacted = await store.maintenance.compact({ tables: ['task_queue'], minFiles: 2 });
+      const compactRunId = store.hot.raw.prepare(`SELECT max(id) FROM _tierdb_runs WHERE kind = 'compact'`).pluck().get() as number;
+      expect(compactRunId, JSON.stringify(compacted)).toBeGreaterThan(failedRunId);
+      await using watched = await startMetricsServer(store, { port: 0 });
+      const { status, body } = await healthz(watched.url);
+      expect(status).toBe(503);
+      expect(body.lastRun).toMatchObject({ kind: 'compact', runId: compactRunId, status: 'ok' });
+      expect(body.runs).toMatchObject({ archive: { runId: failedRunId, status: 'failed' }, compact: { runId: compactRunId, status: 'ok' } });
+      const text = parsePrometheusText((await httpGet(`${watched.url}/metrics`)).body);
+      expect(text.value('tierdb_last_run_success', { kind: 'archive' })).toBe(0);
+      expect(text.value('tierdb_last_run_success', { kind: 'compact' })).toBe(1);
+    } finally {
+      await store.close();
+    }
+  });
 });

@@ -117,9 +117,13 @@ export function lastRun(raw: Database.Database): Pick<RunRow, 'id' | 'kind' | 's
     | undefined;
 }
 
-/** The newest run that reached an end (`ok`, `failed`, `aborted` or `crashed`), if any. */
-export function lastEndedRun(raw: Database.Database): Pick<RunRow, 'id' | 'status' | 'started_at_ms' | 'ended_at_ms' | 'error'> | undefined {
-  return raw.prepare(`SELECT id, status, started_at_ms, ended_at_ms, error FROM _tierdb_runs WHERE status != 'running' AND ended_at_ms IS NOT NULL ORDER BY id DESC LIMIT 1`).get() as
-    | Pick<RunRow, 'id' | 'status' | 'started_at_ms' | 'ended_at_ms' | 'error'>
-    | undefined;
+/** Per kind, the newest run that reached an end (`ok`, `failed`, `aborted` or `crashed`), oldest first. */
+export function lastEndedRuns(raw: Database.Database): Pick<RunRow, 'id' | 'kind' | 'status' | 'started_at_ms' | 'ended_at_ms' | 'error'>[] {
+  return raw
+    .prepare(
+      `SELECT id, kind, status, started_at_ms, ended_at_ms, error FROM _tierdb_runs r
+       WHERE id = (SELECT max(id) FROM _tierdb_runs WHERE kind = r.kind AND status != 'running' AND ended_at_ms IS NOT NULL)
+       ORDER BY id`,
+    )
+    .all() as Pick<RunRow, 'id' | 'kind' | 'status' | 'started_at_ms' | 'ended_at_ms' | 'error'>[];
 }

@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../logger.js';
 import { coldTotals } from '../manifest/manifestFiles.js';
-import { lastEndedRun } from '../manifest/runLog.js';
+import { lastEndedRuns, type RunKind } from '../manifest/runLog.js';
 import { hotBytesOnDisk } from '../archive/reclaimSpace.js';
 import type { RunStatus } from '../notify/RunSummary.js';
 import type { TierStore } from '../store/openTierStore.js';
@@ -31,21 +31,22 @@ export interface WatchedMetricsServer extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-/** The newest ended archive run of `_tierdb_runs`, as health sees it (`crashed`: failed). */
-function recordedRun(store: TierStore): HealthRun | undefined {
-  const row = lastEndedRun(store.hot.raw);
-  if (!row || row.ended_at_ms === null) return undefined;
-  const status: RunStatus = row.status === 'ok' || row.status === 'aborted' ? row.status : 'failed';
-  const run: HealthRun = {
-    kind: 'archive',
-    runId: row.id,
-    status,
-    startedAt: new Date(row.started_at_ms).toISOString(),
-    endedAt: new Date(row.ended_at_ms).toISOString(),
-    durationMs: row.ended_at_ms - row.started_at_ms,
-  };
-  if (status === 'failed') run.error = row.error ?? (row.status === 'crashed' ? 'the run crashed (its process died or lost the lease)' : 'failed');
-  return run;
+/** Per kind, the newest ended run of `_tierdb_runs`, as health sees it (`crashed`: failed), oldest first. */
+function recordedRuns(store: TierStore): HealthRun[] {
+  return lastEndedRuns(store.hot.raw).flatMap((row) => {
+    if (row.ended_at_ms === null) return [];
+    const status: RunStatus = row.status === 'ok' || row.status === 'aborted' ? row.status : 'failed';
+    const run: HealthRun = {
+      kind: row.kind as RunKind,
+      runId: row.id,
+      status,
+      startedAt: new Date(row.started_at_ms).toISOString(),
+      endedAt: new Date(row.ended_at_ms).toISOString(),
+      durationMs: row.ended_at_ms - row.started_at_ms,
+    };
+    if (status === 'failed') run.error = row.error ?? (row.status === 'crashed' ? 'the run crashed (its process died or lost the lease)' : 'failed');
+    return [run];
+  });
 }
 
 /**
@@ -61,8 +62,8 @@ export async function startMetricsServer(store: TierStore, options: StartMetrics
     hotFileBytes: () => hotBytesOnDisk(store.config.hotPath),
   });
   const health = new RunHealth({ maxAgeMs: maxAgeHours * 3_600_000 });
-  const seeded = recordedRun(store);
-  if (seeded) {
+  // Every kind's newest recorded run: a compaction that ended after a failed archive run must not hide it.
+  for (const seeded of recordedRuns(store)) {
     health.record(seeded);
     metrics.recordLastRun(seeded);
   }
