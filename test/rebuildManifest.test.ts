@@ -22,6 +22,7 @@ import { readStoreMarker } from '../src/store/coldTreeIdentity.js';
 import { Lease } from '../src/archive/lease.js';
 import { LeaseHeldError, StoreIdentityError } from '../src/errors.js';
 import { highestRunId } from '../src/manifest/runLog.js';
+import type { RunSummary } from '../src/notify/RunSummary.js';
 import { openTierStore } from '../src/store/openTierStore.js';
 import { NOW_MS, expectExactlyOnce, readTierState, runCli } from './archiveFixtures.js';
 import { ENV, backupScenario, expectBridgeEqualsOracle, manifestPaths, removeScenarioTemplates, treeFiles } from './rebuildFixtures.js';
@@ -44,10 +45,20 @@ describe('rebuild-manifest', () => {
       const highestInTree = Math.max(...treeFiles(s.config.coldDir).map((p) => Number(/part-(\d+)-/.exec(p)![1])));
       expect(highestRunId(store.hot.raw)).toBeGreaterThanOrEqual(highestInTree);
 
+      const ended: RunSummary[] = [];
+      store.notifier.onRunEnd((summary) => void ended.push(summary));
+      await store.maintenance.rebuildManifest({ dryRun: true });
+      expect(ended, 'a dry run notifies nothing').toEqual([]);
       const report = await store.maintenance.rebuildManifest();
       expect(report.problems).toEqual([]);
       expect(report.unverified).toEqual([]);
       expect(report.filesVerified).toBe(report.filesScanned);
+      // Its end is told like every run's: kind, run id, per table the rows listed after and the files listed or retired.
+      expect(ended).toHaveLength(1);
+      const told = report.tables.find((x) => x.table === 'task_queue')!;
+      expect(ended[0]).toMatchObject({ kind: 'rebuild', status: 'ok', runId: report.runId });
+      expect(ended[0]!.tables.find((x) => x.table === 'task_queue')).toMatchObject({ rows: told.liveRowsAfter, files: told.added.length + told.retired.length, errors: [] });
+      expect(ended[0]!.tables.find((x) => x.table === 'task_queue')!.warnings[0]).toMatch(/keys held twice resolved/);
       expect(report.runId).toBeGreaterThan(highestInTree);
       // Rows hot in the backup that the second run had moved: the hot copy wins, reported per file.
       const hotWins = report.conflicts.filter((c) => c.kind === 'hot-and-cold');

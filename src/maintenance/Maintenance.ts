@@ -302,7 +302,9 @@ export class Maintenance {
    * for (const c of report.conflicts) console.log(`${c.table}: ${c.keys} keys of ${c.file} lost to ${c.winner}`);
    */
   rebuildManifest(options: RebuildManifestOptions = {}): Promise<RebuildReport> {
-    return rebuildManifest({ ...this.#deps, tables: this.#tables, readonly: this.#readonly }, options);
+    const rebuild = () => rebuildManifest({ ...this.#deps, tables: this.#tables, readonly: this.#readonly }, options);
+    // A dry run notifies nothing (as an archive dry run); a rebuild's end is told like every other run's.
+    return options.dryRun ? rebuild() : this.#notified('rebuild', rebuild);
   }
 
   /**

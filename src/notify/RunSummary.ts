@@ -5,7 +5,7 @@
  * retention make theirs the same way and hand it to RunNotifier.notifyRunEnd.
  */
 
-/** The runs that report: the archive move, and the maintenance runs (compact, retention, restore). */
+/** The runs that report: the archive move, and the maintenance runs (compact, retention, restore, erase, rebuild). */
 export type { RunKind } from '../manifest/runLog.js';
 import type { RunKind } from '../manifest/runLog.js';
 

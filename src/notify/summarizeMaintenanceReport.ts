@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { CompactReport, RestoreReport, RetentionReport } from '../maintenance/Maintenance.js';
 import type { EraseReceipt } from '../change/eraseRows.js';
+import type { RebuildReport } from '../maintenance/RebuildReport.js';
 import { MAX_WARNINGS, totalsOf, type RunStatus, type RunSummary, type TableRunSummary } from './RunSummary.js';
 
 /** What one maintenance run reported, by kind. */
@@ -8,14 +9,17 @@ export type MaintenanceRunReport =
   | { kind: 'compact'; report: CompactReport }
   | { kind: 'retention'; report: RetentionReport }
   | { kind: 'restore'; report: RestoreReport }
-  | { kind: 'erase'; report: EraseReceipt };
+  | { kind: 'erase'; report: EraseReceipt }
+  | { kind: 'rebuild'; report: RebuildReport };
 
 /**
  * A maintenance run's report as the kind-agnostic RunSummary. Per table:
  * compact — rows written into merged files, files written, their bytes;
  * retention — rows removed, files retired, bytes removed; restore — rows
  * moved back into SQLite, files rewritten or retired, 0 bytes; erase — rows
- * erased hot and cold, files rewritten, 0 bytes (never the values).
+ * erased hot and cold, files rewritten, 0 bytes (never the values); rebuild —
+ * rows the table's live files hold after it, files listed or retired, 0 bytes,
+ * with what it left unlisted or could not verify as warnings.
  *
  * @example
  * await store.notifier.notifyRunEnd(summarizeMaintenanceReport({ kind: 'compact', report }, { hotPath, startedMs }));
@@ -31,6 +35,8 @@ export function summarizeMaintenanceReport(run: MaintenanceRunReport | { kind: M
       }
     } else if (run.kind === 'retention') {
       for (const t of run.report.tables) tables.push({ table: t.table, rows: t.rowsRemoved, files: t.paths.length, bytes: t.bytesRemoved, errors: t.error ? [t.error] : [], warnings: [] });
+    } else if (run.kind === 'rebuild') {
+      for (const t of run.report.tables) tables.push(rebuildTableSummary(run.report, t.table, t.liveRowsAfter, t.added.length + t.retired.length));
     } else if (run.kind === 'erase') {
       const r = run.report;
       tables.push({ table: r.table, rows: r.hotRows + r.coldRows, files: r.files.length, bytes: 0, errors: [], warnings: r.walTruncated ? [] : ['the WAL could not be truncated (a reader held it): run the erase again to finish'] });
@@ -58,4 +64,14 @@ export function summarizeMaintenanceReport(run: MaintenanceRunReport | { kind: M
   };
   if (threw) summary.error = options.error instanceof Error ? options.error.message : String(options.error);
   return summary;
+}
+
+/** One table of a rebuild: files it left out of the manifest and manifest rows it could not verify are warnings (nothing failed). */
+function rebuildTableSummary(r: RebuildReport, table: string, rows: number, files: number): TableRunSummary {
+  const warnings: string[] = [];
+  for (const p of r.problems) if (p.table === table) warnings.push(`${p.path} not listed (${p.kind}): ${p.detail}`);
+  for (const u of r.unverified) if (u.table === table) warnings.push(`${u.path} ${u.action} unverified: ${u.problem}`);
+  const conflicts = r.conflicts.filter((c) => c.table === table).reduce((n, c) => n + c.keys, 0);
+  if (conflicts > 0) warnings.unshift(`${conflicts} keys held twice resolved (hot or the newer run kept)`);
+  return { table, rows, files, bytes: 0, errors: [], warnings };
 }
