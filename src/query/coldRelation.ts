@@ -16,6 +16,28 @@ import { antiJoinMarks, antiJoinPositions, FILE_COLUMN, POS_COLUMN } from '../co
 import type { ColdMarks } from './coldMarks.js';
 import type { ColdFilesForRead } from './openColdFiles.js';
 
+/**
+ * Whether the files hold the same columns, in the same order, of the same types. Then DuckDB
+ * may line them up by position: `union_by_name` costs a third of a scan's time (measured: an
+ * all-history GROUP BY over 393 day files 337 -> 210 ms without it), and is needed only once a
+ * column was added or a type widened between files.
+ */
+function sameColumns(cold: ColdFilesForRead, indexes: readonly number[]): boolean {
+  const first = cold.files[indexes[0]!]?.columns;
+  if (first === undefined) return true;
+  for (const i of indexes) {
+    const columns = cold.files[i]!.columns;
+    if (columns === first) continue;
+    if (columns.size !== first.size) return false;
+    const a = columns.entries();
+    for (const [name, type] of first) {
+      const next = a.next().value!;
+      if (next[0] !== name || next[1] !== type) return false;
+    }
+  }
+  return true;
+}
+
 function readFiles(
   cold: ColdFilesForRead,
   indexes: readonly number[],
@@ -43,6 +65,7 @@ function readFiles(
     })
     .join(', ');
   const list = indexes.map((i) => sqlString(cold.local[i]!)).join(', ');
+  const union = sameColumns(cold, indexes) ? '' : ', union_by_name = true';
   const positional = marks?.table !== undefined && marks.positional !== undefined;
   if (positional) {
     // The positions table numbers the files as marks.positional lists them: this read must list exactly those, in that order.
@@ -54,10 +77,10 @@ function readFiles(
   const file = withFile ? `s.${FILE_COLUMN}, s.file_row_number AS ${POS_COLUMN}, ` : '';
   const rowOption = drainedRows === null && !withFile && !positional ? '' : `, file_row_number = true`;
   const prefix = drainedRows === null ? '' : ` WHERE s.file_row_number < ${drainedRows}`;
-  if (!marks && !withFile) return `SELECT ${select} FROM read_parquet([${list}], union_by_name = true${rowOption}) AS s${prefix}`;
+  if (!marks && !withFile) return `SELECT ${select} FROM read_parquet([${list}]${union}${rowOption}) AS s${prefix}`;
   const anti = !marks?.table ? '' : positional ? antiJoinPositions('s', marks.table) : antiJoinMarks('s', marks.table, marks.keyColumn);
   const fileOption = withFile || (marks?.table && !positional) ? `, filename = '${FILE_COLUMN}'` : '';
-  return `SELECT ${file}${select} FROM read_parquet([${list}], union_by_name = true${fileOption}${rowOption}) AS s${anti}${prefix}`;
+  return `SELECT ${file}${select} FROM read_parquet([${list}]${union}${fileOption}${rowOption}) AS s${anti}${prefix}`;
 }
 
 /**
