@@ -358,7 +358,7 @@ export class UniversalArchiver {
           partitionOf.set(fileId!, w.span.key);
           // The queued file holds its keys only; its rows come back from the file if a comparison is needed.
           const ref = { path: w.path, bytes: w.manifestRow.bytes, sha256: w.manifestRow.file_sha256 };
-          const total = w.rows.length;
+          const total = w.rowCount;
           const loadRows = async (): Promise<unknown[][]> => {
             const read = await this.#cold.openForRead([ref]);
             try {
@@ -411,11 +411,14 @@ export class UniversalArchiver {
           const readAtVersion = dataVersion(this.#raw);
           const read = readChunk(lo, hi, cursor, batchSize);
           if (read.length === 0) break;
+          const partial = read.length < batchSize;
           const last = read[read.length - 1]!;
           cursor = [last[s.timeIndex], last[s.keyIndex]];
           const rows = screenRows(this.#ctx, s, span, read, report);
+          // screenRows copied the rows that move (`read` is let go); writeChunk empties `rows` once DuckDB holds them.
+          read.length = 0;
           if (rows.length === 0) {
-            if (read.length < batchSize) break;
+            if (partial) break;
             continue;
           }
           const id = fileId(runId, ++seq, runToken);
@@ -431,7 +434,7 @@ export class UniversalArchiver {
           // Commit the previous chunk (and read the next) while DuckDB compresses this one.
           await Promise.race([started, inFlight]);
           await commitWritten(previous);
-          if (read.length < batchSize) break;
+          if (partial) break;
         }
       }
       const lastWritten = inFlight ? await inFlight : undefined;
