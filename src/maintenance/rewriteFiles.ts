@@ -105,24 +105,34 @@ export function coldRowsSql(
 ): string {
   const columns = schema.map((c) => `CAST(s.${sqlIdent(c.name)} AS ${c.type}) AS ${sqlIdent(c.name)}`).join(', ');
   const where = keep ? ` WHERE ${keep}` : '';
-  if (!mayShareKeys(inputs)) return `SELECT ${columns} FROM ${maskedSource(t, localPaths, marksTable, false)}${where}`;
+  if (!mayShareKeys(inputs)) return `SELECT ${columns} FROM ${maskedSource(t, inputs, localPaths, marksTable, false)}${where}`;
   // Each input's rank comes from its manifest row: the newest run wins.
   const ranks = [...inputs.entries()]
     .sort(([, a], [, b]) => (a.run_id ?? 0) - (b.run_id ?? 0) || a.id - b.id)
     .map(([i], rank) => `(${sqlString(localPaths[i]!)}, ${rank})`)
     .join(', ');
   return (
-    `SELECT ${columns} FROM ${maskedSource(t, localPaths, marksTable, true)} ` +
+    `SELECT ${columns} FROM ${maskedSource(t, inputs, localPaths, marksTable, true)} ` +
     `JOIN (VALUES ${ranks}) AS r(${FILE_COLUMN}, __tierdb_rank) ON r.${FILE_COLUMN} = s.${FILE_COLUMN}${where} ` +
     `QUALIFY row_number() OVER (PARTITION BY s.${sqlIdent(t.keyColumn)} ORDER BY __tierdb_rank DESC) = 1`
   );
 }
 
-/** The inputs' rows as `s`, minus the rows their delete markers hide (when `marksTable` is given). */
-function maskedSource(t: Pick<ResolvedTable, 'keyColumn'>, localPaths: readonly string[], marksTable: string | undefined, withFile: boolean): string {
+/**
+ * The inputs' rows as `s`, minus the rows their delete markers hide (when `marksTable` is given).
+ * By name (`union_by_name`) only when the inputs' schemas differ: it costs a third of a scan (coldRelation.ts).
+ */
+function maskedSource(
+  t: Pick<ResolvedTable, 'keyColumn'>,
+  inputs: readonly Pick<ManifestFile, 'schema_json'>[],
+  localPaths: readonly string[],
+  marksTable: string | undefined,
+  withFile: boolean,
+): string {
   const files = localPaths.map(sqlString).join(', ');
+  const union = new Set(inputs.map((f) => f.schema_json)).size <= 1 ? '' : ', union_by_name = true';
   const file = withFile || marksTable ? `, filename = '${FILE_COLUMN}'` : '';
-  return `read_parquet([${files}], union_by_name = true${file}) AS s${marksTable ? antiJoinMarks('s', marksTable, t.keyColumn) : ''}`;
+  return `read_parquet([${files}]${union}${file}) AS s${marksTable ? antiJoinMarks('s', marksTable, t.keyColumn) : ''}`;
 }
 
 /** The temp table rewriteFiles and restore load the inputs' markers into. */
@@ -249,7 +259,7 @@ export async function rewriteFiles(ctx: MaintenanceContext, o: RewriteOptions): 
     try {
       kept =
         o.keep && deduped
-          ? Number((await con.runAndReadAll(`SELECT count(*) FROM ${maskedSource(t, read.paths, marks.marksTable, false)} WHERE ${o.keep}`)).getRowsJS()[0]![0])
+          ? Number((await con.runAndReadAll(`SELECT count(*) FROM ${maskedSource(t, inputs, read.paths, marks.marksTable, false)} WHERE ${o.keep}`)).getRowsJS()[0]![0])
           : undefined;
       expected = await readExpectedRows(engine, t, schema, source);
     } catch (error) {
