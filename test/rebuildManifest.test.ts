@@ -48,7 +48,8 @@ describe('rebuild-manifest', () => {
       const ended: RunSummary[] = [];
       store.notifier.onRunEnd((summary) => void ended.push(summary));
       await store.maintenance.rebuildManifest({ dryRun: true });
-      expect(ended, 'a dry run notifies nothing').toEqual([]);
+      await expect(store.maintenance.rebuildManifest({ tables: ['no_such_table'] })).rejects.toThrow(/no_such_table/);
+      expect(ended, 'a dry run and a refused rebuild notify nothing').toEqual([]);
       const report = await store.maintenance.rebuildManifest();
       expect(report.problems).toEqual([]);
       expect(report.unverified).toEqual([]);

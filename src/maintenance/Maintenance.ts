@@ -301,10 +301,13 @@ export class Maintenance {
    * const report = await store.maintenance.rebuildManifest({ dryRun: true });
    * for (const c of report.conflicts) console.log(`${c.table}: ${c.keys} keys of ${c.file} lost to ${c.winner}`);
    */
-  rebuildManifest(options: RebuildManifestOptions = {}): Promise<RebuildReport> {
+  async rebuildManifest(options: RebuildManifestOptions = {}): Promise<RebuildReport> {
     const rebuild = () => rebuildManifest({ ...this.#deps, tables: this.#tables, readonly: this.#readonly }, options);
-    // A dry run notifies nothing (as an archive dry run); a rebuild's end is told like every other run's.
-    return options.dryRun ? rebuild() : this.#notified('rebuild', rebuild);
+    // A dry run notifies nothing (as an archive dry run), nor does a rebuild refused before it starts (a
+    // read-only store: rebuildManifest throws; an unknown table: here); its end is told like every other run's.
+    if (options.dryRun || this.#readonly) return rebuild();
+    if (options.tables !== undefined) selectTables(this.#tables, options.tables);
+    return this.#notified('rebuild', rebuild);
   }
 
   /**
