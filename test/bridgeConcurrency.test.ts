@@ -38,7 +38,9 @@ const FIXED = 3_000;
 const SPAN_DAYS = 30;
 const END_S = BACKFILL_END_S;
 const START_S = END_S - SPAN_DAYS * DAY_S;
-const QUERIES = Number(process.env.TIERDB_CONCURRENCY_QUERIES ?? 2_000);
+// 1,500 queries per tier (~30 s): the loop also runs until 10 archive rounds and every victim step happened meanwhile.
+// TIERDB_CONCURRENCY_QUERIES=20000 for a longer soak.
+const QUERIES = Number(process.env.TIERDB_CONCURRENCY_QUERIES ?? 1_500);
 const BACKFILL_PER_ROUND = 40;
 const VICTIMS = 600;
 const VICTIM_GROUPS = 5;
