@@ -54,7 +54,7 @@ export class ColdKeyIndex {
       try {
         const files = read.paths.map(sqlString).join(', ');
         const sql =
-          `SELECT ${sqlIdent(column)}, ${FILE_COLUMN}, min(file_row_number) FROM read_parquet([${files}], union_by_name = true, filename = '${FILE_COLUMN}', file_row_number = true) ` +
+          `SELECT ${sqlIdent(column)}, ${FILE_COLUMN}, min(file_row_number) FROM read_parquet([${files}], union_by_name = true, hive_partitioning = false, filename = '${FILE_COLUMN}', file_row_number = true) ` +
           `WHERE ${sqlIdent(column)} IN (${literals}) GROUP BY ALL`;
         const pathOf = new Map(read.paths.map((local, i) => [local, paths[i]!]));
         return (await engine.connection.runAndReadAll(sql)).getRows().map(([value, local, row]) => [value, pathOf.get(String(local)) ?? String(local), Number(row)] as const);

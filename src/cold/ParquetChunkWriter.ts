@@ -96,7 +96,7 @@ export async function writeParquetChunk(engine: DuckDbEngine, file: string, chun
 /** Reads a file's row count and key checksum back; throws ColdFileError naming the file when unreadable. */
 export async function readBackKeys(engine: DuckDbEngine, file: string, keyColumn: string): Promise<{ rows: number; checksum: string }> {
   try {
-    const reader = await engine.connection.runAndReadAll(`SELECT ${sqlIdent(keyColumn)} FROM read_parquet(${sqlString(file)})`);
+    const reader = await engine.connection.runAndReadAll(`SELECT ${sqlIdent(keyColumn)} FROM read_parquet(${sqlString(file)}, hive_partitioning = false)`);
     const keys = reader.getColumns()[0] ?? [];
     return { rows: keys.length, checksum: keyChecksum(keys) };
   } catch (cause) {
@@ -128,7 +128,7 @@ export async function readParquetRows(engine: DuckDbEngine, file: string, column
 export async function readParquetRowsOn(con: DuckDBConnection, file: string, columns: readonly string[]): Promise<unknown[][]> {
   try {
     const reader = await con.runAndReadAll(
-      `SELECT ${columns.map(sqlIdent).join(', ')} FROM read_parquet(${sqlString(file)})`,
+      `SELECT ${columns.map(sqlIdent).join(', ')} FROM read_parquet(${sqlString(file)}, hive_partitioning = false)`,
     );
     return reader.getRows().map((row) => row.map((v) => (v instanceof DuckDBBlobValue ? Buffer.from(v.bytes) : v)));
   } catch (cause) {

@@ -44,7 +44,7 @@ export async function writePositionDeletes(
     const list = files.map((f) => sqlString(f.local)).join(', ');
     await con.run(
       `COPY (SELECT u.url AS file_path, f.file_row_number AS pos
-               FROM read_parquet([${list}], filename = '${FILE_COLUMN}', file_row_number = true, union_by_name = true) AS f
+               FROM read_parquet([${list}], filename = '${FILE_COLUMN}', file_row_number = true, union_by_name = true, hive_partitioning = false) AS f
                JOIN ${MARKS} AS m ON m.__tierdb_f = f.${FILE_COLUMN} AND m.__tierdb_k = f.${sqlIdent(keyColumn)}
                JOIN ${URLS} AS u ON u.local = f.${FILE_COLUMN}
               ORDER BY file_path, pos)

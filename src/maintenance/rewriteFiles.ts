@@ -132,7 +132,7 @@ function maskedSource(
   const files = localPaths.map(sqlString).join(', ');
   const union = new Set(inputs.map((f) => f.schema_json)).size <= 1 ? '' : ', union_by_name = true';
   const file = withFile || marksTable ? `, filename = '${FILE_COLUMN}'` : '';
-  return `read_parquet([${files}]${union}${file}) AS s${marksTable ? antiJoinMarks('s', marksTable, t.keyColumn) : ''}`;
+  return `read_parquet([${files}], hive_partitioning = false${union}${file}) AS s${marksTable ? antiJoinMarks('s', marksTable, t.keyColumn) : ''}`;
 }
 
 /** The temp table rewriteFiles and restore load the inputs' markers into. */
@@ -551,12 +551,12 @@ export async function readFileRows(engine: DuckDbEngine, t: ResolvedTable, schem
     const blocks = (
       await engine.connection.runAndReadAll(
         `SELECT file_row_number // ${KEY_BLOCK_ROWS} AS __tierdb_block, string_agg(${keyLine(key)}, '' ORDER BY file_row_number), count(*), count(${key}), sum(${rowHash}::HUGEINT) ` +
-          `FROM read_parquet(${sqlString(file)}, file_row_number = true) GROUP BY __tierdb_block ORDER BY __tierdb_block`,
+          `FROM read_parquet(${sqlString(file)}, file_row_number = true, hive_partitioning = false) GROUP BY __tierdb_block ORDER BY __tierdb_block`,
       )
     ).getRowsJS();
     const folded = foldBlocks(blocks);
     if (folded.keysCounted === BigInt(folded.rows)) return folded;
   }
-  const keys = await readKeys(engine, `SELECT ${key} FROM read_parquet(${sqlString(file)})`);
-  return { rows: keys.length, checksum: keyChecksum(keys), fingerprint: await readFingerprint(engine.connection, schema, `read_parquet(${sqlString(file)})`) };
+  const keys = await readKeys(engine, `SELECT ${key} FROM read_parquet(${sqlString(file)}, hive_partitioning = false)`);
+  return { rows: keys.length, checksum: keyChecksum(keys), fingerprint: await readFingerprint(engine.connection, schema, `read_parquet(${sqlString(file)}, hive_partitioning = false)`) };
 }

@@ -77,10 +77,10 @@ function readFiles(
   const file = withFile ? `s.${FILE_COLUMN}, s.file_row_number AS ${POS_COLUMN}, ` : '';
   const rowOption = drainedRows === null && !withFile && !positional ? '' : `, file_row_number = true`;
   const prefix = drainedRows === null ? '' : ` WHERE s.file_row_number < ${drainedRows}`;
-  if (!marks && !withFile) return `SELECT ${select} FROM read_parquet([${list}]${union}${rowOption}) AS s${prefix}`;
+  if (!marks && !withFile) return `SELECT ${select} FROM read_parquet([${list}], hive_partitioning = false${union}${rowOption}) AS s${prefix}`;
   const anti = !marks?.table ? '' : positional ? antiJoinPositions('s', marks.table) : antiJoinMarks('s', marks.table, marks.keyColumn);
   const fileOption = withFile || (marks?.table && !positional) ? `, filename = '${FILE_COLUMN}'` : '';
-  return `SELECT ${file}${select} FROM read_parquet([${list}]${union}${fileOption}${rowOption}) AS s${anti}${prefix}`;
+  return `SELECT ${file}${select} FROM read_parquet([${list}], hive_partitioning = false${union}${fileOption}${rowOption}) AS s${anti}${prefix}`;
 }
 
 /**
