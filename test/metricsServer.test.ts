@@ -207,11 +207,16 @@ describe('startMetricsServer(store)', () => {
       const compacted = await store.maintenance.compact({ tables: ['task_queue'], minFiles: 2 });
       const compactRunId = store.hot.raw.prepare(`SELECT max(id) FROM _tierdb_runs WHERE kind = 'compact'`).pluck().get() as number;
       expect(compactRunId, JSON.stringify(compacted)).toBeGreaterThan(failedRunId);
+      // A failed run of a kind that never notifies (an Iceberg publish): left out, or it could never clear.
+      store.hot.raw
+        .prepare(`INSERT INTO _tierdb_runs (kind, started_at_ms, ended_at_ms, status, pid, dry_run, token, error) VALUES ('publish', ?, ?, 'failed', ?, 0, 'feedbeef', 'the catalog was unreachable')`)
+        .run(Date.now() - 5, Date.now(), process.pid);
       await using watched = await startMetricsServer(store, { port: 0 });
       const { status, body } = await healthz(watched.url);
       expect(status).toBe(503);
       expect(body.lastRun).toMatchObject({ kind: 'compact', runId: compactRunId, status: 'ok' });
       expect(body.runs).toMatchObject({ archive: { runId: failedRunId, status: 'failed' }, compact: { runId: compactRunId, status: 'ok' } });
+      expect(Object.keys(body.runs).sort()).toEqual(['archive', 'compact']);
       const text = parsePrometheusText((await httpGet(`${watched.url}/metrics`)).body);
       expect(text.value('tierdb_last_run_success', { kind: 'archive' })).toBe(0);
       expect(text.value('tierdb_last_run_success', { kind: 'compact' })).toBe(1);

@@ -240,8 +240,13 @@ describe('rebuild-manifest', () => {
 
     const store = await openTierStore({ config: s.config });
     try {
+      const ended: RunSummary[] = [];
+      store.notifier.onRunEnd((summary) => void ended.push(summary));
       const report = await store.maintenance.rebuildManifest();
       expect(Object.fromEntries(report.problems.map((p) => [p.path, p.kind]))).toEqual({ [torn]: 'unreadable', [foreign]: 'foreign', [ghost]: 'unregistered', [misplaced]: 'misplaced' });
+      // Its notification tells of every file left unlisted, those of no registered table too.
+      const warnings = ended.flatMap((e) => e.tables.flatMap((t) => t.warnings));
+      for (const f of oddFiles) expect(warnings.some((w) => w.startsWith(`${f} not listed`)), f).toBe(true);
       expect(report.conflicts).toEqual([]);
       const listed = manifestPaths(s.config.hotPath);
       for (const f of oddFiles) expect([...listed.live, ...listed.retired]).not.toContain(f);

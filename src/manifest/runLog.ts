@@ -117,13 +117,15 @@ export function lastRun(raw: Database.Database): Pick<RunRow, 'id' | 'kind' | 's
     | undefined;
 }
 
-/** Per kind, the newest run that reached an end (`ok`, `failed`, `aborted` or `crashed`), oldest first. */
-export function lastEndedRuns(raw: Database.Database): Pick<RunRow, 'id' | 'kind' | 'status' | 'started_at_ms' | 'ended_at_ms' | 'error'>[] {
+/** Per kind of `kinds`, the newest run that reached an end (`ok`, `failed`, `aborted` or `crashed`), oldest first. */
+export function lastEndedRuns(raw: Database.Database, kinds: readonly RunKind[]): Pick<RunRow, 'id' | 'kind' | 'status' | 'started_at_ms' | 'ended_at_ms' | 'error'>[] {
+  if (kinds.length === 0) return [];
   return raw
     .prepare(
       `SELECT id, kind, status, started_at_ms, ended_at_ms, error FROM _tierdb_runs r
-       WHERE id = (SELECT max(id) FROM _tierdb_runs WHERE kind = r.kind AND status != 'running' AND ended_at_ms IS NOT NULL)
+       WHERE kind IN (${kinds.map(() => '?').join(', ')})
+         AND id = (SELECT max(id) FROM _tierdb_runs WHERE kind = r.kind AND status != 'running' AND ended_at_ms IS NOT NULL)
        ORDER BY id`,
     )
-    .all() as Pick<RunRow, 'id' | 'kind' | 'status' | 'started_at_ms' | 'ended_at_ms' | 'error'>[];
+    .all(...kinds) as Pick<RunRow, 'id' | 'kind' | 'status' | 'started_at_ms' | 'ended_at_ms' | 'error'>[];
 }

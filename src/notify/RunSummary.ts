@@ -5,9 +5,15 @@
  * retention make theirs the same way and hand it to RunNotifier.notifyRunEnd.
  */
 
-/** The runs that report: the archive move, and the maintenance runs (compact, retention, restore, erase, rebuild). */
 export type { RunKind } from '../manifest/runLog.js';
 import type { RunKind } from '../manifest/runLog.js';
+
+/**
+ * The runs that report their end (RunNotifier.notifyRunEnd): the archive move and the maintenance
+ * runs. Not `publish` (reported in the run it follows, `report.iceberg`, or by `tierdb publish`)
+ * nor `migrate-cold` (reported by its command).
+ */
+export const NOTIFIED_KINDS: readonly RunKind[] = ['archive', 'compact', 'retention', 'restore', 'erase', 'rebuild'];
 
 /**
  * `ok`: the run did what it set out to; `failed`: it threw, or a table failed

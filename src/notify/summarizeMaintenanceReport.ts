@@ -36,7 +36,7 @@ export function summarizeMaintenanceReport(run: MaintenanceRunReport | { kind: M
     } else if (run.kind === 'retention') {
       for (const t of run.report.tables) tables.push({ table: t.table, rows: t.rowsRemoved, files: t.paths.length, bytes: t.bytesRemoved, errors: t.error ? [t.error] : [], warnings: [] });
     } else if (run.kind === 'rebuild') {
-      for (const t of run.report.tables) tables.push(rebuildTableSummary(run.report, t.table, t.liveRowsAfter, t.added.length + t.retired.length));
+      tables.push(...rebuildTableSummaries(run.report));
     } else if (run.kind === 'erase') {
       const r = run.report;
       tables.push({ table: r.table, rows: r.hotRows + r.coldRows, files: r.files.length, bytes: 0, errors: [], warnings: r.walTruncated ? [] : ['the WAL could not be truncated (a reader held it): run the erase again to finish'] });
@@ -66,12 +66,31 @@ export function summarizeMaintenanceReport(run: MaintenanceRunReport | { kind: M
   return summary;
 }
 
-/** One table of a rebuild: files it left out of the manifest and manifest rows it could not verify are warnings (nothing failed). */
-function rebuildTableSummary(r: RebuildReport, table: string, rows: number, files: number): TableRunSummary {
-  const warnings: string[] = [];
-  for (const p of r.problems) if (p.table === table) warnings.push(`${p.path} not listed (${p.kind}): ${p.detail}`);
-  for (const u of r.unverified) if (u.table === table) warnings.push(`${u.path} ${u.action} unverified: ${u.problem}`);
-  const conflicts = r.conflicts.filter((c) => c.table === table).reduce((n, c) => n + c.keys, 0);
-  if (conflicts > 0) warnings.unshift(`${conflicts} keys held twice resolved (hot or the newer run kept)`);
-  return { table, rows, files, bytes: 0, errors: [], warnings };
+/**
+ * A rebuild's tables. A live file's manifest row kept while its file is missing or damaged is an
+ * error (queries that need it fail naming it; the CLI exits 1); keys held twice and files left
+ * unlisted are warnings — those of no reported table (a torn or foreign file, an unregistered
+ * table's) on the first table, so none goes untold.
+ */
+function rebuildTableSummaries(r: RebuildReport): TableRunSummary[] {
+  const out = r.tables.map((t): TableRunSummary => {
+    const conflicts = r.conflicts.filter((c) => c.table === t.table).reduce((n, c) => n + c.keys, 0);
+    return {
+      table: t.table,
+      rows: t.liveRowsAfter,
+      files: t.added.length + t.retired.length,
+      bytes: 0,
+      errors: r.unverified.filter((u) => u.table === t.table && u.action === 'kept').map((u) => `${u.path} is listed but unverified: ${u.problem}`),
+      warnings: [
+        ...(conflicts > 0 ? [`${conflicts} keys held twice resolved (hot or the newer run kept)`] : []),
+        ...r.unverified.filter((u) => u.table === t.table && u.action === 'dropped').map((u) => `${u.path} dropped from the manifest: ${u.problem}`),
+      ],
+    };
+  });
+  const byTable = new Map(out.map((t) => [t.table, t]));
+  for (const p of r.problems) {
+    const into = (p.table !== undefined ? byTable.get(p.table) : undefined) ?? out[0];
+    into?.warnings.push(`${p.path} not listed (${p.kind}${p.table !== undefined && !byTable.has(p.table) ? `, table ${p.table}` : ''}): ${p.detail}`);
+  }
+  return out;
 }

@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import { coldTotals } from '../manifest/manifestFiles.js';
 import { lastEndedRuns, type RunKind } from '../manifest/runLog.js';
 import { hotBytesOnDisk } from '../archive/reclaimSpace.js';
-import type { RunStatus } from '../notify/RunSummary.js';
+import { NOTIFIED_KINDS, type RunStatus } from '../notify/RunSummary.js';
 import type { TierStore } from '../store/openTierStore.js';
 import { MetricsServer } from './MetricsServer.js';
 import { healthRunOf, RunHealth, type HealthRun } from './RunHealth.js';
@@ -31,9 +31,13 @@ export interface WatchedMetricsServer extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-/** Per kind, the newest ended run of `_tierdb_runs`, as health sees it (`crashed`: failed), oldest first. */
+/**
+ * Per kind that notifies its runs, the newest ended run of `_tierdb_runs`, as health sees it
+ * (`crashed`: failed), oldest first. A kind that does not notify is left out: the running server
+ * would never hear of its next run, so a recorded failure of it could never clear.
+ */
 function recordedRuns(store: TierStore): HealthRun[] {
-  return lastEndedRuns(store.hot.raw).flatMap((row) => {
+  return lastEndedRuns(store.hot.raw, NOTIFIED_KINDS).flatMap((row) => {
     if (row.ended_at_ms === null) return [];
     const status: RunStatus = row.status === 'ok' || row.status === 'aborted' ? row.status : 'failed';
     const run: HealthRun = {
