@@ -11,7 +11,7 @@
 import { keyForColumn } from '../cold/markedRows.js';
 import type Database from 'better-sqlite3';
 import type { ColdType } from '../cold/columnTypes.js';
-import { sqlIdent, sqlString, type DuckDbEngine } from '../cold/DuckDbEngine.js';
+import { sqlIdent, sqlString, type DuckDbEngine, readColdParquet } from '../cold/DuckDbEngine.js';
 import { appendRows } from '../query/appendRows.js';
 
 /** One kind of duplicate in one table. */
@@ -72,8 +72,8 @@ export async function findDuplicateKeys(
       const prefix = drained[i] ?? null;
       const select =
         prefix === null
-          ? `SELECT ${k} AS k, ${i}::INTEGER AS f FROM read_parquet(${sqlString(p)}, hive_partitioning = false)`
-          : `SELECT ${k} AS k, ${i}::INTEGER AS f FROM read_parquet(${sqlString(p)}, file_row_number = true, hive_partitioning = false) WHERE file_row_number < ${prefix}`;
+          ? `SELECT ${k} AS k, ${i}::INTEGER AS f FROM ${readColdParquet(p)}`
+          : `SELECT ${k} AS k, ${i}::INTEGER AS f FROM ${readColdParquet(p, 'file_row_number = true')} WHERE file_row_number < ${prefix}`;
       await con.run(i === 0 ? `CREATE OR REPLACE TEMP TABLE __vkeys AS ${select}` : `INSERT INTO __vkeys ${select}`);
     }
     const keyType = coldTypeOf(String((await con.runAndReadAll(`SELECT data_type FROM duckdb_columns() WHERE table_name = '__vkeys' AND column_name = 'k'`)).getRows()[0]?.[0] ?? 'VARCHAR'));

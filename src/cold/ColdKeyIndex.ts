@@ -8,7 +8,7 @@ import type Database from 'better-sqlite3';
 import { ColdFileError, TierError } from '../errors.js';
 import type { ColdStore } from './ColdStore.js';
 import { coldKeyCandidates, coldKeyId, type ColdKey } from './coldKeyCandidates.js';
-import { DuckDbEngine, sqlIdent, sqlString } from './DuckDbEngine.js';
+import { DuckDbEngine, sqlIdent, sqlString, readColdParquet } from './DuckDbEngine.js';
 import { FILE_COLUMN } from './markedRows.js';
 
 export interface ColdKeyIndexOptions {
@@ -52,9 +52,8 @@ export class ColdKeyIndex {
       const engine = await this.#engineOnce();
       const read = await cold.openForRead(paths.map((p) => ({ path: p })));
       try {
-        const files = read.paths.map(sqlString).join(', ');
         const sql =
-          `SELECT ${sqlIdent(column)}, ${FILE_COLUMN}, min(file_row_number) FROM read_parquet([${files}], union_by_name = true, hive_partitioning = false, filename = '${FILE_COLUMN}', file_row_number = true) ` +
+          `SELECT ${sqlIdent(column)}, ${FILE_COLUMN}, min(file_row_number) FROM ${readColdParquet(read.paths, 'union_by_name = true', `filename = '${FILE_COLUMN}'`, 'file_row_number = true')} ` +
           `WHERE ${sqlIdent(column)} IN (${literals}) GROUP BY ALL`;
         const pathOf = new Map(read.paths.map((local, i) => [local, paths[i]!]));
         return (await engine.connection.runAndReadAll(sql)).getRows().map(([value, local, row]) => [value, pathOf.get(String(local)) ?? String(local), Number(row)] as const);

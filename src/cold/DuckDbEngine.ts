@@ -52,6 +52,17 @@ export function sqlString(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
 }
 
+/**
+ * `read_parquet(…)` of cold files (local paths, quoted here), always with `hive_partitioning = false`:
+ * DuckDB would otherwise add `year`, `month` and `day` columns from the Hive folders, and they would
+ * replace a table's own columns of those names (`test/hiveColumns.test.ts`). `options`: more named
+ * parameters (`file_row_number = true`, …); `false` entries are left out.
+ */
+export function readColdParquet(paths: string | readonly string[], ...options: (string | false)[]): string {
+  const files = typeof paths === 'string' ? sqlString(paths) : `[${paths.map(sqlString).join(', ')}]`;
+  return `read_parquet(${[files, 'hive_partitioning = false', ...options.filter((o): o is string => o !== false)].join(', ')})`;
+}
+
 /** A quoted SQL identifier. */
 export function sqlIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;

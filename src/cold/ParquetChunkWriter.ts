@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { ColdFileError } from '../errors.js';
 import { DUCKDB_TYPES, type ColdType } from './columnTypes.js';
 import { duckdbVersion, fingerprintSql, fingerprintText, footerFingerprint, ROW_FINGERPRINT_KEY } from './rowFingerprint.js';
-import { sqlIdent, sqlString, type DuckDbEngine } from './DuckDbEngine.js';
+import { sqlIdent, sqlString, type DuckDbEngine, readColdParquet } from './DuckDbEngine.js';
 
 const VECTOR_SIZE = 2048;
 const SCRATCH = '_tierdb_chunk';
@@ -96,7 +96,7 @@ export async function writeParquetChunk(engine: DuckDbEngine, file: string, chun
 /** Reads a file's row count and key checksum back; throws ColdFileError naming the file when unreadable. */
 export async function readBackKeys(engine: DuckDbEngine, file: string, keyColumn: string): Promise<{ rows: number; checksum: string }> {
   try {
-    const reader = await engine.connection.runAndReadAll(`SELECT ${sqlIdent(keyColumn)} FROM read_parquet(${sqlString(file)}, hive_partitioning = false)`);
+    const reader = await engine.connection.runAndReadAll(`SELECT ${sqlIdent(keyColumn)} FROM ${readColdParquet(file)}`);
     const keys = reader.getColumns()[0] ?? [];
     return { rows: keys.length, checksum: keyChecksum(keys) };
   } catch (cause) {
@@ -128,7 +128,7 @@ export async function readParquetRows(engine: DuckDbEngine, file: string, column
 export async function readParquetRowsOn(con: DuckDBConnection, file: string, columns: readonly string[]): Promise<unknown[][]> {
   try {
     const reader = await con.runAndReadAll(
-      `SELECT ${columns.map(sqlIdent).join(', ')} FROM read_parquet(${sqlString(file)}, hive_partitioning = false)`,
+      `SELECT ${columns.map(sqlIdent).join(', ')} FROM ${readColdParquet(file)}`,
     );
     return reader.getRows().map((row) => row.map((v) => (v instanceof DuckDBBlobValue ? Buffer.from(v.bytes) : v)));
   } catch (cause) {

@@ -8,7 +8,7 @@
  * just the marked files.
  */
 import type { ColdType } from '../cold/columnTypes.js';
-import { sqlIdent, sqlString, type DuckDbEngine } from '../cold/DuckDbEngine.js';
+import { sqlIdent, sqlString, type DuckDbEngine, readColdParquet } from '../cold/DuckDbEngine.js';
 import { FILE_COLUMN, loadMarksTable } from '../cold/markedRows.js';
 import type { FileMarkers } from '../manifest/deleteMarkers.js';
 import { appendRows, createTempTable } from '../query/appendRows.js';
@@ -41,10 +41,9 @@ export async function writePositionDeletes(
   await createTempTable(con, URLS, ['local', 'url'], ['VARCHAR', 'VARCHAR']);
   await appendRows(con, URLS, ['VARCHAR', 'VARCHAR'], files.map((f) => [f.local, f.url]));
   try {
-    const list = files.map((f) => sqlString(f.local)).join(', ');
     await con.run(
       `COPY (SELECT u.url AS file_path, f.file_row_number AS pos
-               FROM read_parquet([${list}], filename = '${FILE_COLUMN}', file_row_number = true, union_by_name = true, hive_partitioning = false) AS f
+               FROM ${readColdParquet(files.map((f) => f.local), `filename = '${FILE_COLUMN}'`, 'file_row_number = true', 'union_by_name = true')} AS f
                JOIN ${MARKS} AS m ON m.__tierdb_f = f.${FILE_COLUMN} AND m.__tierdb_k = f.${sqlIdent(keyColumn)}
                JOIN ${URLS} AS u ON u.local = f.${FILE_COLUMN}
               ORDER BY file_path, pos)

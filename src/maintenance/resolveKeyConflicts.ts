@@ -12,7 +12,7 @@
 import type Database from 'better-sqlite3';
 import { compareKeys } from '../archive/chunkKeys.js';
 import type { ColdType } from '../cold/columnTypes.js';
-import { sqlIdent, sqlString, type DuckDbEngine } from '../cold/DuckDbEngine.js';
+import { sqlIdent, sqlString, type DuckDbEngine, readColdParquet } from '../cold/DuckDbEngine.js';
 import { appendRows } from '../query/appendRows.js';
 import type { ResolvedTable } from '../registry/resolveRegistry.js';
 import { hotKeyPages, KeyFingerprint, type KeyRange } from './hotKeysInRange.js';
@@ -78,7 +78,7 @@ export async function resolveKeyConflicts(engine: DuckDbEngine, raw: Database.Da
     await con.run(
       `CREATE OR REPLACE TEMP TABLE __rb_all AS
        SELECT p.k, fl.f, fl.drained IS NOT NULL AND p.file_row_number >= fl.drained AS undrained FROM (
-         SELECT ${sqlIdent(t.keyColumn)} AS k, __rb_src, file_row_number FROM read_parquet([${files.map((r) => sqlString(r.local)).join(', ')}], filename = '__rb_src', file_row_number = true, union_by_name = true, hive_partitioning = false)
+         SELECT ${sqlIdent(t.keyColumn)} AS k, __rb_src, file_row_number FROM ${readColdParquet(files.map((r) => r.local), `filename = '__rb_src'`, 'file_row_number = true', 'union_by_name = true')}
        ) p JOIN __rb_files fl ON fl.src = p.__rb_src;
        CREATE OR REPLACE TEMP TABLE __rb_keys AS SELECT k, f FROM __rb_all WHERE NOT undrained`,
     );

@@ -30,7 +30,7 @@ import { rmSync, statSync } from 'node:fs';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { folderFilePath, hiveFolderOf, tmpFilePath } from '../cold/coldLayout.js';
 import type { ColdType } from '../cold/columnTypes.js';
-import { sqlIdent, sqlString, type DuckDbEngine } from '../cold/DuckDbEngine.js';
+import { sqlIdent, sqlString, type DuckDbEngine, readColdParquet } from '../cold/DuckDbEngine.js';
 import { fileSha256 } from '../cold/fileSha256.js';
 import { fsyncFile } from '../cold/fsyncFile.js';
 import { duckdbVersion, fingerprintSql, fingerprintText, footerFingerprint, recordedFingerprint, ROW_FINGERPRINT_KEY, rowHashSql } from '../cold/rowFingerprint.js';
@@ -129,10 +129,9 @@ function maskedSource(
   marksTable: string | undefined,
   withFile: boolean,
 ): string {
-  const files = localPaths.map(sqlString).join(', ');
-  const union = new Set(inputs.map((f) => f.schema_json)).size <= 1 ? '' : ', union_by_name = true';
-  const file = withFile || marksTable ? `, filename = '${FILE_COLUMN}'` : '';
-  return `read_parquet([${files}], hive_partitioning = false${union}${file}) AS s${marksTable ? antiJoinMarks('s', marksTable, t.keyColumn) : ''}`;
+  const union = new Set(inputs.map((f) => f.schema_json)).size > 1 && 'union_by_name = true';
+  const file = (withFile || marksTable !== undefined) && `filename = '${FILE_COLUMN}'`;
+  return `${readColdParquet(localPaths, union, file)} AS s${marksTable ? antiJoinMarks('s', marksTable, t.keyColumn) : ''}`;
 }
 
 /** The temp table rewriteFiles and restore load the inputs' markers into. */
@@ -551,12 +550,12 @@ export async function readFileRows(engine: DuckDbEngine, t: ResolvedTable, schem
     const blocks = (
       await engine.connection.runAndReadAll(
         `SELECT file_row_number // ${KEY_BLOCK_ROWS} AS __tierdb_block, string_agg(${keyLine(key)}, '' ORDER BY file_row_number), count(*), count(${key}), sum(${rowHash}::HUGEINT) ` +
-          `FROM read_parquet(${sqlString(file)}, file_row_number = true, hive_partitioning = false) GROUP BY __tierdb_block ORDER BY __tierdb_block`,
+          `FROM ${readColdParquet(file, 'file_row_number = true')} GROUP BY __tierdb_block ORDER BY __tierdb_block`,
       )
     ).getRowsJS();
     const folded = foldBlocks(blocks);
     if (folded.keysCounted === BigInt(folded.rows)) return folded;
   }
-  const keys = await readKeys(engine, `SELECT ${key} FROM read_parquet(${sqlString(file)}, hive_partitioning = false)`);
-  return { rows: keys.length, checksum: keyChecksum(keys), fingerprint: await readFingerprint(engine.connection, schema, `read_parquet(${sqlString(file)}, hive_partitioning = false)`) };
+  const keys = await readKeys(engine, `SELECT ${key} FROM ${readColdParquet(file)}`);
+  return { rows: keys.length, checksum: keyChecksum(keys), fingerprint: await readFingerprint(engine.connection, schema, readColdParquet(file)) };
 }

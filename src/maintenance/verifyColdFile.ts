@@ -8,7 +8,7 @@
  * whole-file sha256 must be what the manifest recorded (the witness).
  * Reads only, through the ColdStore.
  */
-import { sqlIdent, sqlString, type DuckDbEngine } from '../cold/DuckDbEngine.js';
+import { sqlIdent, type DuckDbEngine, readColdParquet } from '../cold/DuckDbEngine.js';
 import { parseFooter, summarizeChunk, type ColdFooter } from '../cold/chunkFooter.js';
 import { parseFileId, partitionDir } from '../cold/coldLayout.js';
 import type { ColdObjectInfo, ColdStore } from '../cold/ColdStore.js';
@@ -132,7 +132,7 @@ async function checkRows(
 ): Promise<{ problem: string; unreadable?: boolean } | { minKey: unknown; maxKey: unknown }> {
   const con = engine.connection;
   // The Hive folders (year=/month=/day=) are not columns of the file.
-  const from = `read_parquet(${sqlString(local)}, hive_partitioning = false)`;
+  const from = readColdParquet(local);
   try {
     const columns = (await con.runAndReadAll(`DESCRIBE SELECT * FROM ${from}`)).getRows().map((r) => ({ name: String(r[0]), type: String(r[1]) }));
     const expected = footer.schema.map((c) => `${c.name} ${c.type}`).join(', ');

@@ -11,7 +11,7 @@
  * answers for them (a row the app deleted meanwhile must not come back from the file).
  */
 import type { ColdType } from '../cold/columnTypes.js';
-import { sqlIdent, sqlString } from '../cold/DuckDbEngine.js';
+import { sqlIdent, readColdParquet } from '../cold/DuckDbEngine.js';
 import { antiJoinMarks, antiJoinPositions, FILE_COLUMN, POS_COLUMN } from '../cold/markedRows.js';
 import type { ColdMarks } from './coldMarks.js';
 import type { ColdFilesForRead } from './openColdFiles.js';
@@ -64,8 +64,8 @@ function readFiles(
       return `CAST(s.${sqlIdent(c)} AS ${types[i]}) AS ${sqlIdent(c)}`;
     })
     .join(', ');
-  const list = indexes.map((i) => sqlString(cold.local[i]!)).join(', ');
-  const union = sameColumns(cold, indexes) ? '' : ', union_by_name = true';
+  const local = indexes.map((i) => cold.local[i]!);
+  const union = !sameColumns(cold, indexes) && 'union_by_name = true';
   const positional = marks?.table !== undefined && marks.positional !== undefined;
   if (positional) {
     // The positions table numbers the files as marks.positional lists them: this read must list exactly those, in that order.
@@ -75,12 +75,12 @@ function readFiles(
     }
   }
   const file = withFile ? `s.${FILE_COLUMN}, s.file_row_number AS ${POS_COLUMN}, ` : '';
-  const rowOption = drainedRows === null && !withFile && !positional ? '' : `, file_row_number = true`;
+  const rowOption = !(drainedRows === null && !withFile && !positional) && 'file_row_number = true';
   const prefix = drainedRows === null ? '' : ` WHERE s.file_row_number < ${drainedRows}`;
-  if (!marks && !withFile) return `SELECT ${select} FROM read_parquet([${list}], hive_partitioning = false${union}${rowOption}) AS s${prefix}`;
+  if (!marks && !withFile) return `SELECT ${select} FROM ${readColdParquet(local, union, rowOption)} AS s${prefix}`;
   const anti = !marks?.table ? '' : positional ? antiJoinPositions('s', marks.table) : antiJoinMarks('s', marks.table, marks.keyColumn);
-  const fileOption = withFile || (marks?.table && !positional) ? `, filename = '${FILE_COLUMN}'` : '';
-  return `SELECT ${file}${select} FROM read_parquet([${list}], hive_partitioning = false${union}${fileOption}${rowOption}) AS s${anti}${prefix}`;
+  const fileOption = (withFile || (marks?.table !== undefined && !positional)) && `filename = '${FILE_COLUMN}'`;
+  return `SELECT ${file}${select} FROM ${readColdParquet(local, union, fileOption, rowOption)} AS s${anti}${prefix}`;
 }
 
 /**
