@@ -231,7 +231,7 @@ export class UniversalArchiver {
         tempDirectory: spillDir,
       });
       checkpointer = WalCheckpointer.start(this.#raw);
-      const pacer = new DrainPacer(this.#config.archiveLockTargetMs);
+      const pacer = new DrainPacer(this.#config.archiveLockTargetMs, this.#config.archiveIdleLockMs);
       // Drains a killed or failed run left: every registered table's, so maintenance never meets one.
       await finishDrains(this.#ctx, engine, this.#tables, pacer);
       for (const t of tables) {
