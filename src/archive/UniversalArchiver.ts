@@ -18,11 +18,11 @@
 import { discardUncommitted } from './discardUncommitted.js';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
-import type { DuckDBConnection } from '@duckdb/node-api';
 import type Database from 'better-sqlite3';
 import type { TierConfig } from '../config.js';
 import { fileId, runSpillDir } from '../cold/coldLayout.js';
 import type { ColdStore } from '../cold/ColdStore.js';
+import { ConnectionLane } from '../cold/ConnectionLane.js';
 import { DuckDbEngine } from '../cold/DuckDbEngine.js';
 import { WalCheckpointer } from '../hot/WalCheckpointer.js';
 import { readParquetRowsOn } from '../cold/ParquetChunkWriter.js';
@@ -56,6 +56,12 @@ import { boundForColumn } from '../registry/timeUnit.js';
 import { writeChunk, type WrittenChunk } from './writeChunk.js';
 
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown; partition: string };
+
+/** A chunk being written: `done` settles with it; `free` resolves once its COPY is done (the engine's connection is free). */
+interface InFlight {
+  done: Promise<Settled<WrittenChunk>>;
+  free: Promise<void>;
+}
 
 export interface UniversalArchiverDeps {
   raw: Database.Database;
@@ -338,11 +344,11 @@ export class UniversalArchiver {
       partitionOf.delete(job.fileId);
       options.onProgress?.({ table: t.table, partition, rowsDone: report.rowsMoved, rowsTotal });
     });
-    // A second connection of the engine's instance: a drain reads a file back beside the COPY under way.
-    let drainCon: Promise<DuckDBConnection> | undefined;
-    const drainReads = (): Promise<DuckDBConnection> => (drainCon ??= engine.instance.connect());
+    // A second connection of the engine's instance, one read at a time: a written file's read-back and a
+    // drain's comparison rows, beside the next chunk's COPY on the engine's own connection.
+    const side = new ConnectionLane(() => engine.instance.connect());
     let seq = 0;
-    let inFlight: Promise<Settled<WrittenChunk>> | undefined;
+    let inFlight: InFlight | undefined;
     const commitWritten = async (result: Settled<WrittenChunk> | undefined): Promise<void> => {
       if (!result) return;
       try {
@@ -362,7 +368,7 @@ export class UniversalArchiver {
           const loadRows = async (): Promise<unknown[][]> => {
             const read = await this.#cold.openForRead([ref]);
             try {
-              const rows = await readParquetRowsOn(await drainReads(), read.paths[0]!, s.names);
+              const rows = await side.run((con) => readParquetRowsOn(con, read.paths[0]!, s.names));
               if (rows.length !== total) throw new ColdFileError(this.#cold.describe(ref.path), `${this.#cold.describe(ref.path)} read back ${rows.length} rows, ${total} were written`);
               return rows;
             } finally {
@@ -423,27 +429,46 @@ export class UniversalArchiver {
           }
           const id = fileId(runId, ++seq, runToken);
           // Pipeline, one DuckDB write at a time: this chunk was read while the previous one was
-          // being compressed; it is compressed while the previous one commits.
-          const previous = inFlight ? await inFlight : undefined;
-          let copyStarted!: () => void;
-          const started = new Promise<void>((resolve) => (copyStarted = resolve));
-          inFlight = settle(
-            writeChunk(this.#ctx, { engine, shape: s, span, id, rows, runId, now, hotBytesPerRow: perRow, dataVersion: readAtVersion, onCopyStart: copyStarted }),
+          // being compressed; it is written once the previous COPY is done (that file is read back
+          // on the side connection and made durable meanwhile), and compressed while the previous
+          // one commits.
+          const previous = inFlight;
+          if (previous) await Promise.race([previous.free, previous.done]);
+          let held!: () => void;
+          let copied!: () => void;
+          const rowsHeld = new Promise<void>((resolve) => (held = resolve));
+          const free = new Promise<void>((resolve) => (copied = resolve));
+          const done = settle(
+            writeChunk(this.#ctx, {
+              engine,
+              shape: s,
+              span,
+              id,
+              rows,
+              runId,
+              now,
+              hotBytesPerRow: perRow,
+              dataVersion: readAtVersion,
+              onRowsHeld: held,
+              onCopyDone: copied,
+              sideLane: side,
+            }),
             span.key,
           );
+          inFlight = { done, free };
           // Commit the previous chunk (and read the next) while DuckDB compresses this one.
-          await Promise.race([started, inFlight]);
-          await commitWritten(previous);
+          await Promise.race([rowsHeld, done]);
+          await commitWritten(previous ? await previous.done : undefined);
           if (partial) break;
         }
       }
-      const lastWritten = inFlight ? await inFlight : undefined;
+      const lastWritten = inFlight ? await inFlight.done : undefined;
       inFlight = undefined;
       await commitWritten(lastWritten);
       failed = false;
     } finally {
       // After an unexpected error: a written chunk that was never committed is removed (its rows stay hot).
-      const left = inFlight as Promise<Settled<WrittenChunk>> | undefined;
+      const left = (inFlight as InFlight | undefined)?.done;
       if (left) {
         const r = await left;
         // Best effort: the error under way goes out; recovery removes a file left behind (its name proves the run).
@@ -454,7 +479,7 @@ export class UniversalArchiver {
       await drains.finish().catch((error: unknown) => {
         if (!failed) throw error;
       });
-      if (drainCon) (await drainCon).closeSync();
+      await side.close();
     }
   }
 }

@@ -12,7 +12,8 @@ import { decideColdTypes, sqliteClassName, type ColdType } from '../cold/columnT
 import type { DuckDbEngine } from '../cold/DuckDbEngine.js';
 import { fileSha256 } from '../cold/fileSha256.js';
 import { footerMetadata, summarizeChunk } from '../cold/chunkFooter.js';
-import { readBackKeys, writeParquetChunk } from '../cold/ParquetChunkWriter.js';
+import { readBackKeys, readBackKeysOn, writeParquetChunk } from '../cold/ParquetChunkWriter.js';
+import type { ConnectionLane } from '../cold/ConnectionLane.js';
 import { parquetFieldIds } from '../iceberg/parquetFieldIds.js';
 import { ColdFileError, MixedTypeError } from '../errors.js';
 import type { ArchiveContext } from './ArchiveContext.js';
@@ -38,8 +39,12 @@ export interface WriteChunkOptions {
   hotBytesPerRow: number;
   /** `PRAGMA data_version` taken just before the rows were read. */
   dataVersion: number;
-  /** Called once DuckDB starts its COPY (the pipeline commits the previous chunk meanwhile). */
-  onCopyStart?: () => void;
+  /** Called once DuckDB holds the rows (the pipeline commits the previous chunk while they are compressed). */
+  onRowsHeld?: () => void;
+  /** Called once the COPY is done: the engine's main connection is free for the next chunk. */
+  onCopyDone?: () => void;
+  /** Where the file is read back (a side connection, beside the next chunk's COPY); default the engine's connection. */
+  sideLane?: ConnectionLane;
 }
 
 /** A chunk written, verified and putStarted into the tree, waiting for its commit. */
@@ -88,7 +93,7 @@ export async function writeChunk(ctx: Pick<ArchiveContext, 'config' | 'cold' | '
   let written = false;
   try {
     const fieldIds = parquetFieldIds(ctx.raw, t.table, schema);
-    // The JS rows are let go once they are in DuckDB's scratch table (the COPY starts). Measured (rss
+    // The JS rows are let go once they are in DuckDB's scratch table. Measured (rss
     // section of bench/archive.ts, 20,000-row chunks of the demo messages, ~14 MB of JS rows each):
     // holding them through the COPY, the verify and the commit kept two to three chunks alive, and V8
     // let its heap grow to ~4x that live size between full collections (live after a full GC up to
@@ -96,13 +101,14 @@ export async function writeChunk(ctx: Pick<ArchiveContext, 'config' | 'cold' | '
     // ones), 1.34-1.37x. Let go here: live after a full GC <= 32 MB, heap <= ~200 MB, 4M peak 412-445 MB.
     const handOver = (): void => {
       rows.length = 0;
-      o.onCopyStart?.();
+      o.onRowsHeld?.();
     };
     await writeParquetChunk(o.engine, tmp, { columns: s.names, types, rows, zstdLevel: ctx.config.archiveZstdLevel, metadata, fieldIds }, handOver);
+    o.onCopyDone?.();
     // Not fsynced here: cold.put makes the verified file durable (a local fsync before its rename; an upload
     // confirmed by size and sha256), and a temp file lost to a crash is only a chunk to write again.
     failpoint('after-write');
-    const back = await readBackKeys(o.engine, tmp, t.keyColumn);
+    const back = o.sideLane ? await o.sideLane.run((con) => readBackKeysOn(con, tmp, t.keyColumn)) : await readBackKeys(o.engine, tmp, t.keyColumn);
     if (back.rows !== rowCount || back.checksum !== checksum) {
       throw new ColdFileError(tmp, `verification failed for ${tmp}: read back ${back.rows} rows (expected ${rowCount}) or a different key checksum`);
     }

@@ -45,8 +45,11 @@ function toDuckValue(v: unknown): DuckDBValue {
   return v as DuckDBValue;
 }
 
-/** `onCopyStart` is called when the rows are in DuckDB and the COPY (compression, on DuckDB's threads) begins. */
-export async function writeParquetChunk(engine: DuckDbEngine, file: string, chunk: ChunkToWrite, onCopyStart?: () => void): Promise<void> {
+/**
+ * `onRowsHeld` is called once DuckDB's scratch table holds every row (the caller may let its rows go);
+ * the rows' fingerprint and the COPY (compression, on DuckDB's threads) follow, on the same connection.
+ */
+export async function writeParquetChunk(engine: DuckDbEngine, file: string, chunk: ChunkToWrite, onRowsHeld?: () => void): Promise<void> {
   const con = engine.connection;
   const cols = chunk.columns.map((c, i) => `${sqlIdent(c)} ${chunk.types[i]}`).join(', ');
   await con.run(`CREATE OR REPLACE TABLE ${SCRATCH} (${cols})`);
@@ -74,6 +77,7 @@ export async function writeParquetChunk(engine: DuckDbEngine, file: string, chun
     } finally {
       appender.closeSync();
     }
+    onRowsHeld?.();
     // The rows' fingerprint goes in the footer: a later rewrite of the file adds it instead of decoding every value again.
     const [fp] = (await con.runAndReadAll(fingerprintSql(chunk.columns, SCRATCH))).getRowsJS();
     const metadata = { ...chunk.metadata, [ROW_FINGERPRINT_KEY]: footerFingerprint(await duckdbVersion(con), fingerprintText(fp![0], fp![1])) };
@@ -85,7 +89,6 @@ export async function writeParquetChunk(engine: DuckDbEngine, file: string, chun
     const copy = con.run(
       `COPY ${SCRATCH} TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${chunk.zstdLevel}, ROW_GROUP_SIZE 122880${kv === '' ? '' : `, KV_METADATA {${kv}}`}${chunk.fieldIds ? `, FIELD_IDS ${chunk.fieldIds}` : ''}); DROP TABLE ${SCRATCH}`,
     );
-    onCopyStart?.();
     await copy;
     dropped = true;
   } finally {
@@ -95,8 +98,13 @@ export async function writeParquetChunk(engine: DuckDbEngine, file: string, chun
 
 /** Reads a file's row count and key checksum back; throws ColdFileError naming the file when unreadable. */
 export async function readBackKeys(engine: DuckDbEngine, file: string, keyColumn: string): Promise<{ rows: number; checksum: string }> {
+  return readBackKeysOn(engine.connection, file, keyColumn);
+}
+
+/** readBackKeys on a given connection (a side one of the engine's instance, beside the next chunk's COPY). */
+export async function readBackKeysOn(con: DuckDBConnection, file: string, keyColumn: string): Promise<{ rows: number; checksum: string }> {
   try {
-    const reader = await engine.connection.runAndReadAll(`SELECT ${sqlIdent(keyColumn)} FROM ${readColdParquet(file)}`);
+    const reader = await con.runAndReadAll(`SELECT ${sqlIdent(keyColumn)} FROM ${readColdParquet(file)}`);
     const keys = reader.getColumns()[0] ?? [];
     return { rows: keys.length, checksum: keyChecksum(keys) };
   } catch (cause) {
