@@ -166,7 +166,6 @@ export const ENV_VARS = {
   HOT_DAYS_MESSAGES: v(wholeNumber(0, 36500), '7', 'WeChat demo preset: days messages rows stay hot'),
   ARCHIVE_BATCH_SIZE: v(wholeNumber(1, 10_000_000), '20000', 'Most rows moved in one chunk (one Parquet file); its hot rows are then deleted in short transactions (ARCHIVE_LOCK_TARGET_MS)'),
   ARCHIVE_LOCK_TARGET_MS: v(wholeNumber(1, 10_000), '4', "About how long one archiver transaction holds SQLite's write lock (ms): rows per transaction are sized from measured time, with a pause as long after each, so the app's writers get in between"),
-  ARCHIVE_IDLE_LOCK_MS: v(wholeNumber(1, 10_000), '40', "The same while no other connection has written for a second (ms, at least ARCHIVE_LOCK_TARGET_MS): fewer, larger transactions write each page of the hot table less often; a writer that then arrives waits about this long once, and transactions shrink back to ARCHIVE_LOCK_TARGET_MS while it writes"),
   ARCHIVE_MAX_WORKERS: v(wholeNumber(1, 64), '2', 'Threads DuckDB uses to write and read Parquet'),
   ARCHIVE_ZSTD_LEVEL: v(wholeNumber(1, 22), '6', 'zstd level of the cold Parquet files'),
   ARCHIVE_CRON: v(cronExpression, '30 3 * * *', 'When `tierdb serve` runs the archiver (node-cron syntax, local time)'),
@@ -228,8 +227,6 @@ export interface TierConfig {
   readonly archiveBatchSize: number;
   /** ARCHIVE_LOCK_TARGET_MS: the write-lock time one drain (or vacuum) transaction aims at. */
   readonly archiveLockTargetMs: number;
-  /** ARCHIVE_IDLE_LOCK_MS: the same while no other connection has written for a second (never below archiveLockTargetMs). */
-  readonly archiveIdleLockMs: number;
   readonly archiveMaxWorkers: number;
   readonly archiveZstdLevel: number;
   readonly archiveCron: string;
@@ -397,7 +394,6 @@ export function loadConfig(options: LoadConfigOptions = {}): TierConfig {
     tableColdDays: Object.freeze(tableColdDays),
     archiveBatchSize: p.ARCHIVE_BATCH_SIZE,
     archiveLockTargetMs: p.ARCHIVE_LOCK_TARGET_MS,
-    archiveIdleLockMs: Math.max(p.ARCHIVE_IDLE_LOCK_MS, p.ARCHIVE_LOCK_TARGET_MS),
     archiveMaxWorkers: p.ARCHIVE_MAX_WORKERS,
     archiveZstdLevel: p.ARCHIVE_ZSTD_LEVEL,
     archiveCron: p.ARCHIVE_CRON,

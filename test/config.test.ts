@@ -142,7 +142,6 @@ describe('loadConfig', () => {
       autoArchiveEnabled: true,
       archiveBatchSize: 20_000,
       archiveLockTargetMs: 4,
-      archiveIdleLockMs: 40,
       archiveMaxWorkers: 2,
       archiveZstdLevel: 6,
       archiveCron: '30 3 * * *',

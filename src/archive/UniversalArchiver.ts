@@ -237,7 +237,7 @@ export class UniversalArchiver {
         tempDirectory: spillDir,
       });
       checkpointer = WalCheckpointer.start(this.#raw);
-      const pacer = new DrainPacer(this.#config.archiveLockTargetMs, this.#config.archiveIdleLockMs);
+      const pacer = new DrainPacer(this.#config.archiveLockTargetMs);
       // Drains a killed or failed run left: every registered table's, so maintenance never meets one.
       await finishDrains(this.#ctx, engine, this.#tables, pacer);
       for (const t of tables) {

@@ -84,14 +84,7 @@ const OPEN_EVERY_MS = 50;
 
 /**
  * Sizes drain transactions from measured time: rows per transaction so that
- * one takes about `targetMs` while other connections write, `idleTargetMs`
- * while none has for a second, whatever the data. Larger transactions matter
- * when the table's key is not in time order (a random 64-bit msg_id): each
- * deleted row then dirties its own table page, and every commit writes each
- * page it dirtied to the WAL again (measured on the 1M demo messages, deleting
- * every row by key: 1,000 transactions 8.5 s, 100 transactions 5.0 s, one
- * 3.3 s). A writer that arrives during an idle transaction waits for it once;
- * from the next one on, transactions are `targetMs`. After each, a pause: as long
+ * one takes about `targetMs`, whatever the data. After each, a pause: as long
  * as the transaction took while other connections are writing (seen by
  * `PRAGMA data_version` moving between transactions, or in the first second),
  * so the write lock is free at least half the time and a writer polling under
@@ -101,17 +94,14 @@ const OPEN_EVERY_MS = 50;
  */
 export class DrainPacer {
   readonly targetMs: number;
-  readonly idleTargetMs: number;
   #rowsPerMs: number | undefined;
   #lastVersion: number | undefined;
   #contendedUntil: number;
   /** When the lock was last left free for OPEN_MS (see OPEN_MS). */
   #openedAt: number;
 
-  /** `idleTargetMs` (default `targetMs`) is raised to `targetMs` if below it. */
-  constructor(targetMs: number, idleTargetMs = targetMs) {
+  constructor(targetMs: number) {
     this.targetMs = targetMs;
-    this.idleTargetMs = Math.max(targetMs, idleTargetMs);
     this.#contendedUntil = performance.now() + CONTENDED_MS;
     this.#openedAt = performance.now();
   }
@@ -119,8 +109,7 @@ export class DrainPacer {
   /** Rows for the next transaction. */
   nextRows(): number {
     if (this.#rowsPerMs === undefined) return FIRST_ROWS;
-    const target = this.contended ? this.targetMs : this.idleTargetMs;
-    return Math.max(MIN_ROWS, Math.min(MAX_ROWS, Math.floor(this.#rowsPerMs * target)));
+    return Math.max(MIN_ROWS, Math.min(MAX_ROWS, Math.floor(this.#rowsPerMs * this.targetMs)));
   }
 
   /** A transaction of `rows` rows took `ms`; `version` is `PRAGMA data_version` after it. */

@@ -19,7 +19,7 @@ export async function finishDrains(
   ctx: Pick<ArchiveContext, 'raw' | 'cold' | 'assertLease' | 'config'>,
   engine: DuckDbEngine,
   tables: readonly ResolvedTable[],
-  pacer = new DrainPacer(ctx.config.archiveLockTargetMs, ctx.config.archiveIdleLockMs),
+  pacer = new DrainPacer(ctx.config.archiveLockTargetMs),
 ): Promise<DrainResult & { files: number }> {
   const out = { deleted: 0, masked: 0, files: 0 };
   for (const t of tables) {
