@@ -436,8 +436,11 @@ export class UniversalArchiver {
           if (previous) await Promise.race([previous.free, previous.done]);
           let held!: () => void;
           let copied!: () => void;
+          let previousCommitted!: () => void;
           const rowsHeld = new Promise<void>((resolve) => (held = resolve));
           const free = new Promise<void>((resolve) => (copied = resolve));
+          // This file goes into the tree only after the previous one is committed (or failed: then this one is removed).
+          const beforePut = new Promise<void>((resolve) => (previousCommitted = resolve));
           const done = settle(
             writeChunk(this.#ctx, {
               engine,
@@ -452,13 +455,18 @@ export class UniversalArchiver {
               onRowsHeld: held,
               onCopyDone: copied,
               sideLane: side,
+              beforePut,
             }),
             span.key,
           );
           inFlight = { done, free };
           // Commit the previous chunk (and read the next) while DuckDB compresses this one.
           await Promise.race([rowsHeld, done]);
-          await commitWritten(previous ? await previous.done : undefined);
+          try {
+            await commitWritten(previous ? await previous.done : undefined);
+          } finally {
+            previousCommitted();
+          }
           if (partial) break;
         }
       }
@@ -476,10 +484,13 @@ export class UniversalArchiver {
       }
       // Committed files are drained to the end even when the run stops early (an abort, an error above):
       // their state is consistent at every step, and a failed drain is finished by the next run.
-      await drains.finish().catch((error: unknown) => {
-        if (!failed) throw error;
-      });
-      await side.close();
+      try {
+        await drains.finish().catch((error: unknown) => {
+          if (!failed) throw error;
+        });
+      } finally {
+        await side.close();
+      }
     }
   }
 }

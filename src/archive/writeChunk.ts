@@ -45,6 +45,11 @@ export interface WriteChunkOptions {
   onCopyDone?: () => void;
   /** Where the file is read back (a side connection, beside the next chunk's COPY); default the engine's connection. */
   sideLane?: ConnectionLane;
+  /**
+   * Awaited before the file goes into the tree (the pipeline: the previous chunk's commit), so a crash
+   * leaves at most one unlisted file of the run in the tree, as recovery expects.
+   */
+  beforePut?: Promise<unknown>;
 }
 
 /** A chunk written, verified and putStarted into the tree, waiting for its commit. */
@@ -115,6 +120,7 @@ export async function writeChunk(ctx: Pick<ArchiveContext, 'config' | 'cold' | '
     const wholeFileSha = await fileSha256(tmp);
     const bytes = statSync(tmp).size;
     failpoint('after-verify');
+    await o.beforePut;
     putStarted = true;
     await ctx.cold.put(tmp, rel, { bytes, sha256: wholeFileSha });
     failpoint('after-rename');

@@ -10,23 +10,33 @@ export class ConnectionLane {
   readonly #connect: () => Promise<DuckDBConnection>;
   #con: Promise<DuckDBConnection> | undefined;
   #tail: Promise<unknown> = Promise.resolve();
+  #closed = false;
 
   /** `connect` opens the connection, at the first `run`. */
   constructor(connect: () => Promise<DuckDBConnection>) {
     this.#connect = connect;
   }
 
-  /** Runs `f` once every earlier `run` has settled. */
+  /** Runs `f` once every earlier `run` has settled; refused once `close` was called. A failed connect is tried again by the next run. */
   run<T>(f: (con: DuckDBConnection) => Promise<T>): Promise<T> {
-    const next = this.#tail.then(async () => f(await (this.#con ??= this.#connect())));
+    if (this.#closed) return Promise.reject(new Error('internal: a DuckDB connection lane was used after close'));
+    const next = this.#tail.then(async () => {
+      this.#con ??= this.#connect().catch((error: unknown) => {
+        this.#con = undefined;
+        throw error;
+      });
+      return f(await this.#con);
+    });
     this.#tail = next.catch(() => undefined);
     return next;
   }
 
-  /** Closes the connection (if it was opened) once every `run` has settled. */
+  /** Closes the connection (if one was opened) once every `run` has settled. Never throws. */
   async close(): Promise<void> {
+    this.#closed = true;
     await this.#tail;
-    if (this.#con) (await this.#con).closeSync();
+    const con = this.#con;
     this.#con = undefined;
+    if (con) await con.then((c) => c.closeSync()).catch(() => undefined);
   }
 }
