@@ -19,7 +19,7 @@ import { DuckDbEngine, sqlString } from '../src/cold/DuckDbEngine.js';
 import { wechatPreset } from '../src/presets/wechat/wechatPreset.js';
 import { openTierStore, type TierStore } from '../src/store/openTierStore.js';
 import { DAY_S, NOW_MS, NOW_S, expectExactlyOnce, readTierState, runCli, seedTaskQueue } from './archiveFixtures.js';
-import { tempDir, testConfig } from './helpers.js';
+import { tempDir, testConfig, waitPastRetiredGrace } from './helpers.js';
 import { listTreeFiles } from './listTreeFiles.js';
 import { startS3Server, TEST_BUCKET } from './s3Server.js';
 
@@ -139,7 +139,7 @@ describe('the cold tier in a bucket', () => {
       const restored = await store.maintenance.restore({ table: 'task_queue', since: new Date((NOW_S - 12 * DAY_S) * 1000), until: new Date((NOW_S - 10 * DAY_S) * 1000) });
       expect(restored.rowsRestored).toBeGreaterThan(0);
       await expectOracle(store, oracle);
-      await new Promise((r) => setTimeout(r, 1200));
+      await waitPastRetiredGrace(store.hot.raw, 1000, 200);
       await store.archiver.run({ now: NOW_MS });
       const live = new Set(store.hot.raw.prepare(`SELECT path FROM _tierdb_files WHERE state = 'live'`).pluck().all() as string[]);
       const retired = store.hot.raw.prepare(`SELECT count(*) FROM _tierdb_files WHERE state = 'retired'`).pluck().get();
