@@ -5,8 +5,10 @@
  * next run must complete.
  */
 import Database from 'better-sqlite3';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAILPOINTS } from '../src/archive/failpoint.js';
 import { openTierStore } from '../src/store/openTierStore.js';
 import { DAY_S, NOW_MS, NOW_S, expectExactlyOnce, readTierState, runCli, seedTaskQueue, type TierState } from './archiveFixtures.js';
@@ -22,12 +24,19 @@ async function reopen(dir: string, env: Record<string, string> = ENV): Promise<v
   await store.close();
 }
 
-/** Where the cold tree lives: the local folder, or a bucket of an S3 server this test starts (CLI children get its env). */
-const TIERS: { name: string; coldEnv: () => Promise<Record<string, string>>; randomRounds: number }[] = [
+/**
+ * Where the cold tree lives: the local folder, or a bucket of an S3 server this test starts (CLI children get its env);
+ * `from`: the folder of a stopped server whose objects the new one starts with (a template's bucket).
+ */
+const TIERS: { name: string; coldEnv: (from?: string) => Promise<Record<string, string>>; s3: boolean; randomRounds: number }[] = [
   // Every failpoint is also killed at deterministically above; the random rounds add kills between steps.
-  { name: 'local folder', coldEnv: async () => ({}), randomRounds: 12 },
-  { name: 'S3 bucket', coldEnv: async () => (await startS3Server()).env(), randomRounds: 6 },
+  { name: 'local folder', coldEnv: async () => ({}), s3: false, randomRounds: 12 },
+  { name: 'S3 bucket', coldEnv: async (from) => (await startS3Server({ from })).env(), s3: true, randomRounds: 6 },
 ];
+
+/** The failpoint tests' seeded store: 4000 rows over 30 days, nothing archived yet. */
+const FAILPOINT_ROWS = 4000;
+const FAILPOINT_DAYS = 30;
 
 function expectNoOrphans(state: TierState): void {
   expect(state.tmpFiles, 'temp files left after recovery').toEqual([]);
@@ -45,12 +54,31 @@ function dueRows(dir: string): number {
 
 for (const tier of TIERS) {
   describe(`crash safety, cold tier in the ${tier.name}`, () => {
+    // The failpoint tests start from the same seeded store: seeded once (with the bucket's server, then stopped)
+    // into a template, and each test gets a copy of its data folder (and of its bucket's objects, on a server of its own).
+    let template: { dir: string; s3Dir?: string } | undefined;
+    beforeAll(async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'tierdb-crash-template-'));
+      template = { dir };
+      const server = tier.s3 ? await startS3Server({ stopAfterTest: false }) : undefined;
+      template.s3Dir = server?.dir;
+      try {
+        await seedTaskQueue(dir, FAILPOINT_ROWS, FAILPOINT_DAYS, { ...ENV, ...server?.env() });
+      } finally {
+        await server?.stop();
+      }
+    }, 120_000);
+    afterAll(() => {
+      for (const d of [template?.dir, template?.s3Dir]) if (d) rmSync(d, { recursive: true, force: true });
+    });
+
     for (const point of FAILPOINTS) {
       it(`SIGKILL at ${point}: nothing lost, duplicated or hidden; recovery cleans up; the next run completes`, async () => {
         const dir = tempDir();
-        const coldEnv = await tier.coldEnv();
+        cpSync(template!.dir, dir, { recursive: true });
+        const coldEnv = await tier.coldEnv(template!.s3Dir);
         const env = { ...ENV, ...coldEnv };
-        const total = await seedTaskQueue(dir, 4000, 30, env);
+        const total = FAILPOINT_ROWS;
         const args = ['--data-dir', dir, 'archive', '--table', 'task_queue', '--now', NOW_ISO];
         const crashed = await runCli(args, { ...env, TIERDB_FAILPOINT: point, TIERDB_FAILPOINT_HIT: point === 'during-vacuum' ? '1' : '3' });
         expect(crashed.signal, crashed.stderr).toBe('SIGKILL');

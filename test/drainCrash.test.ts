@@ -9,8 +9,10 @@
  * Iceberg publish.
  */
 import Database from 'better-sqlite3';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { validateColdFiles } from '../src/archive/validateColdFiles.js';
 import { DuckDbEngine } from '../src/cold/DuckDbEngine.js';
 import { publishIcebergTable } from '../src/iceberg/publishIcebergTable.js';
@@ -34,9 +36,30 @@ interface KilledMidDrain {
   changed: number;
 }
 
-/** Seeds, kills the archive right after its first drain transaction, then deletes and changes an undrained row. */
+/**
+ * The killed state is built once per file into a template (seeded, killed, the two rows changed) and each test gets a
+ * copy of its folder (the hot file as the app left it, closed; the cold tree with the killed run's files).
+ */
+let template: Promise<KilledMidDrain> | undefined;
+const templateDirs: string[] = [];
+afterAll(() => {
+  template = undefined;
+  for (const d of templateDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** A data folder whose archive run was killed right after its first drain transaction, then an undrained row deleted and another changed. */
 async function killedMidDrain(): Promise<KilledMidDrain> {
+  template ??= buildKilledMidDrain();
+  const t = await template;
   const dir = tempDir();
+  cpSync(t.dir, dir, { recursive: true });
+  return { ...t, dir, file: { ...t.file } };
+}
+
+/** Seeds, kills the archive right after its first drain transaction, then deletes and changes an undrained row. */
+async function buildKilledMidDrain(): Promise<KilledMidDrain> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tierdb-drain-template-'));
+  templateDirs.push(dir);
   const seeded = await seedTaskQueue(dir, 1200, 10, ENV);
   const crashed = await runCli(ARCHIVE(dir), { ...ENV, TIERDB_FAILPOINT: 'after-drain', TIERDB_FAILPOINT_HIT: '1' });
   expect(crashed.signal, crashed.stderr).toBe('SIGKILL');

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type Database from 'better-sqlite3';
 import { onTestFinished } from 'vitest';
 import { loadConfig, type TierConfig } from '../src/config.js';
 
@@ -28,4 +29,15 @@ export function cliEnv(extra: Record<string, string | undefined> = {}): Record<s
   for (const name of keep) if (process.env[name] !== undefined) env[name] = process.env[name]!;
   for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
   return env;
+}
+
+/**
+ * Waits until every retired file the manifest lists is older than the retired grace (TIERDB_RETIRED_GRACE_SECONDS,
+ * `graceMs`) by `marginMs`: what a fixed sleep of grace + margin after the last retiring run waited for, less the
+ * time that has passed since (nothing when there is no retired file, or when they are past it already).
+ */
+export async function waitPastRetiredGrace(raw: Database.Database, graceMs: number, marginMs = 100): Promise<void> {
+  const last = raw.prepare(`SELECT max(retired_at_ms) FROM _tierdb_files WHERE state = 'retired'`).pluck().get() as number | null;
+  const wait = last === null ? 0 : last + graceMs + marginMs - Date.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
 }

@@ -16,7 +16,7 @@ import { loadConfig } from '../src/config.js';
 import { wechatPreset } from '../src/presets/wechat/wechatPreset.js';
 import { openTierStore, type TierStore } from '../src/store/openTierStore.js';
 import { NOW_MS, runCli } from './archiveFixtures.js';
-import { tempDir, testConfig } from './helpers.js';
+import { tempDir, testConfig, waitPastRetiredGrace } from './helpers.js';
 import { checkTableMetadata, expectIcebirdEqualsBridge, fetchBytes, serveFolder } from './icebergFixtures.js';
 import { startS3Server, TEST_BUCKET } from './s3Server.js';
 
@@ -103,7 +103,7 @@ describe('Iceberg publishing', () => {
       await store.maintenance.compact({ minFiles: 2, tables: ['task_queue'] });
       const second = await store.maintenance.publishIceberg({ tables: ['task_queue'] });
       expect(second.tables[0]!.removedFiles).toBe(before.length);
-      await new Promise((r) => setTimeout(r, 1100));
+      await waitPastRetiredGrace(store.hot.raw, 1000);
       await store.archiver.recoverIfIdle();
       for (const p of before) expect(statSync(path.join(dir, 'cold', p)).isFile(), `${p} kept for the first snapshot`).toBe(true);
       // Time travel to the first snapshot: its files are still there.
@@ -132,7 +132,7 @@ describe('Iceberg publishing', () => {
         const maxRow = (await icebergRead({ tableUrl: `${url}/task_queue/_iceberg` })).find((r) => r.region === 'eu');
         expect(maxRow?.msg_id).toBe(9223372036854775807n);
         // The first snapshot expired: its files went at the next recovery.
-        await new Promise((r) => setTimeout(r, 1100));
+        await waitPastRetiredGrace(reopened.hot.raw, 1000);
         await reopened.archiver.recoverIfIdle();
         for (const p of before) expect(() => statSync(path.join(dir, 'cold', p)), `${p} unlinked once no snapshot lists it`).toThrow();
       } finally {
@@ -184,7 +184,7 @@ describe('Iceberg publishing', () => {
         expect(bytes.includes(idBytes), `${f} holds the erased key as a bound`).toBe(false);
       }
       // No kept snapshot lists a file holding the row: after the retired grace, recovery unlinks every such file.
-      await new Promise((r) => setTimeout(r, 1100));
+      await waitPastRetiredGrace(store.hot.raw, 1000);
       await store.archiver.recoverIfIdle();
       const engine = await DuckDbEngine.create({ memoryLimit: '256MB', threads: 1 });
       try {

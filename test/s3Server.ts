@@ -5,7 +5,7 @@
  * uses neither). `stop` and `start` again keep the objects and the port, for
  * tests of an endpoint that goes away in the middle of a run.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import S3rver from 's3rver';
@@ -27,9 +27,20 @@ export interface TestS3Server {
   start(): Promise<void>;
 }
 
+export interface S3ServerOptions {
+  /**
+   * The folder of another (stopped) server whose objects this one starts with: a bucket a test file
+   * built once as a template (copied, timestamps kept; the template is left as it was).
+   */
+  from?: string;
+  /** false: the server outlives the test (a template built in beforeAll); the caller stops it and removes `dir`. */
+  stopAfterTest?: boolean;
+}
+
 /** Starts a server for this test; it stops (and its folder goes) when the test finishes. */
-export async function startS3Server(): Promise<TestS3Server> {
+export async function startS3Server(options: S3ServerOptions = {}): Promise<TestS3Server> {
   const dir = mkdtempSync(path.join(tmpdir(), 'tierdb-s3rver-'));
+  if (options.from !== undefined) cpSync(options.from, dir, { recursive: true, preserveTimestamps: true });
   let port = 0;
   let server: S3rver | undefined;
   const start = async () => {
@@ -50,10 +61,12 @@ export async function startS3Server(): Promise<TestS3Server> {
     await closed;
   };
   await start();
-  onTestFinished(async () => {
-    await stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  if (options.stopAfterTest !== false) {
+    onTestFinished(async () => {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+  }
   const endpoint = `http://127.0.0.1:${port}`;
   return {
     endpoint,

@@ -7,18 +7,19 @@
  * completes; a slow upload's object is left alone by recovery until the safety
  * age has passed.
  */
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MIGRATE_FAILPOINTS, RECOVERY_FAILPOINTS, SWAP_FAILPOINTS } from '../src/archive/failpoint.js';
 import { S3ColdStore } from '../src/cold/S3ColdStore.js';
 import { DuckDbEngine, sqlString } from '../src/cold/DuckDbEngine.js';
 import { wechatPreset } from '../src/presets/wechat/wechatPreset.js';
 import { openTierStore, type TierStore } from '../src/store/openTierStore.js';
 import { DAY_S, NOW_MS, NOW_S, expectExactlyOnce, readTierState, runCli, seedTaskQueue } from './archiveFixtures.js';
-import { tempDir, testConfig } from './helpers.js';
+import { tempDir, testConfig, waitPastRetiredGrace } from './helpers.js';
 import { listTreeFiles } from './listTreeFiles.js';
 import { startS3Server, TEST_BUCKET } from './s3Server.js';
 
@@ -57,6 +58,43 @@ function listedFiles(dir: string): number {
   } finally {
     db.close();
   }
+}
+
+/**
+ * A local store with live and retired files (seeded with its oracle.db beside it, archived, compacted), built once
+ * for the file into a template: the migrate-cold tests each get a copy instead of seeding, archiving and compacting again.
+ * Its retired files stay listed while younger than TIERDB_RETIRED_GRACE_SECONDS (600 s by default): a template older
+ * than half of that is built again, so a copy always holds them as a freshly compacted store does.
+ */
+const LOCAL_TEMPLATE_MAX_AGE_MS = 300_000;
+let localTemplate: Promise<{ dir: string; listed: number; builtAt: number }> | undefined;
+const templateDirs: string[] = [];
+afterAll(() => {
+  localTemplate = undefined;
+  for (const d of templateDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+async function buildLocalTemplate(): Promise<{ dir: string; listed: number; builtAt: number }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tierdb-migrate-template-'));
+  templateDirs.push(dir);
+  (await seededWithOracle(dir, ENV)).close();
+  const local = await openTierStore({ config: testConfig(dir, ENV), preset: wechatPreset });
+  try {
+    await local.archiver.run({ now: NOW_MS });
+    await local.maintenance.compact({ minFiles: 2 }); // retired files are listed too: they move with the tree
+    return { dir, listed: local.hot.raw.prepare(`SELECT count(*) FROM _tierdb_files`).pluck().get() as number, builtAt: Date.now() };
+  } finally {
+    await local.close();
+  }
+}
+
+/** A copy of the local template in `dir`; returns its oracle and how many files the manifest lists. */
+async function localTree(dir: string): Promise<{ oracle: Database.Database; listed: number }> {
+  localTemplate ??= buildLocalTemplate();
+  let t = await localTemplate;
+  if (Date.now() - t.builtAt > LOCAL_TEMPLATE_MAX_AGE_MS) t = await (localTemplate = buildLocalTemplate());
+  cpSync(t.dir, dir, { recursive: true });
+  return { oracle: new Database(path.join(dir, 'oracle.db'), { readonly: true }), listed: t.listed };
 }
 
 describe('the cold tier in a bucket', () => {
@@ -101,7 +139,7 @@ describe('the cold tier in a bucket', () => {
       const restored = await store.maintenance.restore({ table: 'task_queue', since: new Date((NOW_S - 12 * DAY_S) * 1000), until: new Date((NOW_S - 10 * DAY_S) * 1000) });
       expect(restored.rowsRestored).toBeGreaterThan(0);
       await expectOracle(store, oracle);
-      await new Promise((r) => setTimeout(r, 1200));
+      await waitPastRetiredGrace(store.hot.raw, 1000, 200);
       await store.archiver.run({ now: NOW_MS });
       const live = new Set(store.hot.raw.prepare(`SELECT path FROM _tierdb_files WHERE state = 'live'`).pluck().all() as string[]);
       const retired = store.hot.raw.prepare(`SELECT count(*) FROM _tierdb_files WHERE state = 'retired'`).pluck().get();
@@ -245,21 +283,61 @@ describe('tierdb validate with the cold tier in a bucket', () => {
 });
 
 describe('maintenance crashes with the cold tier in a bucket', () => {
-  for (const point of [...SWAP_FAILPOINTS, ...RECOVERY_FAILPOINTS]) {
-    it(`SIGKILL at ${point} of tierdb compact: every row exactly once, only listed objects after recovery, the rerun completes`, async () => {
-      const server = await startS3Server();
-      const dir = tempDir();
-      const env = { ...ENV, ...server.env(), TIERDB_RETIRED_GRACE_SECONDS: '1' };
-      const total = await seedTaskQueue(dir, 2000, 30, env);
+  const MAINTENANCE_ENV = { ...ENV, TIERDB_RETIRED_GRACE_SECONDS: '1' };
+  const MAINTENANCE_ROWS = 2000;
+  /** A data folder and the folder of its (stopped) server's objects: each test starts a server of its own on a copy. */
+  interface Template {
+    dir: string;
+    s3Dir: string;
+    /** When its last run ended (Date.now()). */
+    readyAt: number;
+  }
+  // Built once for the file: seeded and archived into the bucket; for the retirement point also compacted
+  // (files retired, removed by the next command's recovery once the grace second has passed).
+  let archived: Template;
+  let retired: Template;
+  const maintenanceDirs: string[] = [];
+
+  async function buildTemplate(retire: boolean): Promise<Template> {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tierdb-s3-template-'));
+    maintenanceDirs.push(dir);
+    const server = await startS3Server({ stopAfterTest: false });
+    maintenanceDirs.push(server.dir);
+    try {
+      const env = { ...MAINTENANCE_ENV, ...server.env() };
+      await seedTaskQueue(dir, MAINTENANCE_ROWS, 30, env);
       const store = await openTierStore({ config: testConfig(dir, env), preset: wechatPreset });
       try {
         await store.archiver.run({ now: NOW_MS });
-        // For the retirement point: files retired now, removed by the next command's recovery once the grace second has passed.
-        if (point === 'retired-after-delete') await store.maintenance.compact({ minFiles: 2, targetSize: 8 * 1024 });
+        if (retire) await store.maintenance.compact({ minFiles: 2, targetSize: 8 * 1024 });
       } finally {
         await store.close();
       }
-      await new Promise((r) => setTimeout(r, 1100));
+    } finally {
+      await server.stop();
+    }
+    return { dir, s3Dir: server.dir, readyAt: Date.now() };
+  }
+
+  beforeAll(async () => {
+    archived = await buildTemplate(false);
+    retired = await buildTemplate(true);
+  }, 120_000);
+  afterAll(() => {
+    for (const d of maintenanceDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+
+  for (const point of [...SWAP_FAILPOINTS, ...RECOVERY_FAILPOINTS]) {
+    it(`SIGKILL at ${point} of tierdb compact: every row exactly once, only listed objects after recovery, the rerun completes`, async () => {
+      const template = point === 'retired-after-delete' ? retired : archived;
+      const dir = tempDir();
+      cpSync(template.dir, dir, { recursive: true });
+      const server = await startS3Server({ from: template.s3Dir });
+      const env = { ...MAINTENANCE_ENV, ...server.env() };
+      const total = MAINTENANCE_ROWS;
+      // The grace second of the retired files (the only thing the crashed command's recovery waits for) has passed.
+      const wait = template.readyAt + 1100 - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       const args = ['--data-dir', dir, 'compact', '--min-files', '2', '--no-retention'];
       const crashed = await runCli(args, { ...env, TIERDB_FAILPOINT: point });
       expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
@@ -288,12 +366,7 @@ describe('tierdb migrate-cold', () => {
   it('copies a local tree to the bucket, verifies it, switches the manifest, removes the local files; the store then opens only with the bucket', async () => {
     const server = await startS3Server();
     const dir = tempDir();
-    const oracle = await seededWithOracle(dir, ENV);
-    const local = await openTierStore({ config: testConfig(dir, ENV), preset: wechatPreset });
-    await local.archiver.run({ now: NOW_MS });
-    await local.maintenance.compact({ minFiles: 2 }); // retired files are listed too: they move with the tree
-    const listed = local.hot.raw.prepare(`SELECT count(*) FROM _tierdb_files`).pluck().get() as number;
-    await local.close();
+    const { oracle, listed } = await localTree(dir);
 
     const s3Env = server.env('moved');
     const { TIERDB_COLD_URL: to, ...awsEnv } = s3Env;
@@ -410,19 +483,6 @@ describe('changes with the cold tier in a bucket', () => {
 });
 
 describe('tierdb migrate-cold killed', () => {
-  /** A local store with live and retired files; returns the oracle and how many files the manifest lists. */
-  async function localTree(dir: string): Promise<{ oracle: Database.Database; listed: number }> {
-    const oracle = await seededWithOracle(dir, ENV);
-    const local = await openTierStore({ config: testConfig(dir, ENV), preset: wechatPreset });
-    try {
-      await local.archiver.run({ now: NOW_MS });
-      await local.maintenance.compact({ minFiles: 2 }); // retired files move with the tree too
-      return { oracle, listed: local.hot.raw.prepare(`SELECT count(*) FROM _tierdb_files`).pluck().get() as number };
-    } finally {
-      await local.close();
-    }
-  }
-
   async function expectInBucket(dir: string, s3Env: Record<string, string>, oracle: Database.Database, listed: number): Promise<void> {
     expect(listTreeFiles(path.join(dir, 'cold')), 'local files left').toEqual([]);
     expect(existsSync(path.join(dir, 'cold', '_tierdb_store.json')), 'the local marker').toBe(false);
