@@ -5,13 +5,13 @@
  * next run must complete.
  */
 import Database from 'better-sqlite3';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAILPOINTS } from '../src/archive/failpoint.js';
 import { openTierStore } from '../src/store/openTierStore.js';
 import { DAY_S, NOW_MS, NOW_S, expectExactlyOnce, readTierState, runCli, seedTaskQueue, type TierState } from './archiveFixtures.js';
+import { TemplateFolders } from './templateFolders.js';
 import { tempDir, testConfig } from './helpers.js';
 import { startS3Server } from './s3Server.js';
 
@@ -57,11 +57,12 @@ for (const tier of TIERS) {
     // The failpoint tests start from the same seeded store: seeded once (with the bucket's server, then stopped)
     // into a template, and each test gets a copy of its data folder (and of its bucket's objects, on a server of its own).
     let template: { dir: string; s3Dir?: string } | undefined;
+    const folders = new TemplateFolders();
     beforeAll(async () => {
-      const dir = mkdtempSync(path.join(tmpdir(), 'tierdb-crash-template-'));
+      const dir = folders.make('tierdb-crash-template-');
       template = { dir };
       const server = tier.s3 ? await startS3Server({ stopAfterTest: false }) : undefined;
-      template.s3Dir = server?.dir;
+      template.s3Dir = server && folders.adopt(server.dir);
       try {
         await seedTaskQueue(dir, FAILPOINT_ROWS, FAILPOINT_DAYS, { ...ENV, ...server?.env() });
       } finally {
@@ -69,7 +70,7 @@ for (const tier of TIERS) {
       }
     }, 120_000);
     afterAll(() => {
-      for (const d of [template?.dir, template?.s3Dir]) if (d) rmSync(d, { recursive: true, force: true });
+      folders.removeAll();
     });
 
     for (const point of FAILPOINTS) {

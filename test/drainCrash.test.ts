@@ -9,8 +9,7 @@
  * Iceberg publish.
  */
 import Database from 'better-sqlite3';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { validateColdFiles } from '../src/archive/validateColdFiles.js';
@@ -19,6 +18,7 @@ import { publishIcebergTable } from '../src/iceberg/publishIcebergTable.js';
 import { collectStats } from '../src/stats/collectStats.js';
 import { openTierStore, type TierStore } from '../src/store/openTierStore.js';
 import { DAY_S, NOW_MS, NOW_S, expectExactlyOnce, readTierState, runCli, seedTaskQueue } from './archiveFixtures.js';
+import { TemplateFolders } from './templateFolders.js';
 import { tempDir, testConfig } from './helpers.js';
 import { expectIcebirdEqualsBridge, serveFolder } from './icebergFixtures.js';
 
@@ -41,10 +41,10 @@ interface KilledMidDrain {
  * copy of its folder (the hot file as the app left it, closed; the cold tree with the killed run's files).
  */
 let template: Promise<KilledMidDrain> | undefined;
-const templateDirs: string[] = [];
+const folders = new TemplateFolders();
 afterAll(() => {
   template = undefined;
-  for (const d of templateDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  folders.removeAll();
 });
 
 /** A data folder whose archive run was killed right after its first drain transaction, then an undrained row deleted and another changed. */
@@ -58,8 +58,7 @@ async function killedMidDrain(): Promise<KilledMidDrain> {
 
 /** Seeds, kills the archive right after its first drain transaction, then deletes and changes an undrained row. */
 async function buildKilledMidDrain(): Promise<KilledMidDrain> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'tierdb-drain-template-'));
-  templateDirs.push(dir);
+  const dir = folders.make('tierdb-drain-template-');
   const seeded = await seedTaskQueue(dir, 1200, 10, ENV);
   const crashed = await runCli(ARCHIVE(dir), { ...ENV, TIERDB_FAILPOINT: 'after-drain', TIERDB_FAILPOINT_HIT: '1' });
   expect(crashed.signal, crashed.stderr).toBe('SIGKILL');

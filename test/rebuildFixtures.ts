@@ -3,14 +3,14 @@
  * up the hot file, archive more, restore the backup), a never-archived oracle
  * holding every row, and the checks that compare the bridge with it.
  */
-import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, cpSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'vitest';
 import type { TierConfig } from '../src/config.js';
 import { openTierStore, type TierStore } from '../src/store/openTierStore.js';
 import { DAY_S, NOW_MS, NOW_S, seedTaskQueue } from './archiveFixtures.js';
+import { TemplateFolders } from './templateFolders.js';
 import { tempDir, testConfig } from './helpers.js';
 
 export const ENV = { ARCHIVE_BATCH_SIZE: '300', HOT_DAYS_TASK: '7', LOG_LEVEL: 'silent' };
@@ -51,18 +51,17 @@ export async function backupScenario(restore = true): Promise<Scenario> {
  * folders (the same files, rows and manifest) instead of seeding and archiving twice again.
  */
 const templates = new Map<boolean, Promise<Scenario>>();
-const templateDirs: string[] = [];
+const folders = new TemplateFolders();
 
 /** Removes the scenario templates (a test file's afterAll). */
 export function removeScenarioTemplates(): void {
   templates.clear();
-  for (const d of templateDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  folders.removeAll();
 }
 
 async function buildScenario(restore: boolean): Promise<Scenario> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'tierdb-rebuild-template-'));
-  const aside = mkdtempSync(path.join(tmpdir(), 'tierdb-rebuild-template-aside-'));
-  templateDirs.push(dir, aside);
+  const dir = folders.make('tierdb-rebuild-template-');
+  const aside = folders.make('tierdb-rebuild-template-aside-');
   const config = testConfig(dir, ENV);
   await seedTaskQueue(dir, 3000, 40, ENV);
   const oraclePath = path.join(aside, 'oracle.db');

@@ -7,8 +7,7 @@
  * completes; a slow upload's object is left alone by recovery until the safety
  * age has passed.
  */
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -19,6 +18,7 @@ import { DuckDbEngine, sqlString } from '../src/cold/DuckDbEngine.js';
 import { wechatPreset } from '../src/presets/wechat/wechatPreset.js';
 import { openTierStore, type TierStore } from '../src/store/openTierStore.js';
 import { DAY_S, NOW_MS, NOW_S, expectExactlyOnce, readTierState, runCli, seedTaskQueue } from './archiveFixtures.js';
+import { TemplateFolders } from './templateFolders.js';
 import { tempDir, testConfig, waitPastRetiredGrace } from './helpers.js';
 import { listTreeFiles } from './listTreeFiles.js';
 import { startS3Server, TEST_BUCKET } from './s3Server.js';
@@ -68,15 +68,14 @@ function listedFiles(dir: string): number {
  */
 const LOCAL_TEMPLATE_MAX_AGE_MS = 300_000;
 let localTemplate: Promise<{ dir: string; listed: number; builtAt: number }> | undefined;
-const templateDirs: string[] = [];
+const folders = new TemplateFolders();
 afterAll(() => {
   localTemplate = undefined;
-  for (const d of templateDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  folders.removeAll();
 });
 
 async function buildLocalTemplate(): Promise<{ dir: string; listed: number; builtAt: number }> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'tierdb-migrate-template-'));
-  templateDirs.push(dir);
+  const dir = folders.make('tierdb-migrate-template-');
   (await seededWithOracle(dir, ENV)).close();
   const local = await openTierStore({ config: testConfig(dir, ENV), preset: wechatPreset });
   try {
@@ -296,13 +295,12 @@ describe('maintenance crashes with the cold tier in a bucket', () => {
   // (files retired, removed by the next command's recovery once the grace second has passed).
   let archived: Template;
   let retired: Template;
-  const maintenanceDirs: string[] = [];
+  const maintenanceFolders = new TemplateFolders();
 
   async function buildTemplate(retire: boolean): Promise<Template> {
-    const dir = mkdtempSync(path.join(tmpdir(), 'tierdb-s3-template-'));
-    maintenanceDirs.push(dir);
+    const dir = maintenanceFolders.make('tierdb-s3-template-');
     const server = await startS3Server({ stopAfterTest: false });
-    maintenanceDirs.push(server.dir);
+    maintenanceFolders.adopt(server.dir);
     try {
       const env = { ...MAINTENANCE_ENV, ...server.env() };
       await seedTaskQueue(dir, MAINTENANCE_ROWS, 30, env);
@@ -324,7 +322,7 @@ describe('maintenance crashes with the cold tier in a bucket', () => {
     retired = await buildTemplate(true);
   }, 120_000);
   afterAll(() => {
-    for (const d of maintenanceDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+    maintenanceFolders.removeAll();
   });
 
   for (const point of [...SWAP_FAILPOINTS, ...RECOVERY_FAILPOINTS]) {

@@ -12,7 +12,7 @@ import { decideColdTypes, sqliteClassName, type ColdType } from '../cold/columnT
 import type { DuckDbEngine } from '../cold/DuckDbEngine.js';
 import { fileSha256 } from '../cold/fileSha256.js';
 import { footerMetadata, summarizeChunk } from '../cold/chunkFooter.js';
-import { readBackKeys, readBackKeysOn, writeParquetChunk } from '../cold/ParquetChunkWriter.js';
+import { readBackKeysOn, writeParquetChunk } from '../cold/ParquetChunkWriter.js';
 import type { ConnectionLane } from '../cold/ConnectionLane.js';
 import { parquetFieldIds } from '../iceberg/parquetFieldIds.js';
 import { ColdFileError, MixedTypeError } from '../errors.js';
@@ -43,8 +43,8 @@ export interface WriteChunkOptions {
   onRowsHeld?: () => void;
   /** Called once the COPY is done: the engine's main connection is free for the next chunk. */
   onCopyDone?: () => void;
-  /** Where the file is read back (a side connection, beside the next chunk's COPY); default the engine's connection. */
-  sideLane?: ConnectionLane;
+  /** Where the file is read back: a side connection, beside the next chunk's COPY on the engine's own. */
+  sideLane: ConnectionLane;
   /**
    * Awaited before the file goes into the tree (the pipeline: the previous chunk's commit), so a crash
    * leaves at most one unlisted file of the run in the tree, as recovery expects.
@@ -113,7 +113,7 @@ export async function writeChunk(ctx: Pick<ArchiveContext, 'config' | 'cold' | '
     // Not fsynced here: cold.put makes the verified file durable (a local fsync before its rename; an upload
     // confirmed by size and sha256), and a temp file lost to a crash is only a chunk to write again.
     failpoint('after-write');
-    const back = o.sideLane ? await o.sideLane.run((con) => readBackKeysOn(con, tmp, t.keyColumn)) : await readBackKeys(o.engine, tmp, t.keyColumn);
+    const back = await o.sideLane.run((con) => readBackKeysOn(con, tmp, t.keyColumn));
     if (back.rows !== rowCount || back.checksum !== checksum) {
       throw new ColdFileError(tmp, `verification failed for ${tmp}: read back ${back.rows} rows (expected ${rowCount}) or a different key checksum`);
     }
