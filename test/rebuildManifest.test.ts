@@ -16,7 +16,7 @@ import { validateColdFiles } from '../src/archive/validateColdFiles.js';
 import { footerMetadata, summarizeChunk } from '../src/cold/chunkFooter.js';
 import { absoluteColdPath } from '../src/cold/coldLayout.js';
 import { DuckDbEngine } from '../src/cold/DuckDbEngine.js';
-import { readParquetRows, writeParquetChunk } from '../src/cold/ParquetChunkWriter.js';
+import { readParquetRows, toDataChunks, writeParquetChunk } from '../src/cold/ParquetChunkWriter.js';
 import { LocalColdStore } from '../src/cold/LocalColdStore.js';
 import { readStoreMarker } from '../src/store/coldTreeIdentity.js';
 import { Lease } from '../src/archive/lease.js';
@@ -226,7 +226,7 @@ describe('rebuild-manifest', () => {
       ];
       mkdirFor(abs(ghost));
       const metadata = footerMetadata({ table: 'ghost', partition: '2026-01-01', keyColumn: 'id', timeColumn: 'ts', timeUnit: 'unix_s', summary: summarizeChunk(rows, 0, 1, 'unix_s'), schema });
-      await writeParquetChunk(engine, abs(ghost), { columns: ['id', 'ts'], types: ['BIGINT', 'BIGINT'], rows, zstdLevel: 3, metadata });
+      await writeParquetChunk(engine, abs(ghost), { columns: ['id', 'ts'], types: ['BIGINT', 'BIGINT'], dataChunks: toDataChunks(['BIGINT', 'BIGINT'], rows), zstdLevel: 3, metadata });
     } finally {
       engine.close();
     }
@@ -311,7 +311,7 @@ describe('rebuild-manifest', () => {
         const rows = take(await readParquetRows(engine, abs(from), names)).map((r) => r.map((v, i) => (names[i] === 'status' ? status : v)));
         const summary = summarizeChunk(rows, names.indexOf('id'), names.indexOf('created_at'), 'unix_s');
         const metadata = footerMetadata({ table: 'task_queue', partition: partitionOf(from), keyColumn: 'id', timeColumn: 'created_at', timeUnit: 'unix_s', summary, schema });
-        await writeParquetChunk(engine, abs(to), { columns: names, types: schema.map((c) => c.type), rows, zstdLevel: 3, metadata });
+        await writeParquetChunk(engine, abs(to), { columns: names, types: schema.map((c) => c.type), dataChunks: toDataChunks(schema.map((c) => c.type), rows), zstdLevel: 3, metadata });
         const ids = summary.keys as bigint[];
         oracle.prepare(`UPDATE task_queue SET status = ? WHERE id IN (SELECT value FROM json_each(?))`).run(status, `[${ids.join(',')}]`);
         return ids;

@@ -12,7 +12,7 @@
  *
  * Here: the run (lease, backup, run log, recovery, engine, tables loop) and the
  * per-table chunk pipeline. Each stage has its own file beside this one
- * (partitionScan, screenRows, writeChunk, commitChunk, graceFiles, planTable,
+ * (partitionScan, stageChunk, writeChunk, commitChunk, graceFiles, planTable,
  * runLog); docs/ARCHITECTURE.md maps them to the protocol.
  */
 import { discardUncommitted } from './discardUncommitted.js';
@@ -26,7 +26,7 @@ import { ConnectionLane } from '../cold/ConnectionLane.js';
 import { DuckDbEngine } from '../cold/DuckDbEngine.js';
 import { WalCheckpointer } from '../hot/WalCheckpointer.js';
 import { readParquetRowsOn } from '../cold/ParquetChunkWriter.js';
-import { ArgumentError, ColdFileError, LeaseHeldError, LeaseLostError, MixedTypeError, ReadOnlyStoreError } from '../errors.js';
+import { ArgumentError, ColdFileError, LeaseHeldError, LeaseLostError, ReadOnlyStoreError } from '../errors.js';
 import { noopLogger, type Logger } from '../logger.js';
 import { RunNotifier } from '../notify/RunNotifier.js';
 import { summarizeArchiveReport } from '../notify/summarizeArchiveReport.js';
@@ -50,12 +50,12 @@ import { planTable } from './planTable.js';
 import { hotBytesOnDisk, reclaimSpace } from './reclaimSpace.js';
 import { recover, type RecoveryReport } from './recovery.js';
 import { failRun, finishRun, insertRunningRun } from '../manifest/runLog.js';
-import { screenRows } from './screenRows.js';
+import { stageChunk } from './stageChunk.js';
 import { assertKeysNotReusable, readTableShape } from './TableShape.js';
 import { boundForColumn } from '../registry/timeUnit.js';
 import { writeChunk, type WrittenChunk } from './writeChunk.js';
 
-type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown; partition: string };
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 /** A chunk being written: `done` settles with it; `free` resolves once its COPY is done (the engine's connection is free). */
 interface InFlight {
@@ -301,7 +301,7 @@ export class UniversalArchiver {
 
   /**
    * One table's chunks through the protocol: the partition scan, each chunk
-   * read, screened (screenRows), written (writeChunk), committed (commitChunks)
+   * read and screened into DuckDB data chunks (stageChunk), written (writeChunk), committed (commitChunks)
    * and drained (drainFile, in the background: DrainQueue), pipelined one
    * DuckDB write at a time.
    */
@@ -349,46 +349,44 @@ export class UniversalArchiver {
     const side = new ConnectionLane(() => engine.instance.connect());
     let seq = 0;
     let inFlight: InFlight | undefined;
+    /** A whole chunk stays hot (a value of another storage class than its column). */
+    const refuseChunk = (partition: string, reason: string): void => {
+      report.refused.push({ partition, reason });
+      this.#logger.warn({ table: t.table, partition, reason }, 'chunk not moved; its rows stay hot');
+      options.onProgress?.({ table: t.table, partition, rowsDone: report.rowsMoved, rowsTotal });
+    };
     const commitWritten = async (result: Settled<WrittenChunk> | undefined): Promise<void> => {
       if (!result) return;
-      try {
-        if (!result.ok) throw result.error;
-        const w = result.value;
-        const [fileId] = await commitChunks(this.#ctx, [w]);
-        report.files++;
-        report.bytesOut += w.manifestRow.bytes;
-        if (w.grace) {
-          report.pendingWritten++;
-          options.onProgress?.({ table: t.table, partition: w.span.key, rowsDone: report.rowsMoved, rowsTotal });
-        } else {
-          partitionOf.set(fileId!, w.span.key);
-          // The queued file holds its keys only; its rows come back from the file if a comparison is needed.
-          const ref = { path: w.path, bytes: w.manifestRow.bytes, sha256: w.manifestRow.file_sha256 };
-          const total = w.rowCount;
-          const loadRows = async (): Promise<unknown[][]> => {
-            const read = await this.#cold.openForRead([ref]);
-            try {
-              const rows = await side.run((con) => readParquetRowsOn(con, read.paths[0]!, s.names));
-              if (rows.length !== total) throw new ColdFileError(this.#cold.describe(ref.path), `${this.#cold.describe(ref.path)} read back ${rows.length} rows, ${total} were written`);
-              return rows;
-            } finally {
-              read.release();
-            }
-          };
-          drains.push({ shape: s, fileId: fileId!, path: w.path, keys: w.keys, total, from: 0, dataVersion: w.dataVersion, loadRows });
-        }
-      } catch (error) {
-        const partition = result.ok ? result.value.span.key : result.partition;
-        if (error instanceof MixedTypeError) report.refused.push({ partition, reason: error.message });
-        else throw error;
-        this.#logger.warn({ table: t.table, partition, reason: (error as Error).message }, 'chunk not moved; its rows stay hot');
-        options.onProgress?.({ table: t.table, partition, rowsDone: report.rowsMoved, rowsTotal });
+      if (!result.ok) throw result.error;
+      const w = result.value;
+      const [fileId] = await commitChunks(this.#ctx, [w]);
+      report.files++;
+      report.bytesOut += w.manifestRow.bytes;
+      if (w.grace) {
+        report.pendingWritten++;
+        options.onProgress?.({ table: t.table, partition: w.span.key, rowsDone: report.rowsMoved, rowsTotal });
+      } else {
+        partitionOf.set(fileId!, w.span.key);
+        // The queued file holds its keys only; its rows come back from the file if a comparison is needed.
+        const ref = { path: w.path, bytes: w.manifestRow.bytes, sha256: w.manifestRow.file_sha256 };
+        const total = w.rowCount;
+        const loadRows = async (): Promise<unknown[][]> => {
+          const read = await this.#cold.openForRead([ref]);
+          try {
+            const rows = await side.run((con) => readParquetRowsOn(con, read.paths[0]!, s.names));
+            if (rows.length !== total) throw new ColdFileError(this.#cold.describe(ref.path), `${this.#cold.describe(ref.path)} read back ${rows.length} rows, ${total} were written`);
+            return rows;
+          } finally {
+            read.release();
+          }
+        };
+        drains.push({ shape: s, fileId: fileId!, path: w.path, keys: w.keys, total, from: 0, dataVersion: w.dataVersion, loadRows });
       }
     };
-    const settle = (p: Promise<WrittenChunk>, partition: string): Promise<Settled<WrittenChunk>> =>
+    const settle = (p: Promise<WrittenChunk>): Promise<Settled<WrittenChunk>> =>
       p.then(
         (value) => ({ ok: true as const, value }),
-        (error: unknown) => ({ ok: false as const, error, partition }),
+        (error: unknown) => ({ ok: false as const, error }),
       );
     let failed = true;
     try {
@@ -415,15 +413,16 @@ export class UniversalArchiver {
           await drains.waitBelow(2);
           // Read before the chunk: if no other connection commits until a drain step, the rows are unchanged.
           const readAtVersion = dataVersion(this.#raw);
-          const read = readChunk(lo, hi, cursor, batchSize);
-          if (read.length === 0) break;
-          const partial = read.length < batchSize;
-          const last = read[read.length - 1]!;
-          cursor = [last[s.timeIndex], last[s.keyIndex]];
-          const rows = screenRows(this.#ctx, s, span, read, report);
-          // screenRows copied the rows that move (`read` is let go); writeChunk empties `rows` once DuckDB holds them.
-          read.length = 0;
-          if (rows.length === 0) {
+          const staged = stageChunk(this.#ctx, s, span, readChunk(lo, hi, cursor, batchSize), report);
+          if (staged.read === 0) break;
+          const partial = staged.read < batchSize;
+          cursor = staged.cursor;
+          if (staged.refusal !== undefined) {
+            refuseChunk(span.key, staged.refusal);
+            if (partial) break;
+            continue;
+          }
+          if (staged.summary.rows === 0) {
             if (partial) break;
             continue;
           }
@@ -447,7 +446,7 @@ export class UniversalArchiver {
               shape: s,
               span,
               id,
-              rows,
+              staged,
               runId,
               now,
               hotBytesPerRow: perRow,
@@ -457,7 +456,6 @@ export class UniversalArchiver {
               sideLane: side,
               beforePut,
             }),
-            span.key,
           );
           inFlight = { done, free };
           // Commit the previous chunk (and read the next) while DuckDB compresses this one.

@@ -50,9 +50,11 @@ export function nextPartition(raw: Database.Database, s: TableShape, after: Scan
 /**
  * Reads one partition [lo, hi) in chunks ordered by (time, key), at most
  * `batchSize` rows each (`safeIntegers`, so 64-bit values are exact); pass the
- * last row's (time, key) as `cursor` to read the next chunk.
+ * last row's (time, key) as `cursor` to read the next chunk. A chunk's rows come
+ * one at a time from one statement (one snapshot): iterate them to the end
+ * before the connection runs anything else.
  */
-export function chunkReader(raw: Database.Database, s: TableShape): (lo: unknown, hi: unknown, cursor: unknown[] | undefined, batchSize: number) => unknown[][] {
+export function chunkReader(raw: Database.Database, s: TableShape): (lo: unknown, hi: unknown, cursor: unknown[] | undefined, batchSize: number) => IterableIterator<unknown[]> {
   const first = raw
     .prepare(`SELECT ${s.selectList} FROM ${s.from} WHERE ${s.time} >= ? AND ${s.time} < ? ORDER BY ${s.time}, ${s.key} LIMIT ?`)
     .raw(true)
@@ -61,7 +63,8 @@ export function chunkReader(raw: Database.Database, s: TableShape): (lo: unknown
     .prepare(`SELECT ${s.selectList} FROM ${s.from} WHERE ${s.time} >= ? AND ${s.time} < ? AND (${s.time}, ${s.key}) > (?, ?) ORDER BY ${s.time}, ${s.key} LIMIT ?`)
     .raw(true)
     .safeIntegers(true);
-  return (lo, hi, cursor, batchSize) => (cursor === undefined ? first.all(lo, hi, batchSize) : next.all(lo, hi, cursor[0], cursor[1], batchSize)) as unknown[][];
+  return (lo, hi, cursor, batchSize) =>
+    (cursor === undefined ? first.iterate(lo, hi, batchSize) : next.iterate(lo, hi, cursor[0], cursor[1], batchSize)) as IterableIterator<unknown[]>;
 }
 
 /** Rows whose time value names no partition: they stay hot, and the report says so. */

@@ -8,19 +8,19 @@
 import { discardUncommitted } from './discardUncommitted.js';
 import { rmSync, statSync } from 'node:fs';
 import { coldFilePath, tmpFilePath, type PartitionSpan } from '../cold/coldLayout.js';
-import { decideColdTypes, sqliteClassName, type ColdType } from '../cold/columnTypes.js';
 import type { DuckDbEngine } from '../cold/DuckDbEngine.js';
 import { fileSha256 } from '../cold/fileSha256.js';
-import { footerMetadata, summarizeChunk } from '../cold/chunkFooter.js';
+import { footerMetadata } from '../cold/chunkFooter.js';
 import { readBackKeysOn, writeParquetChunk } from '../cold/ParquetChunkWriter.js';
 import type { ConnectionLane } from '../cold/ConnectionLane.js';
 import { parquetFieldIds } from '../iceberg/parquetFieldIds.js';
-import { ColdFileError, MixedTypeError } from '../errors.js';
+import { ColdFileError } from '../errors.js';
 import type { ArchiveContext } from './ArchiveContext.js';
 import { keyForManifest } from './chunkKeys.js';
 import { failpoint } from './failpoint.js';
 import type { NewManifestFile } from '../manifest/manifestFiles.js';
 import type { TableShape } from './TableShape.js';
+import { releaseStaged, type StagedChunk } from './stageChunk.js';
 
 export interface WriteChunkOptions {
   engine: DuckDbEngine;
@@ -28,11 +28,8 @@ export interface WriteChunkOptions {
   span: PartitionSpan;
   /** The file id, `fileId(runId, seq, runToken)`. */
   id: string;
-  /**
-   * The chunk's rows in (time, key) order, as read (`safeIntegers`). Handed over: writeChunk empties the
-   * array (`length = 0`) once DuckDB holds them, so they are not kept alive through the COPY and the commit.
-   */
-  rows: unknown[][];
+  /** The chunk's rows in (time, key) order, staged (stageChunk) with no refusal. Handed over: appended, then let go. */
+  staged: StagedChunk;
   runId: number;
   now: number;
   /** Average SQLite bytes per row, for the manifest's `hot_bytes`. */
@@ -66,31 +63,13 @@ export interface WrittenChunk {
   grace: boolean;
 }
 
-/** Each column's Parquet type; a value of another storage class than its column refuses the chunk (MixedTypeError). */
-function decideChunkTypes(s: TableShape, rows: readonly unknown[][]): { types: ColdType[] } {
-  const decided = decideColdTypes(s.columns, rows);
-  if (decided.mismatch) {
-    const m = decided.mismatch;
-    const key = rows[m.rowIndex]![s.keyIndex];
-    const shown = typeof m.value === 'string' ? JSON.stringify(m.value.slice(0, 40)) : Buffer.isBuffer(m.value) ? `a ${m.value.length}-byte BLOB` : String(m.value);
-    throw new MixedTypeError(
-      `${s.t.table}.${m.column} holds ${sqliteClassName(m.found)} value ${shown} at ${s.t.keyColumn}=${String(key)}, ` +
-        `but the column holds ${sqliteClassName(m.expected)}; its chunk stays hot. Fix the value ` +
-        `(e.g. UPDATE ${s.t.table} SET ${m.column} = CAST(${m.column} AS ${sqliteClassName(m.expected)}) WHERE ${s.t.keyColumn} = ${String(key)}) ` +
-        `or declare the column with the type it really holds`,
-    );
-  }
-  return { types: decided.types };
-}
-
 export async function writeChunk(ctx: Pick<ArchiveContext, 'config' | 'cold' | 'raw' | 'uncommitted'>, o: WriteChunkOptions): Promise<WrittenChunk> {
-  const { shape: s, span, id, rows } = o;
-  const rowCount = rows.length;
+  const { shape: s, span, id, staged } = o;
+  const { summary, types } = staged;
+  const rowCount = summary.rows;
   const { t } = s;
-  const { types } = decideChunkTypes(s, rows);
   const tmp = tmpFilePath(ctx.cold.stagingDir, t.table, id);
   const rel = coldFilePath(t.table, span, id);
-  const summary = summarizeChunk(rows, s.keyIndex, s.timeIndex, t.timeUnit);
   const { keys, checksum, minKey, maxKey, minTimeMs: minTime, maxTimeMs: maxTime } = summary;
   const schema = s.names.map((name, i) => ({ name, type: types[i]! }));
   const metadata = footerMetadata({ table: t.table, partition: span.key, keyColumn: t.keyColumn, timeColumn: t.timeColumn, timeUnit: t.timeUnit, summary, schema });
@@ -98,17 +77,9 @@ export async function writeChunk(ctx: Pick<ArchiveContext, 'config' | 'cold' | '
   let written = false;
   try {
     const fieldIds = parquetFieldIds(ctx.raw, t.table, schema);
-    // The JS rows are let go once they are in DuckDB's scratch table. Measured (rss
-    // section of bench/archive.ts, 20,000-row chunks of the demo messages, ~14 MB of JS rows each):
-    // holding them through the COPY, the verify and the commit kept two to three chunks alive, and V8
-    // let its heap grow to ~4x that live size between full collections (live after a full GC up to
-    // 58 MB, heap up to 255 MB): peak RSS 364 MB at 1M messages (small chunks), 487-501 MB at 4M (full
-    // ones), 1.34-1.37x. Let go here: live after a full GC <= 32 MB, heap <= ~200 MB, 4M peak 412-445 MB.
-    const handOver = (): void => {
-      rows.length = 0;
-      o.onRowsHeld?.();
-    };
-    await writeParquetChunk(o.engine, tmp, { columns: s.names, types, rows, zstdLevel: ctx.config.archiveZstdLevel, metadata, fieldIds }, handOver);
+    // The staged data chunks are let go as they are appended (see stageChunk for why the rows never
+    // exist as one JS array); the caller commits the previous chunk once DuckDB holds these rows.
+    await writeParquetChunk(o.engine, tmp, { columns: s.names, types, dataChunks: staged.dataChunks, zstdLevel: ctx.config.archiveZstdLevel, metadata, fieldIds }, o.onRowsHeld);
     o.onCopyDone?.();
     // Not fsynced here: cold.put makes the verified file durable (a local fsync before its rename; an upload
     // confirmed by size and sha256), and a temp file lost to a crash is only a chunk to write again.
@@ -147,6 +118,7 @@ export async function writeChunk(ctx: Pick<ArchiveContext, 'config' | 'cold' | '
     written = true;
     return { shape: s, span, rowCount, keys, path: rel, manifestRow, dataVersion: o.dataVersion, grace };
   } finally {
+    releaseStaged(staged);
     if (!written) {
       rmSync(tmp, { force: true });
       // Best effort: an error is on its way out, and a failed removal must not replace it (an endpoint

@@ -2,20 +2,22 @@
  * Writes one chunk of SQLite rows to a zstd Parquet file through DuckDB (data
  * chunks into a scratch table, then COPY), and reads a file back to verify it.
  */
-import { DuckDBBlobValue, DuckDBDataChunk, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBBlobValue, DuckDBDataChunk, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { createHash } from 'node:crypto';
 import { ColdFileError } from '../errors.js';
 import { DUCKDB_TYPES, type ColdType } from './columnTypes.js';
 import { duckdbVersion, fingerprintSql, fingerprintText, footerFingerprint, ROW_FINGERPRINT_KEY } from './rowFingerprint.js';
 import { sqlIdent, sqlString, type DuckDbEngine, readColdParquet } from './DuckDbEngine.js';
 
-const VECTOR_SIZE = 2048;
+/** Rows per DuckDB data chunk (DuckDB's STANDARD_VECTOR_SIZE). */
+export const VECTOR_SIZE = 2048;
 const SCRATCH = '_tierdb_chunk';
 
 export interface ChunkToWrite {
   columns: readonly string[];
   types: readonly ColdType[];
-  rows: readonly unknown[][];
+  /** The rows, as DuckDB data chunks typed `types` (`toDataChunks`); each is reset (its memory let go) once appended. */
+  dataChunks: readonly DuckDBDataChunk[];
   zstdLevel: number;
   /** Key/value footer metadata (table, partition, rows, key range, schema...). */
   metadata: Record<string, string>;
@@ -46,6 +48,29 @@ function toDuckValue(v: unknown): DuckDBValue {
 }
 
 /**
+ * A data chunk of `rows` rows typed `types`, holding `columns` (column-major). Returned as a new wrapper
+ * of the same native chunk: the wrapper that wrote the values caches every one of them (node-api's
+ * vectors keep an item cache), and would keep a chunk's worth of JS strings alive until it is appended.
+ */
+export function filledDataChunk(types: readonly DuckDBType[], columns: readonly (readonly DuckDBValue[])[], rows: number): DuckDBDataChunk {
+  const writer = DuckDBDataChunk.create(types, rows);
+  for (let c = 0; c < columns.length; c++) writer.setColumnValues(c, columns[c]!);
+  return new DuckDBDataChunk(writer.chunk);
+}
+
+/** Rows as better-sqlite3 returns them, as data chunks of `VECTOR_SIZE` rows typed `types` (the archiver stages its own: stageChunk). */
+export function toDataChunks(types: readonly ColdType[], rows: readonly unknown[][]): DuckDBDataChunk[] {
+  const duckTypes = types.map((t) => DUCKDB_TYPES[t]);
+  const out: DuckDBDataChunk[] = [];
+  for (let offset = 0; offset < rows.length; offset += VECTOR_SIZE) {
+    const count = Math.min(VECTOR_SIZE, rows.length - offset);
+    const columns = types.map((_, c) => rows.slice(offset, offset + count).map((row) => toDuckValue(row[c])));
+    out.push(filledDataChunk(duckTypes, columns, count));
+  }
+  return out;
+}
+
+/**
  * `onRowsHeld` is called once DuckDB's scratch table holds every row (the caller may let its rows go);
  * the rows' fingerprint and the COPY (compression, on DuckDB's threads) follow, on the same connection.
  */
@@ -57,21 +82,10 @@ export async function writeParquetChunk(engine: DuckDbEngine, file: string, chun
   try {
     const appender = await con.createAppender(SCRATCH);
     try {
-      const duckTypes = chunk.types.map((t) => DUCKDB_TYPES[t]);
-      const width = chunk.columns.length;
-      for (let offset = 0; offset < chunk.rows.length; offset += VECTOR_SIZE) {
-        const count = Math.min(VECTOR_SIZE, chunk.rows.length - offset);
-        const dataChunk = DuckDBDataChunk.create(duckTypes, count);
-        for (let c = 0; c < width; c++) {
-          const values = new Array<DuckDBValue>(count);
-          const blob = chunk.types[c] === 'BLOB';
-          for (let r = 0; r < count; r++) {
-            const v = chunk.rows[offset + r]![c];
-            values[r] = blob ? toDuckValue(v) : ((v ?? null) as DuckDBValue);
-          }
-          dataChunk.setColumnValues(c, values);
-        }
+      for (const dataChunk of chunk.dataChunks) {
         appender.appendDataChunk(dataChunk);
+        // The appender copied it: its vectors' strings are let go now, not when V8 collects the wrapper.
+        dataChunk.reset();
       }
       appender.flushSync();
     } finally {

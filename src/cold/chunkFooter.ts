@@ -66,26 +66,52 @@ const FOOTER_KEYS = [
 const TIME_UNITS: readonly string[] = ['unix_s', 'unix_ms', 'iso'];
 const COLD_TYPES: readonly string[] = ['BIGINT', 'DOUBLE', 'VARCHAR', 'BLOB'];
 
+/** A chunk's summary built a row at a time, in file order (the archiver summarizes rows as it reads them). */
+export class ChunkSummarizer {
+  readonly #unit: TimeUnit;
+  readonly #keys: unknown[] = [];
+  #minKey: unknown;
+  #maxKey: unknown;
+  #minTimeMs = Infinity;
+  #maxTimeMs = -Infinity;
+
+  constructor(unit: TimeUnit) {
+    this.#unit = unit;
+  }
+
+  get rows(): number {
+    return this.#keys.length;
+  }
+
+  add(key: unknown, time: unknown): void {
+    if (this.#keys.length === 0) {
+      this.#minKey = key;
+      this.#maxKey = key;
+    } else {
+      if (compareKeys(key, this.#minKey) < 0) this.#minKey = key;
+      if (compareKeys(key, this.#maxKey) > 0) this.#maxKey = key;
+    }
+    this.#keys.push(key);
+    const ms = valueToMs(time, this.#unit);
+    if (Number.isNaN(ms)) {
+      this.#minTimeMs = NaN;
+      this.#maxTimeMs = NaN;
+    }
+    if (ms < this.#minTimeMs) this.#minTimeMs = ms;
+    if (ms > this.#maxTimeMs) this.#maxTimeMs = ms;
+  }
+
+  finish(): ChunkSummary {
+    const keys = this.#keys;
+    return { rows: keys.length, keys, checksum: keyChecksum(keys), minKey: this.#minKey, maxKey: this.#maxKey, minTimeMs: this.#minTimeMs, maxTimeMs: this.#maxTimeMs };
+  }
+}
+
 /** Keys, checksum and ranges of rows given in file order (`keyIndex`, `timeIndex`: the columns' positions). */
 export function summarizeChunk(rows: readonly (readonly unknown[])[], keyIndex: number, timeIndex: number, unit: TimeUnit): ChunkSummary {
-  const keys = rows.map((r) => r[keyIndex]);
-  let minKey = keys[0];
-  let maxKey = keys[0];
-  let minTimeMs = Infinity;
-  let maxTimeMs = -Infinity;
-  for (let i = 0; i < rows.length; i++) {
-    const k = keys[i];
-    if (compareKeys(k, minKey) < 0) minKey = k;
-    if (compareKeys(k, maxKey) > 0) maxKey = k;
-    const ms = valueToMs(rows[i]![timeIndex], unit);
-    if (Number.isNaN(ms)) {
-      minTimeMs = NaN;
-      maxTimeMs = NaN;
-    }
-    if (ms < minTimeMs) minTimeMs = ms;
-    if (ms > maxTimeMs) maxTimeMs = ms;
-  }
-  return { rows: rows.length, keys, checksum: keyChecksum(keys), minKey, maxKey, minTimeMs, maxTimeMs };
+  const summarizer = new ChunkSummarizer(unit);
+  for (const row of rows) summarizer.add(row[keyIndex], row[timeIndex]);
+  return summarizer.finish();
 }
 
 /** The footer of a file holding `summary`'s rows of `table`. */

@@ -17,7 +17,7 @@ const CLASS_OF_TYPE: Record<ColdType, ValueClass> = { BIGINT: 'integer', DOUBLE:
 export const TYPE_OF_CLASS: Record<ValueClass, ColdType> = { integer: 'BIGINT', real: 'DOUBLE', text: 'VARCHAR', blob: 'BLOB' };
 const SQLITE_NAME: Record<ValueClass, string> = { integer: 'INTEGER', real: 'REAL', text: 'TEXT', blob: 'BLOB' };
 
-/** The Parquet type that keeps a column's values, from its SQLite affinity; NUMERIC and untyped columns have none (the data decides, see `decideColdTypes`). */
+/** The Parquet type that keeps a column's values, from its SQLite affinity; NUMERIC and untyped columns have none (the data decides, see `ChunkColdTypes`). */
 const COLD_TYPE_OF_AFFINITY: Record<SqliteAffinity, ColdType | undefined> = { INTEGER: 'BIGINT', TEXT: 'VARCHAR', REAL: 'DOUBLE', BLOB: undefined, NUMERIC: undefined };
 
 export function affinityType(declaredType: string): ColdType | undefined {
@@ -32,45 +32,29 @@ export function classOf(value: unknown): ValueClass | null {
   return 'blob';
 }
 
-export interface TypeMismatch {
-  column: string;
-  expected: ValueClass;
-  found: ValueClass;
-  rowIndex: number;
-  value: unknown;
-}
-
 /**
- * Decides each column's cold type for a chunk and finds the first value of
- * another class. Typed columns keep their affinity's type; untyped/NUMERIC
- * columns take the class of their first non-NULL value.
+ * Each column's cold type for one chunk, decided as its values are seen. Typed
+ * columns keep their affinity's type; untyped, NUMERIC and BLOB-affinity columns
+ * take the class of their first non-NULL value, and are VARCHAR until they have
+ * one (a column that is NULL throughout the chunk stays VARCHAR).
  */
-export function decideColdTypes(
-  columns: readonly ColumnInfo[],
-  rows: readonly unknown[][],
-): { types: ColdType[]; mismatch?: TypeMismatch } {
-  const types: (ColdType | undefined)[] = columns.map((c) => affinityType(c.declaredType));
-  const expected: (ValueClass | undefined)[] = types.map((t) => (t ? CLASS_OF_TYPE[t] : undefined));
-  const width = columns.length;
-  for (let r = 0; r < rows.length; r++) {
-    const row = rows[r]!;
-    for (let c = 0; c < width; c++) {
-      const cls = classOf(row[c]);
-      if (cls === null) continue;
-      const want = expected[c];
-      if (want === undefined) {
-        expected[c] = cls;
-        types[c] = TYPE_OF_CLASS[cls];
-      } else if (want !== cls) {
-        return {
-          types: types.map((t) => t ?? 'VARCHAR'),
-          mismatch: { column: columns[c]!.name, expected: want, found: cls, rowIndex: r, value: row[c] },
-        };
-      }
-    }
+export class ChunkColdTypes {
+  /** The class each column's values must have; undefined while an undecided column has seen only NULLs. */
+  readonly expected: (ValueClass | undefined)[];
+  /** Each column's type so far. */
+  readonly types: ColdType[];
+
+  constructor(columns: readonly ColumnInfo[]) {
+    const declared = columns.map((c) => affinityType(c.declaredType));
+    this.expected = declared.map((t) => (t ? CLASS_OF_TYPE[t] : undefined));
+    this.types = declared.map((t) => t ?? 'VARCHAR');
   }
-  // A column that is NULL throughout the chunk: its declared affinity, or VARCHAR.
-  return { types: types.map((t) => t ?? 'VARCHAR') };
+
+  /** Column `c` (undecided so far) takes the class of its first value. */
+  decide(c: number, cls: ValueClass): void {
+    this.expected[c] = cls;
+    this.types[c] = TYPE_OF_CLASS[cls];
+  }
 }
 
 export function sqliteClassName(cls: ValueClass): string {
