@@ -2,13 +2,15 @@
  * One archive run in its own process, for the peak-RSS figure of the archive
  * benchmark: opens the store in <dataDir>, archives `messages` with the
  * benchmark's clock, and prints one JSON line with the report and
- * process.resourceUsage().maxRSS as the last thing it does.
+ * its peak RSS (`peakRssKiB`: VmHWM, not maxRSS, which a child inherits from
+ * its parent) as the last thing it does.
  *
  * argv: <dataDir> [ARCHIVE_BATCH_SIZE] [ARCHIVE_ZSTD_LEVEL]
  */
 import { openTierStore } from '../src/store/openTierStore.js';
 import registry from '../archive-registry.js';
 import { ARCHIVE_NOW, benchConfig } from './archiveData.js';
+import { peakRssKiB } from './lib.js';
 
 const [dataDir, batchSize, zstdLevel] = process.argv.slice(2);
 if (!dataDir) {
@@ -18,7 +20,7 @@ if (!dataDir) {
 const env: Record<string, string> = {};
 if (batchSize) env.ARCHIVE_BATCH_SIZE = batchSize;
 if (zstdLevel) env.ARCHIVE_ZSTD_LEVEL = zstdLevel;
-const rssBeforeKiB = process.resourceUsage().maxRSS;
+const rssBeforeKiB = peakRssKiB();
 const store = await openTierStore({ config: benchConfig(dataDir, env), registry });
 const t0 = performance.now();
 const report = await store.archiver.run({ tables: ['messages'], now: ARCHIVE_NOW });
@@ -33,6 +35,6 @@ process.stdout.write(
     error: t.error ?? null,
     seconds,
     rssBeforeKiB,
-    maxRssKiB: process.resourceUsage().maxRSS,
+    maxRssKiB: peakRssKiB(),
   }) + '\n',
 );

@@ -3,7 +3,7 @@
  * bench/results/<name>.json. Figures are ratios against the raw engines
  * measured in the same run, because this machine is shared and noisy.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -105,4 +105,20 @@ export function ratio(a: readonly number[], b: readonly number[]): Ratio {
   const sb = summarize(b);
   const paired = a.map((x, i) => x / b[i]!).sort((x, y) => x - y);
   return { p50: round(sa.p50 / sb.p50, 3), p90: round(sa.p90 / sb.p90, 3), pairedMedian: round(percentile(paired, 50), 3) };
+}
+
+/**
+ * Peak RSS of this process in KiB: VmHWM from /proc/self/status, the high-water mark of this
+ * process's own address space (maxRSS where /proc is missing). process.resourceUsage().maxRSS is
+ * not used: on Linux a child spawned by libuv (fork/vfork, then exec) starts with its parent's
+ * high-water mark, so a large parent inflates every child's figure.
+ */
+export function peakRssKiB(): number {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]);
+  } catch {
+    // not Linux
+  }
+  return process.resourceUsage().maxRSS;
 }

@@ -5,35 +5,21 @@
  * `runs` times, and prints one JSON line with the timings and its peak RSS
  * as the last thing it does.
  *
- * Peak RSS is VmHWM from /proc/self/status: the high-water mark of this
- * process's own address space. process.resourceUsage().maxRSS is not used: on
- * Linux a child spawned by libuv (vfork, then exec) starts with its parent's
- * high-water mark, so a large parent inflates every child's figure.
+ * Peak RSS is `peakRssKiB` (bench/lib.ts): VmHWM, this process's own.
  *
  * argv: <dataDir> <bridge|sqlite> <runs> <sql> [params as JSON]
  */
-import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import registry from '../archive-registry.js';
 import { openTierStore } from '../src/store/openTierStore.js';
 import { benchConfig } from './archiveData.js';
+import { peakRssKiB } from './lib.js';
 
 const [dataDir, mode, runsText, sql, paramsJson] = process.argv.slice(2);
 if (!dataDir || (mode !== 'bridge' && mode !== 'sqlite') || !runsText || !sql) {
   process.stderr.write('usage: node --import tsx bench/query-child.ts <dataDir> <bridge|sqlite> <runs> <sql> [params JSON]\n');
   process.exit(2);
 }
-/** Peak RSS of this process in KiB (VmHWM); maxRSS where /proc is missing. */
-function peakRssKiB(): number {
-  try {
-    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
-    if (m) return Number(m[1]);
-  } catch {
-    // not Linux
-  }
-  return process.resourceUsage().maxRSS;
-}
-
 const params = paramsJson ? (JSON.parse(paramsJson) as unknown[]) : [];
 const runs = Number(runsText);
 const config = benchConfig(dataDir, { ARCHIVE_QUERY_CACHE_ENABLED: 'false' });

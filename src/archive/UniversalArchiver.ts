@@ -24,6 +24,7 @@ import { fileId, runSpillDir } from '../cold/coldLayout.js';
 import type { ColdStore } from '../cold/ColdStore.js';
 import { ConnectionLane } from '../cold/ConnectionLane.js';
 import { DuckDbEngine } from '../cold/DuckDbEngine.js';
+import { DataChunkPool } from '../cold/DataChunkPool.js';
 import { WalCheckpointer } from '../hot/WalCheckpointer.js';
 import { readParquetRowsOn } from '../cold/ParquetChunkWriter.js';
 import { ArgumentError, ColdFileError, LeaseHeldError, LeaseLostError, ReadOnlyStoreError } from '../errors.js';
@@ -347,6 +348,8 @@ export class UniversalArchiver {
     // A second connection of the engine's instance, one read at a time: a written file's read-back and a
     // drain's comparison rows, beside the next chunk's COPY on the engine's own connection.
     const side = new ConnectionLane(() => engine.instance.connect());
+    // Data chunks are reused from chunk to chunk: their native memory would otherwise wait for V8 (DataChunkPool).
+    const pool = new DataChunkPool();
     let seq = 0;
     let inFlight: InFlight | undefined;
     /** A whole chunk stays hot (a value of another storage class than its column). */
@@ -413,7 +416,7 @@ export class UniversalArchiver {
           await drains.waitBelow(2);
           // Read before the chunk: if no other connection commits until a drain step, the rows are unchanged.
           const readAtVersion = dataVersion(this.#raw);
-          const staged = stageChunk(this.#ctx, s, span, readChunk(lo, hi, cursor, batchSize), report);
+          const staged = stageChunk(this.#ctx, s, span, readChunk(lo, hi, cursor, batchSize), report, pool);
           if (staged.read === 0) break;
           const partial = staged.read < batchSize;
           cursor = staged.cursor;
@@ -447,6 +450,7 @@ export class UniversalArchiver {
               span,
               id,
               staged,
+              pool,
               runId,
               now,
               hotBytesPerRow: perRow,

@@ -12,9 +12,10 @@
  * ~20–32 MB live, and peak RSS grew with the chunk size. 2,048 rows (~1.4 MB)
  * die in the young generation.
  */
-import { DuckDBBlobValue, DuckDBDataChunk, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBBlobValue, type DuckDBDataChunk, type DuckDBValue } from '@duckdb/node-api';
 import type { PartitionSpan } from '../cold/coldLayout.js';
 import { ChunkSummarizer, type ChunkSummary } from '../cold/chunkFooter.js';
+import type { DataChunkPool } from '../cold/DataChunkPool.js';
 import { filledDataChunk, VECTOR_SIZE } from '../cold/ParquetChunkWriter.js';
 import { ChunkColdTypes, classOf, DUCKDB_TYPES, sqliteClassName, type ColdType, type ValueClass } from '../cold/columnTypes.js';
 import type { ArchiveContext } from './ArchiveContext.js';
@@ -37,10 +38,9 @@ export interface StagedChunk {
   readonly refusal?: string;
 }
 
-/** Lets a staged chunk's native memory go at once (writeChunk does this for each data chunk it appends). */
-export function releaseStaged(staged: StagedChunk): void {
-  for (const chunk of staged.dataChunks) chunk.reset();
-  staged.dataChunks.length = 0;
+/** Gives a staged chunk's data chunks back to `pool` (those not appended yet: the writer takes each out as it appends it). */
+export function releaseStaged(staged: StagedChunk, pool: DataChunkPool): void {
+  for (let chunk = staged.dataChunks.shift(); chunk; chunk = staged.dataChunks.shift()) pool.release(chunk);
 }
 
 /**
@@ -48,7 +48,14 @@ export function releaseStaged(staged: StagedChunk): void {
  * `report.refused` here; a value of the wrong storage class refuses the whole chunk (`refusal`), and the
  * rest of its rows are still read, so the cursor moves past it.
  */
-export function stageChunk(ctx: Pick<ArchiveContext, 'logger'>, s: TableShape, span: PartitionSpan, rows: Iterable<unknown[]>, report: TableReport): StagedChunk {
+export function stageChunk(
+  ctx: Pick<ArchiveContext, 'logger'>,
+  s: TableShape,
+  span: PartitionSpan,
+  rows: Iterable<unknown[]>,
+  report: TableReport,
+  pool: DataChunkPool,
+): StagedChunk {
   const screen = new RowScreen(s);
   const types = new ChunkColdTypes(s.columns);
   const summarizer = new ChunkSummarizer(s.t.timeUnit);
@@ -58,7 +65,7 @@ export function stageChunk(ctx: Pick<ArchiveContext, 'logger'>, s: TableShape, s
   let last: unknown[] | undefined;
   let refusal: string | undefined;
   const flush = (): void => {
-    if (refusal === undefined) refusal = appendBatch(s, types, dataChunks, batch);
+    if (refusal === undefined) refusal = appendBatch(s, types, dataChunks, batch, pool);
     batch = [];
   };
   for (const row of rows) {
@@ -79,7 +86,7 @@ export function stageChunk(ctx: Pick<ArchiveContext, 'logger'>, s: TableShape, s
     summary: summarizer.finish(),
     ...(refusal === undefined ? {} : { refusal }),
   };
-  if (refusal !== undefined) releaseStaged(staged);
+  if (refusal !== undefined) releaseStaged(staged, pool);
   return staged;
 }
 
@@ -97,7 +104,7 @@ interface Mismatch {
  * data chunks as they are (VARCHAR, all NULL): DuckDB's appender casts them to the scratch table's
  * type (test/stageChunk.test.ts holds it to that).
  */
-function appendBatch(s: TableShape, types: ChunkColdTypes, dataChunks: DuckDBDataChunk[], batch: readonly unknown[][]): string | undefined {
+function appendBatch(s: TableShape, types: ChunkColdTypes, dataChunks: DuckDBDataChunk[], batch: readonly unknown[][], pool: DataChunkPool): string | undefined {
   const width = s.columns.length;
   const count = batch.length;
   const columns: DuckDBValue[][] = [];
@@ -126,7 +133,7 @@ function appendBatch(s: TableShape, types: ChunkColdTypes, dataChunks: DuckDBDat
   }
   if (mismatch) return mixedTypeMessage(s, batch[mismatch.row]!, mismatch);
   const duckTypes = types.types.map((t) => DUCKDB_TYPES[t]);
-  dataChunks.push(filledDataChunk(duckTypes, columns, count));
+  dataChunks.push(filledDataChunk(duckTypes, columns, count, pool));
   return undefined;
 }
 

@@ -21,6 +21,7 @@ import { failpoint } from './failpoint.js';
 import type { NewManifestFile } from '../manifest/manifestFiles.js';
 import type { TableShape } from './TableShape.js';
 import { releaseStaged, type StagedChunk } from './stageChunk.js';
+import type { DataChunkPool } from '../cold/DataChunkPool.js';
 
 export interface WriteChunkOptions {
   engine: DuckDbEngine;
@@ -30,6 +31,8 @@ export interface WriteChunkOptions {
   id: string;
   /** The chunk's rows in (time, key) order, staged (stageChunk) with no refusal. Handed over: appended, then let go. */
   staged: StagedChunk;
+  /** Where the staged data chunks go back once appended (stageChunk took them from it). */
+  pool: DataChunkPool;
   runId: number;
   now: number;
   /** Average SQLite bytes per row, for the manifest's `hot_bytes`. */
@@ -79,7 +82,7 @@ export async function writeChunk(ctx: Pick<ArchiveContext, 'config' | 'cold' | '
     const fieldIds = parquetFieldIds(ctx.raw, t.table, schema);
     // The staged data chunks are let go as they are appended (see stageChunk for why the rows never
     // exist as one JS array); the caller commits the previous chunk once DuckDB holds these rows.
-    await writeParquetChunk(o.engine, tmp, { columns: s.names, types, dataChunks: staged.dataChunks, zstdLevel: ctx.config.archiveZstdLevel, metadata, fieldIds }, o.onRowsHeld);
+    await writeParquetChunk(o.engine, tmp, { columns: s.names, types, dataChunks: staged.dataChunks, pool: o.pool, zstdLevel: ctx.config.archiveZstdLevel, metadata, fieldIds }, o.onRowsHeld);
     o.onCopyDone?.();
     // Not fsynced here: cold.put makes the verified file durable (a local fsync before its rename; an upload
     // confirmed by size and sha256), and a temp file lost to a crash is only a chunk to write again.
@@ -118,7 +121,7 @@ export async function writeChunk(ctx: Pick<ArchiveContext, 'config' | 'cold' | '
     written = true;
     return { shape: s, span, rowCount, keys, path: rel, manifestRow, dataVersion: o.dataVersion, grace };
   } finally {
-    releaseStaged(staged);
+    releaseStaged(staged, o.pool);
     if (!written) {
       rmSync(tmp, { force: true });
       // Best effort: an error is on its way out, and a failed removal must not replace it (an endpoint

@@ -6,6 +6,7 @@ import { DuckDBBlobValue, DuckDBDataChunk, type DuckDBConnection, type DuckDBTyp
 import { createHash } from 'node:crypto';
 import { ColdFileError } from '../errors.js';
 import { DUCKDB_TYPES, type ColdType } from './columnTypes.js';
+import type { DataChunkPool } from './DataChunkPool.js';
 import { duckdbVersion, fingerprintSql, fingerprintText, footerFingerprint, ROW_FINGERPRINT_KEY } from './rowFingerprint.js';
 import { sqlIdent, sqlString, type DuckDbEngine, readColdParquet } from './DuckDbEngine.js';
 
@@ -16,8 +17,12 @@ const SCRATCH = '_tierdb_chunk';
 export interface ChunkToWrite {
   columns: readonly string[];
   types: readonly ColdType[];
-  /** The rows, as DuckDB data chunks typed `types` (`toDataChunks`); each is reset (its memory let go) once appended. */
-  dataChunks: readonly DuckDBDataChunk[];
+  /**
+   * The rows, as DuckDB data chunks typed `types` (`toDataChunks`). Handed over: each is taken out of
+   * the array as it is appended and released to `pool` (reset, kept for reuse; reset only without a pool).
+   */
+  dataChunks: DuckDBDataChunk[];
+  pool?: DataChunkPool | undefined;
   zstdLevel: number;
   /** Key/value footer metadata (table, partition, rows, key range, schema...). */
   metadata: Record<string, string>;
@@ -48,14 +53,15 @@ function toDuckValue(v: unknown): DuckDBValue {
 }
 
 /**
- * A data chunk of `rows` rows typed `types`, holding `columns` (column-major). Returned as a new wrapper
- * of the same native chunk: the wrapper that wrote the values caches every one of them (node-api's
- * vectors keep an item cache), and would keep a chunk's worth of JS strings alive until it is appended.
+ * A data chunk of `rows` rows typed `types` (from `pool` when given), holding `columns` (column-major).
+ * Setting its row count again at the end drops its vector wrappers: node-api's vectors keep an item
+ * cache of every value set, which would keep a chunk's worth of JS strings alive until it is appended.
  */
-export function filledDataChunk(types: readonly DuckDBType[], columns: readonly (readonly DuckDBValue[])[], rows: number): DuckDBDataChunk {
-  const writer = DuckDBDataChunk.create(types, rows);
-  for (let c = 0; c < columns.length; c++) writer.setColumnValues(c, columns[c]!);
-  return new DuckDBDataChunk(writer.chunk);
+export function filledDataChunk(types: readonly DuckDBType[], columns: readonly (readonly DuckDBValue[])[], rows: number, pool?: DataChunkPool): DuckDBDataChunk {
+  const chunk = pool ? pool.acquire(types, rows) : DuckDBDataChunk.create(types, rows);
+  for (let c = 0; c < columns.length; c++) chunk.setColumnValues(c, columns[c]!);
+  chunk.rowCount = rows;
+  return chunk;
 }
 
 /** Rows as better-sqlite3 returns them, as data chunks of `VECTOR_SIZE` rows typed `types` (the archiver stages its own: stageChunk). */
@@ -82,10 +88,11 @@ export async function writeParquetChunk(engine: DuckDbEngine, file: string, chun
   try {
     const appender = await con.createAppender(SCRATCH);
     try {
-      for (const dataChunk of chunk.dataChunks) {
+      // The appender copies each: its vectors' strings are let go now, not when V8 collects the wrapper.
+      for (let dataChunk = chunk.dataChunks.shift(); dataChunk; dataChunk = chunk.dataChunks.shift()) {
         appender.appendDataChunk(dataChunk);
-        // The appender copied it: its vectors' strings are let go now, not when V8 collects the wrapper.
-        dataChunk.reset();
+        if (chunk.pool) chunk.pool.release(dataChunk);
+        else dataChunk.reset();
       }
       appender.flushSync();
     } finally {
