@@ -159,6 +159,32 @@ function sameRow(a: readonly unknown[], b: readonly unknown[]): boolean {
 /** Thrown inside a fast-path transaction that found a row not as read: roll back, compare instead. */
 class NotAsRead extends Error {}
 
+/**
+ * Key-list sizes of the fast path's DELETE statements, largest first: one statement per 512 keys
+ * costs ~0.8 of one per key (1M demo messages: 2.9 vs 3.5-3.7 s in plain better-sqlite3), the
+ * rest of a step goes in smaller lists. Four statements, prepared once.
+ */
+const DELETE_LISTS = [512, 64, 8, 1];
+
+/**
+ * Deletes the hot rows of `keys[from, to)` (distinct: a file's keys), or throws NotAsRead when any
+ * is missing. Each list must delete exactly as many rows as it names: the registry's key is unique
+ * in SQLite (resolveRegistry), so a row per key, and a key gone shows as a short count.
+ * `key IN (?, …)` compares as `key = ?` does (the list's values take no affinity, as a bound
+ * parameter has none; the column's collation applies).
+ */
+function deleteKeys(raw: ArchiveContext['raw'], s: TableShape, keys: readonly unknown[], from: number, to: number): number {
+  let i = from;
+  for (const size of DELETE_LISTS) {
+    if (to - i < size) continue;
+    const del = prepareCached(raw, `DELETE FROM ${s.from} WHERE ${s.key} IN (${size === 1 ? '?' : '?,'.repeat(size - 1) + '?'})`);
+    for (; to - i >= size; i += size) {
+      if (del.run(...keys.slice(i, i + size)).changes !== size) throw new NotAsRead();
+    }
+  }
+  return to - from;
+}
+
 /** One drain transaction over rows [from, to) of the file. */
 function drainStep(ctx: Pick<ArchiveContext, 'raw' | 'assertLease'>, job: DrainJob, to: number, compare: boolean): DrainResult {
   const { raw } = ctx;
@@ -166,20 +192,17 @@ function drainStep(ctx: Pick<ArchiveContext, 'raw' | 'assertLease'>, job: DrainJ
   return raw
     .transaction((): DrainResult => {
       ctx.assertLease();
-      const del = prepareCached(raw, `DELETE FROM ${s.from} WHERE ${s.key} = ?`);
       let deleted = 0;
       const stale: Marker[] = [];
       const { rows, keys } = job;
       if (!compare && job.dataVersion !== undefined && dataVersion(raw) === job.dataVersion) {
         // No other connection committed since the rows were read: they are exactly as read.
-        for (let i = job.from; i < to; i++) {
-          if (del.run(keys[i]).changes !== 1) throw new NotAsRead();
-          deleted++;
-        }
+        deleted = deleteKeys(raw, s, keys, job.from, to);
       } else if (rows === undefined) {
         // A comparison is needed and the rows are not loaded: roll back (nothing done), load them, come back.
         throw new NotAsRead();
       } else {
+        const del = prepareCached(raw, `DELETE FROM ${s.from} WHERE ${s.key} = ?`);
         const select = prepareCached(raw, `SELECT ${s.selectList} FROM ${s.from} WHERE ${s.key} = ?`).raw(true).safeIntegers(true);
         const marked = new Set(
           (prepareCached(raw, `SELECT key FROM _tierdb_deletes WHERE path = ?`).pluck().safeIntegers(true).all(job.path) as unknown[]).map(keyText),
