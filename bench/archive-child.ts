@@ -5,7 +5,7 @@
  * its peak RSS (`peakRssKiB`: VmHWM, not maxRSS, which a child inherits from
  * its parent) as the last thing it does.
  *
- * argv: <dataDir> [ARCHIVE_BATCH_SIZE] [ARCHIVE_ZSTD_LEVEL]
+ * argv: <dataDir> [ARCHIVE_BATCH_SIZE] [ARCHIVE_ZSTD_LEVEL]; ARCHIVE_THREAD_MIN_ROWS passes through
  */
 import { openTierStore } from '../src/store/openTierStore.js';
 import registry from '../archive-registry.js';
@@ -20,6 +20,8 @@ if (!dataDir) {
 const env: Record<string, string> = {};
 if (batchSize) env.ARCHIVE_BATCH_SIZE = batchSize;
 if (zstdLevel) env.ARCHIVE_ZSTD_LEVEL = zstdLevel;
+// An A/B of where chunks are read and written: ARCHIVE_THREAD_MIN_ROWS=0 (worker thread) or a huge value (this thread).
+if (process.env.ARCHIVE_THREAD_MIN_ROWS) env.ARCHIVE_THREAD_MIN_ROWS = process.env.ARCHIVE_THREAD_MIN_ROWS;
 const rssBeforeKiB = peakRssKiB();
 const store = await openTierStore({ config: benchConfig(dataDir, env), registry });
 const t0 = performance.now();

@@ -167,6 +167,7 @@ export const ENV_VARS = {
   ARCHIVE_BATCH_SIZE: v(wholeNumber(1, 10_000_000), '20000', 'Most rows moved in one chunk (one Parquet file); its hot rows are then deleted in short transactions (ARCHIVE_LOCK_TARGET_MS)'),
   ARCHIVE_LOCK_TARGET_MS: v(wholeNumber(1, 10_000), '4', "About how long one archiver transaction holds SQLite's write lock (ms): rows per transaction are sized from measured time, with a pause as long after each, so the app's writers get in between"),
   ARCHIVE_MAX_WORKERS: v(wholeNumber(1, 64), '2', 'Threads DuckDB uses to write and read Parquet'),
+  ARCHIVE_THREAD_MIN_ROWS: v(wholeNumber(0, 1_000_000_000), '50000', "A table with at least this many rows to move is read and written to Parquet on a worker thread (its own read-only connection and DuckDB instance), beside the drain's deletes on the archiver's thread; 0: every table"),
   ARCHIVE_ZSTD_LEVEL: v(wholeNumber(1, 22), '6', 'zstd level of the cold Parquet files'),
   ARCHIVE_CRON: v(cronExpression, '30 3 * * *', 'When `tierdb serve` runs the archiver (node-cron syntax, local time)'),
   ARCHIVE_GRACE_HOURS: v(nonNegativeNumber, '0', 'Hours a written file stays invisible (rows kept hot) before a later run commits it'),
@@ -228,6 +229,8 @@ export interface TierConfig {
   /** ARCHIVE_LOCK_TARGET_MS: the write-lock time one drain (or vacuum) transaction aims at. */
   readonly archiveLockTargetMs: number;
   readonly archiveMaxWorkers: number;
+  /** Rows to move from which a table's chunks are read and written on a worker thread (ARCHIVE_THREAD_MIN_ROWS). */
+  readonly archiveThreadMinRows: number;
   readonly archiveZstdLevel: number;
   readonly archiveCron: string;
   readonly archiveGraceHours: number;
@@ -395,6 +398,7 @@ export function loadConfig(options: LoadConfigOptions = {}): TierConfig {
     archiveBatchSize: p.ARCHIVE_BATCH_SIZE,
     archiveLockTargetMs: p.ARCHIVE_LOCK_TARGET_MS,
     archiveMaxWorkers: p.ARCHIVE_MAX_WORKERS,
+    archiveThreadMinRows: p.ARCHIVE_THREAD_MIN_ROWS,
     archiveZstdLevel: p.ARCHIVE_ZSTD_LEVEL,
     archiveCron: p.ARCHIVE_CRON,
     archiveGraceHours: p.ARCHIVE_GRACE_HOURS,

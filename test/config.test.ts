@@ -143,6 +143,7 @@ describe('loadConfig', () => {
       archiveBatchSize: 20_000,
       archiveLockTargetMs: 4,
       archiveMaxWorkers: 2,
+      archiveThreadMinRows: 50000,
       archiveZstdLevel: 6,
       archiveCron: '30 3 * * *',
       archiveGraceHours: 0,

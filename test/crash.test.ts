@@ -32,6 +32,8 @@ const TIERS: { name: string; coldEnv: (from?: string) => Promise<Record<string, 
   // Every failpoint is also killed at deterministically above; the random rounds add kills between steps.
   { name: 'local folder', coldEnv: async () => ({}), s3: false, randomRounds: 12 },
   { name: 'S3 bucket', coldEnv: async (from) => (await startS3Server({ from })).env(), s3: true, randomRounds: 6 },
+  // Chunks read, staged and written to temp files on the archive worker thread (a large table's path): after-write is then killed there.
+  { name: 'local folder, chunks on the archive worker thread', coldEnv: async () => ({ ARCHIVE_THREAD_MIN_ROWS: '0' }), s3: false, randomRounds: 6 },
 ];
 
 /** The failpoint tests' seeded store: 4000 rows over 30 days, nothing archived yet. */

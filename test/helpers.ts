@@ -13,8 +13,14 @@ export function tempDir(prefix = 'tierdb-test-'): string {
 }
 
 /** A config for a temp data folder, ignoring the machine's env and `.env`. */
+/**
+ * `ARCHIVE_THREAD_MIN_ROWS` from the test run's own environment reaches every store and CLI child:
+ * `ARCHIVE_THREAD_MIN_ROWS=0 npm test` runs every archive's reads and writes on the worker thread.
+ */
+const threadEnv = (): Record<string, string> => (process.env.ARCHIVE_THREAD_MIN_ROWS === undefined ? {} : { ARCHIVE_THREAD_MIN_ROWS: process.env.ARCHIVE_THREAD_MIN_ROWS });
+
 export function testConfig(dataDir: string, env: Record<string, string> = {}): TierConfig {
-  return loadConfig({ env: { LOG_LEVEL: 'silent', ...env }, envFile: false, dataDir });
+  return loadConfig({ env: { LOG_LEVEL: 'silent', ...threadEnv(), ...env }, envFile: false, dataDir });
 }
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..');
@@ -25,7 +31,7 @@ export const REPO_ROOT = path.resolve(import.meta.dirname, '..');
  */
 export function cliEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const keep = ['PATH', 'HOME', 'TMPDIR', 'TEMP', 'TMP', 'SYSTEMROOT', 'LANG', 'TZ', 'NODE_OPTIONS'];
-  const env: Record<string, string> = { TIERDB_DOTENV: 'off' };
+  const env: Record<string, string> = { TIERDB_DOTENV: 'off', ...threadEnv() };
   for (const name of keep) if (process.env[name] !== undefined) env[name] = process.env[name]!;
   for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
   return env;

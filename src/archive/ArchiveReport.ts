@@ -52,6 +52,8 @@ export interface TableReport {
   masked: number;
   /** Chunks refused (mixed types...), with the reason; their rows stay hot. */
   refused: { partition: string; reason: string }[];
+  /** Set when the table's chunks were read and written to Parquet on the archive worker thread (ARCHIVE_THREAD_MIN_ROWS). */
+  workerThread?: true;
   /** Set when the table failed as a whole; other tables still ran. */
   error?: string;
   /** Dry run only: what would move. */

@@ -4,11 +4,27 @@ import type { TableReport } from './ArchiveReport.js';
 import type { TableShape } from './TableShape.js';
 import { isCanonicalUtcIso, valueToMs } from '../registry/timeUnit.js';
 
+/** Rows of one chunk that stay hot for one reason (plain data: it crosses from the archive worker thread). */
+export interface RowRefusal {
+  partition: string;
+  /** What the report and the log say: how many rows, why, the first keys. */
+  message: string;
+  rows: number;
+}
+
+/** Refusals into `report.refused` and the log (on the thread that owns the report). */
+export function reportRowRefusals(ctx: Pick<ArchiveContext, 'logger'>, table: string, refusals: readonly RowRefusal[], report: TableReport): void {
+  for (const r of refusals) {
+    report.refused.push({ partition: r.partition, reason: r.message });
+    ctx.logger.warn({ table, partition: r.partition, rows: r.rows }, r.message);
+  }
+}
+
 /**
  * Tells the rows of a chunk that can move from those that must stay hot: a
  * NULL or BLOB key, or a time that is not a canonical value of the table's unit
- * (ISO text with a non-UTC offset, say) refuses that row only. `report` puts the
- * refusals into `report.refused`, grouped by reason.
+ * (ISO text with a non-UTC offset, say) refuses that row only. `take` hands the
+ * refusals over, one per reason (reportRowRefusals puts them in the report).
  */
 export class RowScreen {
   readonly #s: TableShape;
@@ -40,15 +56,16 @@ export class RowScreen {
     return false;
   }
 
-  /** The refusals seen so far into `report.refused` and the log, one entry per reason. */
-  report(ctx: Pick<ArchiveContext, 'logger'>, span: PartitionSpan, report: TableReport): void {
+  /** The refusals seen so far, one per reason; the screen starts empty again. */
+  take(span: PartitionSpan): RowRefusal[] {
     const s = this.#s;
+    const out: RowRefusal[] = [];
     for (const [reason, keys] of this.#refused) {
       const shown = keys.slice(0, 3).map((k) => (k === null ? 'NULL' : String(k)));
       const message = `${keys.length} row(s) of ${s.t.table} stay hot: ${reason} (${s.t.keyColumn} ${shown.join(', ')}${keys.length > 3 ? ', …' : ''})`;
-      report.refused.push({ partition: span.key, reason: message });
-      ctx.logger.warn({ table: s.t.table, partition: span.key, rows: keys.length }, message);
+      out.push({ partition: span.key, message, rows: keys.length });
     }
     this.#refused.clear();
+    return out;
   }
 }

@@ -18,13 +18,13 @@
 import { discardUncommitted } from './discardUncommitted.js';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { TierConfig } from '../config.js';
-import { fileId, runSpillDir } from '../cold/coldLayout.js';
+import { fileId, runSpillDir, tmpFilePath, type PartitionSpan } from '../cold/coldLayout.js';
 import type { ColdStore } from '../cold/ColdStore.js';
 import { ConnectionLane } from '../cold/ConnectionLane.js';
 import { DuckDbEngine } from '../cold/DuckDbEngine.js';
-import { DataChunkPool } from '../cold/DataChunkPool.js';
 import { WalCheckpointer } from '../hot/WalCheckpointer.js';
 import { readParquetRowsOn } from '../cold/ParquetChunkWriter.js';
 import { ArgumentError, ColdFileError, LeaseHeldError, LeaseLostError, ReadOnlyStoreError } from '../errors.js';
@@ -46,23 +46,20 @@ import { commitDuePending } from './graceFiles.js';
 import { hotBytesPerRow } from './hotBytesPerRow.js';
 import { Lease, leaseHolder } from './lease.js';
 import { listFiles } from '../manifest/manifestFiles.js';
-import { chunkReader, nextPartition, partitionBoundaryMs, refuseUnplaceable, timeColumnIndexed, yieldToEventLoop, type ScanCursor } from './partitionScan.js';
+import { nextPartition, partitionBoundaryMs, refuseUnplaceable, timeColumnIndexed, yieldToEventLoop, type ScanCursor } from './partitionScan.js';
 import { planTable } from './planTable.js';
 import { hotBytesOnDisk, reclaimSpace } from './reclaimSpace.js';
 import { recover, type RecoveryReport } from './recovery.js';
 import { failRun, finishRun, insertRunningRun } from '../manifest/runLog.js';
-import { stageChunk } from './stageChunk.js';
+import { SameThreadChunkProducer, writesFile, type ChunkProducer, type ProducedChunk } from './ChunkProducer.js';
+import { reportRowRefusals } from './RowScreen.js';
+import { WorkerChunkProducer } from './WorkerChunkProducer.js';
 import { assertKeysNotReusable, readTableShape } from './TableShape.js';
 import { boundForColumn } from '../registry/timeUnit.js';
 import { writeChunk, type WrittenChunk } from './writeChunk.js';
 
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
-/** A chunk being written: `done` settles with it; `free` resolves once its COPY is done (the engine's connection is free). */
-interface InFlight {
-  done: Promise<Settled<WrittenChunk>>;
-  free: Promise<void>;
-}
 
 export interface UniversalArchiverDeps {
   raw: Database.Database;
@@ -251,7 +248,7 @@ export class UniversalArchiver {
         const t0 = Date.now();
         try {
           await commitDuePending(this.#ctx, engine, t, now, tableReport, pacer);
-          await this.#archiveTable(engine, t, now, report.runId, runToken, tableReport, options, pacer);
+          await this.#archiveTable(engine, t, now, report.runId, runToken, tableReport, options, pacer, spillDir);
         } catch (error) {
           if (error instanceof LeaseLostError) throw error;
           tableReport.error = error instanceof Error ? error.message : String(error);
@@ -302,9 +299,12 @@ export class UniversalArchiver {
 
   /**
    * One table's chunks through the protocol: the partition scan, each chunk
-   * read and screened into DuckDB data chunks (stageChunk), written (writeChunk), committed (commitChunks)
-   * and drained (drainFile, in the background: DrainQueue), pipelined one
-   * DuckDB write at a time.
+   * read, staged and written to its temp file by the producer (ChunkProducer:
+   * on this thread, or on a worker thread for a large table), verified and put
+   * into the tree (writeChunk), committed (commitChunks) and drained (drainFile,
+   * in the background: DrainQueue). The next chunk is asked for as soon as one
+   * is read, so it is read while this one is compressed and the one before it
+   * commits.
    */
   async #archiveTable(
     engine: DuckDbEngine,
@@ -315,6 +315,7 @@ export class UniversalArchiver {
     report: TableReport,
     options: ArchiveRunOptions,
     pacer: DrainPacer,
+    spillDir: string,
   ): Promise<void> {
     const s = readTableShape(this.#raw, t);
     assertKeysNotReusable(this.#raw, s);
@@ -330,7 +331,6 @@ export class UniversalArchiver {
       );
     }
     const pending = new Set(listFiles(this.#raw, t.table, ['pending']).map((f) => f.partition));
-    const readChunk = chunkReader(this.#raw, s);
     const batchSize = t.batchSize ?? this.#config.archiveBatchSize;
     const partitionOf = new Map<number, string>();
     const drains = new DrainQueue(this.#ctx, pacer, (job, result) => {
@@ -348,10 +348,16 @@ export class UniversalArchiver {
     // A second connection of the engine's instance, one read at a time: a written file's read-back and a
     // drain's comparison rows, beside the next chunk's COPY on the engine's own connection.
     const side = new ConnectionLane(() => engine.instance.connect());
-    // Data chunks are reused from chunk to chunk: their native memory would otherwise wait for V8 (DataChunkPool).
-    const pool = new DataChunkPool();
-    let seq = 0;
-    let inFlight: InFlight | undefined;
+    const onWorker = rowsTotal >= this.#config.archiveThreadMinRows;
+    if (onWorker) report.workerThread = true;
+    const producer: ChunkProducer = onWorker
+        ? await WorkerChunkProducer.start({
+            hotPath: this.#raw.name,
+            shape: s,
+            zstdLevel: this.#config.archiveZstdLevel,
+            engine: { memoryLimit: this.#config.duckdbMemoryLimit, threads: this.#config.archiveMaxWorkers, tempDirectory: workerSpillDir(spillDir) },
+          })
+        : new SameThreadChunkProducer(engine, this.#raw, s, this.#config.archiveZstdLevel);
     /** A whole chunk stays hot (a value of another storage class than its column). */
     const refuseChunk = (partition: string, reason: string): void => {
       report.refused.push({ partition, reason });
@@ -391,12 +397,12 @@ export class UniversalArchiver {
         (value) => ({ ok: true as const, value }),
         (error: unknown) => ({ ok: false as const, error }),
       );
-    let failed = true;
-    try {
-      let after: ScanCursor | undefined;
-      partitions: for (let step = nextPartition(this.#raw, s, after, boundaryMs); step; step = nextPartition(this.#raw, s, after, boundaryMs)) {
+    // The partition scan: the next partition old enough to move, with rows, not waiting in a grace period.
+    let after: ScanCursor | undefined;
+    const nextSpan = async (): Promise<PartitionSpan | undefined> => {
+      for (let step = nextPartition(this.#raw, s, after, boundaryMs); step; step = nextPartition(this.#raw, s, after, boundaryMs)) {
         after = step.next;
-        if (options.signal?.aborted) break;
+        if (options.signal?.aborted) return undefined;
         // Let signals and timers run between partitions, even when nothing is written.
         await yieldToEventLoop();
         drains.check();
@@ -404,81 +410,90 @@ export class UniversalArchiver {
           refuseUnplaceable(this.#ctx, s, step.unplaceable, report);
           continue;
         }
-        const { span } = step;
-        if (pending.has(span.key)) continue;
+        if (pending.has(step.span.key)) continue;
         report.partitions++;
-        const lo = boundForColumn(span.startMs, unit);
-        const hi = boundForColumn(span.endMs, unit);
-        let cursor: unknown[] | undefined;
-        for (;;) {
-          if (options.signal?.aborted) break partitions;
-          // Rows held for their drains stay bounded: one file draining, one committed waiting.
-          await drains.waitBelow(2);
-          // Read before the chunk: if no other connection commits until a drain step, the rows are unchanged.
-          const readAtVersion = dataVersion(this.#raw);
-          const staged = stageChunk(this.#ctx, s, span, readChunk(lo, hi, cursor, batchSize), report, pool);
-          if (staged.read === 0) break;
-          const partial = staged.read < batchSize;
-          cursor = staged.cursor;
-          if (staged.refusal !== undefined) {
-            refuseChunk(span.key, staged.refusal);
-            if (partial) break;
-            continue;
+        return step.span;
+      }
+      return undefined;
+    };
+    let seq = 0;
+    /** Asks the producer for the chunk of `span` after `cursor`. */
+    const ask = async (span: PartitionSpan, cursor: unknown[] | undefined): Promise<Asked> => {
+      // Rows held for their drains stay bounded: one file draining, one committed waiting.
+      await drains.waitBelow(2);
+      const id = fileId(runId, ++seq, runToken);
+      const tmp = tmpFilePath(this.#cold.stagingDir, t.table, id);
+      // Taken before the chunk is read (on this connection or the worker's, which only reads): if no other
+      // connection commits until a drain step, the rows are unchanged.
+      const readAtVersion = dataVersion(this.#raw);
+      const produced = producer.produce({ span, lo: boundForColumn(span.startMs, unit), hi: boundForColumn(span.endMs, unit), cursor, batchSize, tmp });
+      return { span, id, tmp, readAtVersion, ...produced };
+    };
+    /** Written, being verified and put, waiting for its commit. */
+    let inFlight: Promise<Settled<WrittenChunk>> | undefined;
+    /** Asked for, not yet handed to writeChunk. */
+    let ahead: Asked | undefined;
+    let failed = true;
+    try {
+      const first = await nextSpan();
+      ahead = first && (await ask(first, undefined));
+      while (ahead) {
+        const job = ahead;
+        const staged = await job.staged;
+        reportRowRefusals(this.#ctx, t.table, staged.refused, report);
+        // The next chunk is asked for at once: it is read while this one is compressed.
+        ahead = undefined;
+        if (!options.signal?.aborted) {
+          if (staged.read === batchSize) ahead = await ask(job.span, staged.cursor);
+          else {
+            const span = await nextSpan();
+            ahead = span && (await ask(span, undefined));
           }
-          if (staged.summary.rows === 0) {
-            if (partial) break;
-            continue;
-          }
-          const id = fileId(runId, ++seq, runToken);
-          // Pipeline, one DuckDB write at a time: this chunk was read while the previous one was
-          // being compressed; it is written once the previous COPY is done (that file is read back
-          // on the side connection and made durable meanwhile), and compressed while the previous
-          // one commits.
-          const previous = inFlight;
-          if (previous) await Promise.race([previous.free, previous.done]);
-          let held!: () => void;
-          let copied!: () => void;
-          let previousCommitted!: () => void;
-          const rowsHeld = new Promise<void>((resolve) => (held = resolve));
-          const free = new Promise<void>((resolve) => (copied = resolve));
-          // This file goes into the tree only after the previous one is committed (or failed: then this one is removed).
-          const beforePut = new Promise<void>((resolve) => (previousCommitted = resolve));
-          const done = settle(
-            writeChunk(this.#ctx, {
-              engine,
-              shape: s,
-              span,
-              id,
-              staged,
-              pool,
-              runId,
-              now,
-              hotBytesPerRow: perRow,
-              dataVersion: readAtVersion,
-              onRowsHeld: held,
-              onCopyDone: copied,
-              sideLane: side,
-              beforePut,
-            }),
-          );
-          inFlight = { done, free };
-          // Commit the previous chunk (and read the next) while DuckDB compresses this one.
-          await Promise.race([rowsHeld, done]);
-          try {
-            await commitWritten(previous ? await previous.done : undefined);
-          } finally {
-            previousCommitted();
-          }
-          if (partial) break;
+        }
+        if (staged.refusal !== undefined) {
+          refuseChunk(job.span.key, staged.refusal);
+          continue;
+        }
+        if (!writesFile(staged)) continue;
+        let previousCommitted!: () => void;
+        // This file goes into the tree only after the previous one is committed (or failed: then this one is removed).
+        const beforePut = new Promise<void>((resolve) => (previousCommitted = resolve));
+        const previous = inFlight;
+        inFlight = settle(
+          writeChunk(this.#ctx, {
+            shape: s,
+            span: job.span,
+            id: job.id,
+            tmp: job.tmp,
+            staged,
+            written: job.written,
+            runId,
+            now,
+            hotBytesPerRow: perRow,
+            dataVersion: job.readAtVersion,
+            sideLane: side,
+            beforePut,
+          }),
+        );
+        try {
+          await commitWritten(previous ? await previous : undefined);
+        } finally {
+          previousCommitted();
         }
       }
-      const lastWritten = inFlight ? await inFlight.done : undefined;
+      const last = inFlight;
       inFlight = undefined;
-      await commitWritten(lastWritten);
+      await commitWritten(last ? await last : undefined);
       failed = false;
     } finally {
-      // After an unexpected error: a written chunk that was never committed is removed (its rows stay hot).
-      const left = (inFlight as InFlight | undefined)?.done;
+      // After an unexpected error: a chunk asked for and never handed on leaves no file (its temp file is
+      // removed once written); a written chunk that was never committed is removed (its rows stay hot).
+      const unasked = ahead as Asked | undefined;
+      if (unasked) {
+        await unasked.written.catch(() => undefined);
+        rmSync(unasked.tmp, { force: true });
+      }
+      const left = inFlight as Promise<Settled<WrittenChunk>> | undefined;
       if (left) {
         const r = await left;
         // Best effort: the error under way goes out; recovery removes a file left behind (its name proves the run).
@@ -492,7 +507,24 @@ export class UniversalArchiver {
         });
       } finally {
         await side.close();
+        await producer.close();
       }
     }
   }
+}
+
+/** The worker's DuckDB spills beside the archiver's, in the run's spill folder (removed with it). */
+function workerSpillDir(spillDir: string): string {
+  const dir = path.join(spillDir, 'worker');
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** A chunk asked of the producer: where it goes and when it was asked for. */
+interface Asked extends ProducedChunk {
+  span: PartitionSpan;
+  id: string;
+  tmp: string;
+  /** `PRAGMA data_version` on the archiver's connection just before the producer was asked. */
+  readAtVersion: number;
 }

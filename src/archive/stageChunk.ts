@@ -18,9 +18,7 @@ import { ChunkSummarizer, type ChunkSummary } from '../cold/chunkFooter.js';
 import type { DataChunkPool } from '../cold/DataChunkPool.js';
 import { filledDataChunk, VECTOR_SIZE } from '../cold/ParquetChunkWriter.js';
 import { ChunkColdTypes, classOf, DUCKDB_TYPES, sqliteClassName, type ColdType, type ValueClass } from '../cold/columnTypes.js';
-import type { ArchiveContext } from './ArchiveContext.js';
-import type { TableReport } from './ArchiveReport.js';
-import { RowScreen } from './RowScreen.js';
+import { RowScreen, type RowRefusal } from './RowScreen.js';
 import type { TableShape } from './TableShape.js';
 
 /** One chunk's rows, read and held by DuckDB data chunks until writeChunk appends them. */
@@ -36,6 +34,8 @@ export interface StagedChunk {
   readonly summary: ChunkSummary;
   /** Why the whole chunk stays hot (a value of another storage class than its column), if it does. */
   readonly refusal?: string;
+  /** Rows that stay hot (a NULL key, a time that is not its unit's), one entry per reason. */
+  readonly refused: readonly RowRefusal[];
 }
 
 /** Gives a staged chunk's data chunks back to `pool` (those not appended yet: the writer takes each out as it appends it). */
@@ -44,18 +44,13 @@ export function releaseStaged(staged: StagedChunk, pool: DataChunkPool): void {
 }
 
 /**
- * Stages the rows `rows` yields (one statement's rows: one snapshot). Row refusals go into
- * `report.refused` here; a value of the wrong storage class refuses the whole chunk (`refusal`), and the
- * rest of its rows are still read, so the cursor moves past it.
+ * Stages the rows `rows` yields (one statement's rows: one snapshot). Row refusals come back in
+ * `refused`; a value of the wrong storage class refuses the whole chunk (`refusal`), and the
+ * rest of its rows are still read, so the cursor moves past it. Touches no report or log: it also runs
+ * on the archive worker thread (chunkWorker). With `pauseEveryRows`, a turn of the event loop every that
+ * many rows, the statement left open meanwhile: only where the connection runs nothing else.
  */
-export function stageChunk(
-  ctx: Pick<ArchiveContext, 'logger'>,
-  s: TableShape,
-  span: PartitionSpan,
-  rows: Iterable<unknown[]>,
-  report: TableReport,
-  pool: DataChunkPool,
-): StagedChunk {
+export async function stageChunk(s: TableShape, span: PartitionSpan, rows: Iterable<unknown[]>, pool: DataChunkPool, pauseEveryRows?: number): Promise<StagedChunk> {
   const screen = new RowScreen(s);
   const types = new ChunkColdTypes(s.columns);
   const summarizer = new ChunkSummarizer(s.t.timeUnit);
@@ -75,9 +70,9 @@ export function stageChunk(
     summarizer.add(row[s.keyIndex], row[s.timeIndex]);
     batch.push(row);
     if (batch.length === VECTOR_SIZE) flush();
+    if (pauseEveryRows !== undefined && read % pauseEveryRows === 0) await turnOfEventLoop();
   }
   if (batch.length > 0) flush();
-  screen.report(ctx, span, report);
   const staged = {
     read,
     cursor: last === undefined ? undefined : [last[s.timeIndex], last[s.keyIndex]],
@@ -85,10 +80,13 @@ export function stageChunk(
     types: types.types,
     summary: summarizer.finish(),
     ...(refusal === undefined ? {} : { refusal }),
+    refused: screen.take(span),
   };
   if (refusal !== undefined) releaseStaged(staged, pool);
   return staged;
 }
+
+const turnOfEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** The first value, in row order, whose class is not its column's. */
 interface Mismatch {

@@ -12,7 +12,7 @@ import { sqlIdent, sqlString, type DuckDbEngine, readColdParquet } from './DuckD
 
 /** Rows per DuckDB data chunk (DuckDB's STANDARD_VECTOR_SIZE). */
 export const VECTOR_SIZE = 2048;
-const SCRATCH = '_tierdb_chunk';
+const DEFAULT_SCRATCH = '_tierdb_chunk';
 
 export interface ChunkToWrite {
   columns: readonly string[];
@@ -28,6 +28,8 @@ export interface ChunkToWrite {
   metadata: Record<string, string>;
   /** `{col: id, …}`: Parquet field ids (the table's Iceberg field ids, see parquetFieldIds); none when absent. */
   fieldIds?: string | undefined;
+  /** Write on this connection of the engine's instance, with its own scratch table (default: the engine's own, `_tierdb_chunk`). */
+  lane?: { connection: DuckDBConnection; scratch: string } | undefined;
 }
 
 /** Order-sensitive checksum over the key column, as text. */
@@ -76,12 +78,10 @@ export function toDataChunks(types: readonly ColdType[], rows: readonly unknown[
   return out;
 }
 
-/**
- * `onRowsHeld` is called once DuckDB's scratch table holds every row (the caller may let its rows go);
- * the rows' fingerprint and the COPY (compression, on DuckDB's threads) follow, on the same connection.
- */
-export async function writeParquetChunk(engine: DuckDbEngine, file: string, chunk: ChunkToWrite, onRowsHeld?: () => void): Promise<void> {
-  const con = engine.connection;
+/** The rows into a scratch table (appended data chunk by data chunk), their fingerprint, then the COPY (compression, on DuckDB's threads). */
+export async function writeParquetChunk(engine: DuckDbEngine, file: string, chunk: ChunkToWrite): Promise<void> {
+  const con = chunk.lane?.connection ?? engine.connection;
+  const SCRATCH = chunk.lane?.scratch ?? DEFAULT_SCRATCH;
   const cols = chunk.columns.map((c, i) => `${sqlIdent(c)} ${chunk.types[i]}`).join(', ');
   await con.run(`CREATE OR REPLACE TABLE ${SCRATCH} (${cols})`);
   let dropped = false;
@@ -98,7 +98,6 @@ export async function writeParquetChunk(engine: DuckDbEngine, file: string, chun
     } finally {
       appender.closeSync();
     }
-    onRowsHeld?.();
     // The rows' fingerprint goes in the footer: a later rewrite of the file adds it instead of decoding every value again.
     const [fp] = (await con.runAndReadAll(fingerprintSql(chunk.columns, SCRATCH))).getRowsJS();
     const metadata = { ...chunk.metadata, [ROW_FINGERPRINT_KEY]: footerFingerprint(await duckdbVersion(con), fingerprintText(fp![0], fp![1])) };

@@ -12,9 +12,18 @@ import { prepareCached } from '../hot/prepareCached.js';
 import { fieldIdsClause, type IcebergColumn } from './icebergSchema.js';
 
 export function parquetFieldIds(raw: Database.Database, table: string, schema: readonly { name: string; type: ColdType }[]): string | undefined {
+  return fieldIdsFor(publishedColumns(raw, table), schema);
+}
+
+/** The columns a published table's Iceberg schema knows (with their ids); undefined when it was never published. */
+export function publishedColumns(raw: Database.Database, table: string): IcebergColumn[] | undefined {
   const json = prepareCached(raw, `SELECT columns_json FROM _tierdb_iceberg_tables WHERE table_name = ?`).pluck().get(table) as string | undefined;
-  if (json === undefined) return undefined;
-  const known = JSON.parse(json) as IcebergColumn[];
+  return json === undefined ? undefined : (JSON.parse(json) as IcebergColumn[]);
+}
+
+/** The FIELD_IDS clause of a file of `schema`, from the `known` columns (publishedColumns). */
+export function fieldIdsFor(known: readonly IcebergColumn[] | undefined, schema: readonly { name: string; type: ColdType }[]): string | undefined {
+  if (known === undefined) return undefined;
   const current: IcebergColumn[] = [];
   for (const c of schema) {
     // The newest id of that name and type, as assignFieldIds picks it.
