@@ -173,7 +173,7 @@ export const ENV_VARS = {
   ARCHIVE_GRACE_HOURS: v(nonNegativeNumber, '0', 'Hours a written file stays invisible (rows kept hot) before a later run commits it'),
   ARCHIVE_BACKUP_ENABLED: v(bool, 'false', 'Take an online backup of the hot file before each archive run'),
   ARCHIVE_BACKUP_KEEP: v(wholeNumber(1, 1000), '3', 'How many hot-file backups to keep'),
-  DUCKDB_MEMORY_LIMIT: v(memorySize, '1GB', 'Memory limit of the DuckDB instance used for writing and querying; at least 16MB or 1%'),
+  DUCKDB_MEMORY_LIMIT: v(memorySize, '1GB', 'Memory limit of the DuckDB instance used for writing and querying (the archive worker thread\'s instance has the same limit of its own); at least 16MB or 1%'),
   ARCHIVE_QUERY_CACHE_ENABLED: v(bool, 'true', 'Cache cold query results, keyed by the manifest version'),
   ARCHIVE_QUERY_CACHE_TTL: v(wholeNumber(0, 86_400 * 365), '300', 'Seconds a cached cold result lives'),
   ARCHIVE_WEBHOOK_URL: v(httpUrl, '', 'POST a JSON summary of every archive run (ok, failed or aborted) to this http(s) URL at its end; empty: off'),

@@ -52,7 +52,8 @@ db.close();
 
 const now = Date.UTC(2026, 5, 15);
 const registry = [{ table: 'events', timeColumn: 'ts', timeUnit: 'unix_s', hotDays: 7 }];
-const store = await openTierStore({ dataDir, hotPath, registry, migrations: false, env: { LOG_LEVEL: 'silent', TIERDB_DOTENV: 'off' } });
+// ARCHIVE_THREAD_MIN_ROWS=0: the chunks are read and written on the archive worker thread (dist/archive/chunkWorker.js).
+const store = await openTierStore({ dataDir, hotPath, registry, migrations: false, env: { LOG_LEVEL: 'silent', TIERDB_DOTENV: 'off', ARCHIVE_THREAD_MIN_ROWS: '0' } });
 try {
   // 1000 events, one every 30 minutes back from now (about 21 days), and one row that cannot be stored.
   const rows = Array.from({ length: 1000 }, (_, i) => ({ ts: now / 1000 - i * 1800, body: 'event ' + i }));
@@ -65,7 +66,7 @@ try {
   const tables = store.hot.raw.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all();
   console.log(JSON.stringify({
     inserted: appended.inserted, rejected: appended.rejected.map((r) => r.index),
-    moved: report.tables[0].rowsMoved, hot, n: Number(row.n), d: Number(row.d), lo: Number(row.lo), hi: Number(row.hi),
+    moved: report.tables[0].rowsMoved, worker: report.tables[0].workerThread === true, hot, n: Number(row.n), d: Number(row.d), lo: Number(row.lo), hi: Number(row.hi),
     oldest: oldest[0].body, tables,
   }));
 } finally {
@@ -201,7 +202,7 @@ describe('the packed package', () => {
     writeFileSync(path.join(project, 'app.mjs'), APP);
     const out = JSON.parse(run(process.execPath, ['app.mjs'], project).trim()) as Record<string, unknown>;
     // 1000 rows over ~21 days with hotDays 7: the older two thirds move; the bridge still sees all 1000.
-    expect(out).toMatchObject({ inserted: 1000, rejected: [500], n: 1000, d: 1000, lo: 1, hi: 1000, oldest: 'event 999' });
+    expect(out).toMatchObject({ inserted: 1000, rejected: [500], n: 1000, d: 1000, lo: 1, hi: 1000, oldest: 'event 999', worker: true });
     expect(out.moved as number).toBeGreaterThan(600);
     expect((out.moved as number) + (out.hot as number)).toBe(1000);
     // Only tierdb's own tables beside the app's: no demo schema in someone else's database.
