@@ -9,6 +9,7 @@
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 import { DuckDbEngine, type DuckDbEngineOptions } from '../cold/DuckDbEngine.js';
+import { faultFires } from './failpoint.js';
 import { SameThreadChunkProducer, type ChunkRequest, type StagedInfo } from './ChunkProducer.js';
 import type { TableShape } from './TableShape.js';
 
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
       return;
     }
     const { seq } = m;
+    if (faultFires('worker-exits')) process.exit(70);
     const produced = producer.produce(m.request);
     produced.staged.then(
       (info) => post({ kind: 'staged', seq, info }),

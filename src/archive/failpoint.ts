@@ -72,3 +72,26 @@ export function failpoint(name: Failpoint): void {
   const at = Number(process.env.TIERDB_FAILPOINT_HIT ?? '1');
   if (n === at) process.kill(process.pid, 'SIGKILL');
 }
+
+/**
+ * Faults for error-path tests: `TIERDB_FAULT=<name>` makes the step fail the
+ * way a real fault would, without killing the process (a failpoint does):
+ * - `temp-write-fails`: a chunk's temp file is written, then its write throws
+ *   (as a full disk would), on whichever thread wrote it;
+ * - `worker-exits`: the archive worker thread ends as a chunk is asked of it
+ *   (as an out-of-memory abort of the thread would), leaving that chunk unanswered.
+ * `TIERDB_FAULT_HIT=<n>` fires at the n-th time the step is reached (default 1),
+ * counted per thread. Off unless set.
+ */
+export const FAULTS = ['temp-write-fails', 'worker-exits'] as const;
+export type Fault = (typeof FAULTS)[number];
+
+const faultHits = new Map<string, number>();
+
+/** True when the fault `name` fires now; the caller fails in the fault's own way. */
+export function faultFires(name: Fault): boolean {
+  if (process.env.TIERDB_FAULT !== name) return false;
+  const n = (faultHits.get(name) ?? 0) + 1;
+  faultHits.set(name, n);
+  return n === Number(process.env.TIERDB_FAULT_HIT ?? '1');
+}

@@ -15,7 +15,7 @@ import type { DuckDbEngine } from '../cold/DuckDbEngine.js';
 import { writeParquetChunk, type ChunkToWrite } from '../cold/ParquetChunkWriter.js';
 import { fieldIdsFor } from '../iceberg/parquetFieldIds.js';
 import type { IcebergColumn } from '../iceberg/icebergSchema.js';
-import { failpoint } from './failpoint.js';
+import { failpoint, faultFires } from './failpoint.js';
 import { releaseStaged, type StagedChunk } from './stageChunk.js';
 import type { TableShape } from './TableShape.js';
 
@@ -46,6 +46,7 @@ export async function writeTempChunk(engine: DuckDbEngine, o: TempChunk): Promis
     // Not fsynced here: cold.put makes the verified file durable (a local fsync before its rename; an upload
     // confirmed by size and sha256), and a temp file lost to a crash is only a chunk to write again.
     failpoint('after-write');
+    if (faultFires('temp-write-fails')) throw new Error(`injected fault temp-write-fails: ${o.tmp}`);
     written = true;
   } finally {
     releaseStaged(staged, o.pool);
