@@ -103,14 +103,12 @@ export class WorkerChunkProducer implements ChunkProducer {
     return { staged: job.staged.promise, written: job.written.promise };
   }
 
+  /**
+   * Lets the chunks asked for finish, then ends the worker. There is no "terminate at once": a worker thread
+   * stopped under a running DuckDB COPY aborts the whole process (the binding throws a Napi::Error at teardown).
+   */
   async close(): Promise<void> {
     if (!this.#stopped) this.#worker.postMessage({ kind: 'close' } satisfies ToChunkWorker);
-    await this.#exited;
-  }
-
-  /** Stops at once (after an error): a write under way is abandoned, its temp file left to recovery. */
-  async terminate(): Promise<void> {
-    await this.#worker.terminate();
     await this.#exited;
   }
 

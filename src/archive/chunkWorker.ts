@@ -64,18 +64,38 @@ async function main(): Promise<void> {
   // meanwhile, two at a time. Measured on the 1M-message demo (400 files): the producer alone 11.5 s with one
   // write and a pause per 2,048 rows, 9.9 s with two writes, 9.0 s with two writes and a pause per 512 rows.
   const producer = new SameThreadChunkProducer(engine, raw, data.shape, data.zstdLevel, { pauseEveryRows: 512, lanes: 2 });
+  const shutDown = (then: () => void): void => {
+    void producer.close().finally(() => {
+      engine!.close();
+      raw!.close();
+      then();
+    });
+  };
+  let exiting = false;
   port.on('message', (m: ToChunkWorker) => {
+    if (exiting) return;
     if (m.kind === 'close') {
-      void producer.close().finally(() => {
-        engine!.close();
-        raw!.close();
-        port.close();
-      });
+      shutDown(() => port.close());
       return;
     }
     const { seq } = m;
-    if (faultFires('worker-exits')) process.exit(70);
-    const produced = producer.produce(m.request);
+    if (faultFires('worker-exits')) {
+      // The thread ends with this chunk unanswered. Its DuckDB work is let finish and the instance closed
+      // first: a thread that exits under a running COPY takes the whole process down (the binding aborts
+      // on a Napi::Error), which is a SIGKILL of the archiver - covered by the crash tests - not this fault.
+      exiting = true;
+      shutDown(() => process.exit(70));
+      return;
+    }
+    let produced: ReturnType<typeof producer.produce>;
+    try {
+      produced = producer.produce(m.request);
+    } catch (error) {
+      // Never an uncaught throw here: the thread would end with DuckDB open (see above).
+      post({ kind: 'failed', seq, step: 'staged', error: toWorkerError(error) });
+      post({ kind: 'written', seq });
+      return;
+    }
     produced.staged.then(
       (info) => post({ kind: 'staged', seq, info }),
       (error: unknown) => post({ kind: 'failed', seq, step: 'staged', error: toWorkerError(error) }),
