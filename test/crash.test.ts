@@ -28,12 +28,14 @@ async function reopen(dir: string, env: Record<string, string> = ENV): Promise<v
  * Where the cold tree lives: the local folder, or a bucket of an S3 server this test starts (CLI children get its env);
  * `from`: the folder of a stopped server whose objects the new one starts with (a template's bucket).
  */
-const TIERS: { name: string; coldEnv: (from?: string) => Promise<Record<string, string>>; s3: boolean; randomRounds: number }[] = [
+const TIERS: { name: string; coldEnv: (from?: string) => Promise<Record<string, string>>; s3: boolean; randomRounds: number; points?: readonly (typeof FAILPOINTS)[number][] }[] = [
   // Every failpoint is also killed at deterministically above; the random rounds add kills between steps.
   { name: 'local folder', coldEnv: async () => ({}), s3: false, randomRounds: 12 },
   { name: 'S3 bucket', coldEnv: async (from) => (await startS3Server({ from })).env(), s3: true, randomRounds: 6 },
   // Chunks read, staged and written to temp files on the archive worker thread (a large table's path): after-write is then killed there.
-  { name: 'local folder, chunks on the archive worker thread', coldEnv: async () => ({ ARCHIVE_THREAD_MIN_ROWS: '0' }), s3: false, randomRounds: 6 },
+  // The steps after a file is handed to the archiver's thread run the same code as above; killed here are the ones
+  // that meet the worker: its write, the verify of a file it wrote, a commit while it reads ahead (and the random rounds).
+  { name: 'local folder, chunks on the archive worker thread', coldEnv: async () => ({ ARCHIVE_THREAD_MIN_ROWS: '0' }), s3: false, randomRounds: 6, points: ['after-write', 'after-verify', 'inside-commit'] },
 ];
 
 /** The failpoint tests' seeded store: 4000 rows over 30 days, nothing archived yet. */
@@ -75,7 +77,7 @@ for (const tier of TIERS) {
       folders.removeAll();
     });
 
-    for (const point of FAILPOINTS) {
+    for (const point of tier.points ?? FAILPOINTS) {
       it(`SIGKILL at ${point}: nothing lost, duplicated or hidden; recovery cleans up; the next run completes`, async () => {
         const dir = tempDir();
         cpSync(template!.dir, dir, { recursive: true });
