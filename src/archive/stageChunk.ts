@@ -12,7 +12,8 @@
  * ~20–32 MB live, and peak RSS grew with the chunk size. 2,048 rows (~1.4 MB)
  * die in the young generation.
  */
-import { DuckDBBlobValue, type DuckDBDataChunk, type DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBDataChunk } from '@duckdb/node-api';
+import type { ColumnValue } from '../cold/fillColumn.js';
 import type { PartitionSpan } from '../cold/coldLayout.js';
 import { ChunkSummarizer, type ChunkSummary } from '../cold/chunkFooter.js';
 import type { DataChunkPool } from '../cold/DataChunkPool.js';
@@ -105,10 +106,10 @@ interface Mismatch {
 function appendBatch(s: TableShape, types: ChunkColdTypes, dataChunks: DuckDBDataChunk[], batch: readonly unknown[][], pool: DataChunkPool): string | undefined {
   const width = s.columns.length;
   const count = batch.length;
-  const columns: DuckDBValue[][] = [];
+  const columns: ColumnValue[][] = [];
   let mismatch: Mismatch | undefined;
   for (let c = 0; c < width; c++) {
-    const values = new Array<DuckDBValue>(count);
+    const values = new Array<ColumnValue>(count);
     // Only rows before the first mismatch found so far can hold an earlier one.
     const end = mismatch ? mismatch.row : count;
     for (let r = 0; r < end; r++) {
@@ -125,7 +126,7 @@ function appendBatch(s: TableShape, types: ChunkColdTypes, dataChunks: DuckDBDat
         mismatch = { row: r, column: c, expected: want, found: cls };
         break;
       }
-      values[r] = cls === 'blob' ? new DuckDBBlobValue(v as Uint8Array) : (v as DuckDBValue);
+      values[r] = v as ColumnValue;
     }
     columns.push(values);
   }

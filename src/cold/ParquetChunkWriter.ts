@@ -2,10 +2,11 @@
  * Writes one chunk of SQLite rows to a zstd Parquet file through DuckDB (data
  * chunks into a scratch table, then COPY), and reads a file back to verify it.
  */
-import { DuckDBBlobValue, DuckDBDataChunk, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBBlobValue, DuckDBDataChunk, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
 import { createHash } from 'node:crypto';
 import { ColdFileError } from '../errors.js';
 import { DUCKDB_TYPES, type ColdType } from './columnTypes.js';
+import { fillColumn, type ColumnValue } from './fillColumn.js';
 import type { DataChunkPool } from './DataChunkPool.js';
 import { duckdbVersion, fingerprintSql, fingerprintText, footerFingerprint, ROW_FINGERPRINT_KEY } from './rowFingerprint.js';
 import { sqlIdent, sqlString, type DuckDbEngine, readColdParquet } from './DuckDbEngine.js';
@@ -48,20 +49,16 @@ export function keyChecksum(keys: Iterable<unknown>): string {
   return hash.digest('hex');
 }
 
-function toDuckValue(v: unknown): DuckDBValue {
-  if (v === null || v === undefined) return null;
-  if (Buffer.isBuffer(v) || v instanceof Uint8Array) return new DuckDBBlobValue(v);
-  return v as DuckDBValue;
-}
 
 /**
- * A data chunk of `rows` rows typed `types` (from `pool` when given), holding `columns` (column-major).
- * Setting its row count again at the end drops its vector wrappers: node-api's vectors keep an item
- * cache of every value set, which would keep a chunk's worth of JS strings alive until it is appended.
+ * A data chunk of `rows` rows typed `types` (from `pool` when given), holding `columns` (column-major;
+ * BLOBs as bytes or DuckDBBlobValue), written straight into its vectors (fillColumn). Setting its row
+ * count again at the end drops any vector wrapper node-api made for it (a wrapper's item cache would
+ * keep a chunk's worth of JS strings alive until it is appended).
  */
-export function filledDataChunk(types: readonly DuckDBType[], columns: readonly (readonly DuckDBValue[])[], rows: number, pool?: DataChunkPool): DuckDBDataChunk {
+export function filledDataChunk(types: readonly DuckDBType[], columns: readonly (readonly ColumnValue[])[], rows: number, pool?: DataChunkPool): DuckDBDataChunk {
   const chunk = pool ? pool.acquire(types, rows) : DuckDBDataChunk.create(types, rows);
-  for (let c = 0; c < columns.length; c++) chunk.setColumnValues(c, columns[c]!);
+  for (let c = 0; c < columns.length; c++) fillColumn(chunk, c, types[c]!, columns[c]!, rows);
   chunk.rowCount = rows;
   return chunk;
 }
@@ -72,7 +69,7 @@ export function toDataChunks(types: readonly ColdType[], rows: readonly unknown[
   const out: DuckDBDataChunk[] = [];
   for (let offset = 0; offset < rows.length; offset += VECTOR_SIZE) {
     const count = Math.min(VECTOR_SIZE, rows.length - offset);
-    const columns = types.map((_, c) => rows.slice(offset, offset + count).map((row) => toDuckValue(row[c])));
+    const columns = types.map((_, c) => rows.slice(offset, offset + count).map((row) => row[c] as ColumnValue));
     out.push(filledDataChunk(duckTypes, columns, count));
   }
   return out;
