@@ -40,7 +40,7 @@ describe('DataChunkPool', () => {
       for (let round = 0; round < 2; round++) {
         for (const [rows, pattern] of USES) {
           const values = Array.from({ length: rows }, (_, i) => pattern(i));
-          const chunk = filledDataChunk(types, [0, 1, 2, 3].map((c) => values.map((v) => v[c]!)), rows, pool);
+          const chunk = filledDataChunk(types, values, rows, pool);
           seen.add(chunk);
           const appender = await con.createAppender('t');
           appender.appendDataChunk(chunk);

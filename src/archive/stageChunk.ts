@@ -13,7 +13,6 @@
  * die in the young generation.
  */
 import type { DuckDBDataChunk } from '@duckdb/node-api';
-import type { ColumnValue } from '../cold/fillColumn.js';
 import type { PartitionSpan } from '../cold/coldLayout.js';
 import { ChunkSummarizer, type ChunkSummary } from '../cold/chunkFooter.js';
 import type { DataChunkPool } from '../cold/DataChunkPool.js';
@@ -102,22 +101,45 @@ interface Mismatch {
  * than its column. A column that was NULL so far and takes a type other than VARCHAR leaves its earlier
  * data chunks as they are (VARCHAR, all NULL): DuckDB's appender casts them to the scratch table's
  * type (test/stageChunk.test.ts holds it to that).
+ *
+ * Columns still undecided are scanned first (their first value decides them); the others are checked
+ * by fillColumn as it writes them (a class is a JS type: bigint, number, string, bytes). Only when a
+ * value is refused does the whole batch get scanned, for the first mismatch in row order.
  */
 function appendBatch(s: TableShape, types: ChunkColdTypes, dataChunks: DuckDBDataChunk[], batch: readonly unknown[][], pool: DataChunkPool): string | undefined {
   const width = s.columns.length;
-  const count = batch.length;
-  const columns: ColumnValue[][] = [];
+  const undecided: number[] = [];
+  for (let c = 0; c < width; c++) if (types.expected[c] === undefined) undecided.push(c);
+  let mismatch = undecided.length > 0 ? firstMismatch(types, batch, undecided) : undefined;
+  if (!mismatch) {
+    const duckTypes = types.types.map((t) => DUCKDB_TYPES[t]);
+    try {
+      dataChunks.push(filledDataChunk(duckTypes, batch, batch.length, pool));
+      return undefined;
+    } catch (error) {
+      mismatch = firstMismatch(types, batch, allColumns(width));
+      if (!mismatch) throw error;
+    }
+  } else {
+    mismatch = firstMismatch(types, batch, allColumns(width));
+  }
+  return mixedTypeMessage(s, batch[mismatch!.row]!, mismatch!);
+}
+
+const allColumns = (width: number): number[] => Array.from({ length: width }, (_, c) => c);
+
+/**
+ * The first value, in row order (then column order), of `columns` whose class is not its column's; an
+ * undecided column takes the class of its first non-NULL value on the way.
+ */
+function firstMismatch(types: ChunkColdTypes, batch: readonly unknown[][], columns: readonly number[]): Mismatch | undefined {
   let mismatch: Mismatch | undefined;
-  for (let c = 0; c < width; c++) {
-    const values = new Array<ColumnValue>(count);
+  for (const c of columns) {
     // Only rows before the first mismatch found so far can hold an earlier one.
-    const end = mismatch ? mismatch.row : count;
+    const end = mismatch ? mismatch.row : batch.length;
     for (let r = 0; r < end; r++) {
       const v = batch[r]![c];
-      if (v === null || v === undefined) {
-        values[r] = null;
-        continue;
-      }
+      if (v === null || v === undefined) continue;
       const cls = classOf(v)!;
       const want = types.expected[c];
       if (want === undefined) {
@@ -126,14 +148,9 @@ function appendBatch(s: TableShape, types: ChunkColdTypes, dataChunks: DuckDBDat
         mismatch = { row: r, column: c, expected: want, found: cls };
         break;
       }
-      values[r] = v as ColumnValue;
     }
-    columns.push(values);
   }
-  if (mismatch) return mixedTypeMessage(s, batch[mismatch.row]!, mismatch);
-  const duckTypes = types.types.map((t) => DUCKDB_TYPES[t]);
-  dataChunks.push(filledDataChunk(duckTypes, columns, count, pool));
-  return undefined;
+  return mismatch;
 }
 
 function mixedTypeMessage(s: TableShape, row: readonly unknown[], m: Mismatch): string {

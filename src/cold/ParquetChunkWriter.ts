@@ -6,7 +6,7 @@ import { DuckDBBlobValue, DuckDBDataChunk, type DuckDBConnection, type DuckDBTyp
 import { createHash } from 'node:crypto';
 import { ColdFileError } from '../errors.js';
 import { DUCKDB_TYPES, type ColdType } from './columnTypes.js';
-import { fillColumn, type ColumnValue } from './fillColumn.js';
+import { fillColumn } from './fillColumn.js';
 import type { DataChunkPool } from './DataChunkPool.js';
 import { duckdbVersion, fingerprintSql, fingerprintText, footerFingerprint, ROW_FINGERPRINT_KEY } from './rowFingerprint.js';
 import { sqlIdent, sqlString, type DuckDbEngine, readColdParquet } from './DuckDbEngine.js';
@@ -51,14 +51,20 @@ export function keyChecksum(keys: Iterable<unknown>): string {
 
 
 /**
- * A data chunk of `rows` rows typed `types` (from `pool` when given), holding `columns` (column-major;
- * BLOBs as bytes or DuckDBBlobValue), written straight into its vectors (fillColumn). Setting its row
- * count again at the end drops any vector wrapper node-api made for it (a wrapper's item cache would
- * keep a chunk's worth of JS strings alive until it is appended).
+ * A data chunk of `rows` rows typed `types` (from `pool` when given), holding `source[0..rows)` (rows as
+ * arrays of values; BLOBs as bytes or DuckDBBlobValue), written straight into its vectors (fillColumn).
+ * Throws fillColumn's TypeError on a value a column's type cannot hold (the chunk goes back to `pool`).
+ * Setting its row count again at the end drops any vector wrapper node-api made for it (a wrapper's
+ * item cache would keep a chunk's worth of JS strings alive until it is appended).
  */
-export function filledDataChunk(types: readonly DuckDBType[], columns: readonly (readonly ColumnValue[])[], rows: number, pool?: DataChunkPool): DuckDBDataChunk {
+export function filledDataChunk(types: readonly DuckDBType[], source: readonly (readonly unknown[])[], rows: number, pool?: DataChunkPool): DuckDBDataChunk {
   const chunk = pool ? pool.acquire(types, rows) : DuckDBDataChunk.create(types, rows);
-  for (let c = 0; c < columns.length; c++) fillColumn(chunk, c, types[c]!, columns[c]!, rows);
+  try {
+    for (let c = 0; c < types.length; c++) fillColumn(chunk, c, types[c]!, source, rows);
+  } catch (error) {
+    if (pool) pool.release(chunk);
+    throw error;
+  }
   chunk.rowCount = rows;
   return chunk;
 }
@@ -69,8 +75,7 @@ export function toDataChunks(types: readonly ColdType[], rows: readonly unknown[
   const out: DuckDBDataChunk[] = [];
   for (let offset = 0; offset < rows.length; offset += VECTOR_SIZE) {
     const count = Math.min(VECTOR_SIZE, rows.length - offset);
-    const columns = types.map((_, c) => rows.slice(offset, offset + count).map((row) => row[c] as ColumnValue));
-    out.push(filledDataChunk(duckTypes, columns, count));
+    out.push(filledDataChunk(duckTypes, rows.slice(offset, offset + count), count));
   }
   return out;
 }

@@ -17,19 +17,24 @@ import { DuckDBBlobValue, DuckDBTypeId, type DuckDBDataChunk, type DuckDBType, t
 /** A column's values as the archiver holds them: bigint, number, string, bytes, or NULL. */
 export type ColumnValue = DuckDBValue | Uint8Array | undefined;
 
+function toDuckValue(v: ColumnValue): DuckDBValue {
+  return v === undefined ? null : v instanceof Uint8Array ? new DuckDBBlobValue(v) : v;
+}
+
 function badValue(column: number, type: DuckDBType, row: number, value: unknown): Error {
   const shown = typeof value === 'bigint' ? `${value}n` : typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : String(value);
   return new TypeError(`column ${column} (${String(type)}), row ${row}: cannot hold ${typeof value} value ${shown}`);
 }
 
 /**
- * `values[0..rows)` into column `column` of `chunk` (typed `type`), a new or reset chunk. Throws (a TypeError naming the column and row) on a
- * value its type cannot hold, a bigint outside 64 bits included.
+ * Column `column` of `source[0..rows)` (rows as arrays of values, e.g. better-sqlite3's raw rows) into the
+ * same column of `chunk` (typed `type`), a new or reset chunk. Throws (a TypeError naming the column and
+ * row) on a value its type cannot hold, a bigint outside 64 bits included.
  */
-export function fillColumn(chunk: DuckDBDataChunk, column: number, type: DuckDBType, values: readonly ColumnValue[], rows: number): void {
+export function fillColumn(chunk: DuckDBDataChunk, column: number, type: DuckDBType, source: readonly (readonly unknown[])[], rows: number): void {
   const id = type.typeId;
   if (id !== DuckDBTypeId.BIGINT && id !== DuckDBTypeId.DOUBLE && id !== DuckDBTypeId.VARCHAR && id !== DuckDBTypeId.BLOB) {
-    chunk.setColumnValues(column, values.slice(0, rows).map((v) => (v === undefined ? null : v instanceof Uint8Array ? new DuckDBBlobValue(v) : v)));
+    chunk.setColumnValues(column, source.slice(0, rows).map((row) => toDuckValue(row[column] as ColumnValue)));
     return;
   }
   const vector = bindings.data_chunk_get_vector(chunk.chunk, column);
@@ -42,7 +47,7 @@ export function fillColumn(chunk: DuckDBDataChunk, column: number, type: DuckDBT
   if (id === DuckDBTypeId.BIGINT) {
     const items = new BigInt64Array(rows);
     for (let r = 0; r < rows; r++) {
-      const v = values[r];
+      const v = source[r]![column];
       if (v === null || v === undefined) setNull(r);
       else if (typeof v === 'bigint' && BigInt.asIntN(64, v) === v) items[r] = v;
       else throw badValue(column, type, r, v);
@@ -51,7 +56,7 @@ export function fillColumn(chunk: DuckDBDataChunk, column: number, type: DuckDBT
   } else if (id === DuckDBTypeId.DOUBLE) {
     const items = new Float64Array(rows);
     for (let r = 0; r < rows; r++) {
-      const v = values[r];
+      const v = source[r]![column];
       if (v === null || v === undefined) setNull(r);
       else if (typeof v === 'number') items[r] = v;
       else throw badValue(column, type, r, v);
@@ -59,14 +64,14 @@ export function fillColumn(chunk: DuckDBDataChunk, column: number, type: DuckDBT
     bindings.copy_data_to_vector(vector, 0, items.buffer, 0, items.byteLength);
   } else if (id === DuckDBTypeId.VARCHAR) {
     for (let r = 0; r < rows; r++) {
-      const v = values[r];
+      const v = source[r]![column];
       if (v === null || v === undefined) setNull(r);
       else if (typeof v === 'string') bindings.vector_assign_string_element(vector, r, v);
       else throw badValue(column, type, r, v);
     }
   } else {
     for (let r = 0; r < rows; r++) {
-      const v = values[r];
+      const v = source[r]![column];
       if (v === null || v === undefined) setNull(r);
       else if (v instanceof DuckDBBlobValue) bindings.vector_assign_string_element_len(vector, r, v.bytes);
       else if (v instanceof Uint8Array) bindings.vector_assign_string_element_len(vector, r, v);
