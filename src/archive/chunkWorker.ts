@@ -87,15 +87,8 @@ async function main(): Promise<void> {
       shutDown(() => process.exit(70));
       return;
     }
-    let produced: ReturnType<typeof producer.produce>;
-    try {
-      produced = producer.produce(m.request);
-    } catch (error) {
-      // Never an uncaught throw here: the thread would end with DuckDB open (see above).
-      post({ kind: 'failed', seq, step: 'staged', error: toWorkerError(error) });
-      post({ kind: 'written', seq });
-      return;
-    }
+    // produce only chains promises (it never throws): every failure comes back as a `failed` answer.
+    const produced = producer.produce(m.request);
     produced.staged.then(
       (info) => post({ kind: 'staged', seq, info }),
       (error: unknown) => post({ kind: 'failed', seq, step: 'staged', error: toWorkerError(error) }),

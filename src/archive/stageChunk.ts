@@ -110,20 +110,19 @@ function appendBatch(s: TableShape, types: ChunkColdTypes, dataChunks: DuckDBDat
   const width = s.columns.length;
   const undecided: number[] = [];
   for (let c = 0; c < width; c++) if (types.expected[c] === undefined) undecided.push(c);
-  let mismatch = undecided.length > 0 ? firstMismatch(types, batch, undecided) : undefined;
-  if (!mismatch) {
-    const duckTypes = types.types.map((t) => DUCKDB_TYPES[t]);
+  let refused: unknown;
+  if (undecided.length === 0 || !firstMismatch(types, batch, undecided)) {
     try {
-      dataChunks.push(filledDataChunk(duckTypes, batch, batch.length, pool));
+      dataChunks.push(filledDataChunk(types.types.map((t) => DUCKDB_TYPES[t]), batch, batch.length, pool));
       return undefined;
     } catch (error) {
-      mismatch = firstMismatch(types, batch, allColumns(width));
-      if (!mismatch) throw error;
+      refused = error;
     }
-  } else {
-    mismatch = firstMismatch(types, batch, allColumns(width));
   }
-  return mixedTypeMessage(s, batch[mismatch!.row]!, mismatch!);
+  // A value was refused: the first mismatch in row order, over every column, is the one named.
+  const mismatch = firstMismatch(types, batch, allColumns(width));
+  if (!mismatch) throw refused;
+  return mixedTypeMessage(s, batch[mismatch.row]!, mismatch);
 }
 
 const allColumns = (width: number): number[] => Array.from({ length: width }, (_, c) => c);

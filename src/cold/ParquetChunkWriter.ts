@@ -49,7 +49,6 @@ export function keyChecksum(keys: Iterable<unknown>): string {
   return hash.digest('hex');
 }
 
-
 /**
  * A data chunk of `rows` rows typed `types` (from `pool` when given), holding `source[0..rows)` (rows as
  * arrays of values; BLOBs as bytes or DuckDBBlobValue), written straight into its vectors (fillColumn).

@@ -6,20 +6,13 @@
  * wrapper that keeps an item cache and a dirty flag per value and sets each
  * validity bit with BigInt arithmetic: about twice the time (bench, 200,000 demo
  * messages in 2,048-row chunks: 1,040 ms against 515 ms), on the archive
- * worker's critical path. Other types go through node-api.
+ * worker's critical path. Those four are every cold type (columnTypes.ts).
  *
  * The bindings package is node-api's own, pinned to the same version in
  * package.json.
  */
 import bindings from '@duckdb/node-bindings';
-import { DuckDBBlobValue, DuckDBTypeId, type DuckDBDataChunk, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
-
-/** A column's values as the archiver holds them: bigint, number, string, bytes, or NULL. */
-export type ColumnValue = DuckDBValue | Uint8Array | undefined;
-
-function toDuckValue(v: ColumnValue): DuckDBValue {
-  return v === undefined ? null : v instanceof Uint8Array ? new DuckDBBlobValue(v) : v;
-}
+import { DuckDBBlobValue, DuckDBTypeId, type DuckDBDataChunk, type DuckDBType } from '@duckdb/node-api';
 
 function badValue(column: number, type: DuckDBType, row: number, value: unknown): Error {
   const shown = typeof value === 'bigint' ? `${value}n` : typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : String(value);
@@ -34,8 +27,7 @@ function badValue(column: number, type: DuckDBType, row: number, value: unknown)
 export function fillColumn(chunk: DuckDBDataChunk, column: number, type: DuckDBType, source: readonly (readonly unknown[])[], rows: number): void {
   const id = type.typeId;
   if (id !== DuckDBTypeId.BIGINT && id !== DuckDBTypeId.DOUBLE && id !== DuckDBTypeId.VARCHAR && id !== DuckDBTypeId.BLOB) {
-    chunk.setColumnValues(column, source.slice(0, rows).map((row) => toDuckValue(row[column] as ColumnValue)));
-    return;
+    throw new TypeError(`column ${column}: ${String(type)} is not a cold type (BIGINT, DOUBLE, VARCHAR, BLOB)`);
   }
   const vector = bindings.data_chunk_get_vector(chunk.chunk, column);
   // One bit per row, 64-bit words as DuckDB keeps them (little-endian: two 32-bit words each).

@@ -2,17 +2,12 @@
  * Creates a DuckDB temp table and fills it through the appender in data
  * chunks (no SQL text per row, no sqlite_scan).
  */
-import { DuckDBBlobValue, DuckDBDataChunk, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBDataChunk } from '@duckdb/node-api';
 import { DUCKDB_TYPES, type ColdType } from '../cold/columnTypes.js';
 import { sqlIdent } from '../cold/DuckDbEngine.js';
+import { filledDataChunk, VECTOR_SIZE } from '../cold/ParquetChunkWriter.js';
 
-export const VECTOR_SIZE = 2048;
-
-function toDuckValue(v: unknown, type: ColdType): DuckDBValue {
-  if (v === null || v === undefined) return null;
-  if (type === 'BLOB') return v instanceof DuckDBBlobValue ? v : new DuckDBBlobValue(v as Uint8Array);
-  return v as DuckDBValue;
-}
+export { VECTOR_SIZE };
 
 export async function createTempTable(con: DuckDBConnection, table: string, columns: readonly string[], types: readonly ColdType[]): Promise<void> {
   const decl = columns.map((c, i) => `${sqlIdent(c)} ${types[i]}`).join(', ');
@@ -21,14 +16,8 @@ export async function createTempTable(con: DuckDBConnection, table: string, colu
 
 /** Rows (arrays in column order, values already of the column's type) as one DuckDB data chunk (at most VECTOR_SIZE rows). */
 export function toDataChunk(types: readonly ColdType[], rows: readonly (readonly unknown[])[], offset = 0, count = rows.length - offset): DuckDBDataChunk {
-  const chunk = DuckDBDataChunk.create(types.map((t) => DUCKDB_TYPES[t]), count);
-  for (let c = 0; c < types.length; c++) {
-    const values = new Array<DuckDBValue>(count);
-    const type = types[c]!;
-    for (let r = 0; r < count; r++) values[r] = toDuckValue(rows[offset + r]![c], type);
-    chunk.setColumnValues(c, values);
-  }
-  return chunk;
+  const source = offset === 0 && count === rows.length ? rows : rows.slice(offset, offset + count);
+  return filledDataChunk(types.map((t) => DUCKDB_TYPES[t]), source, count);
 }
 
 /** Appends data chunks to an existing table; the array is emptied as they go in (their memory can go). */
