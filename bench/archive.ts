@@ -31,7 +31,7 @@
  * Data lives under bench/data/archive (gitignored); base files are cached.
  */
 import { execFile, fork } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -46,7 +46,7 @@ import { openTierStore } from '../src/store/openTierStore.js';
 import registry from '../archive-registry.js';
 import { absoluteColdPath } from '../src/cold/coldLayout.js';
 import { ARCHIVE_DIR, ARCHIVE_NOW, benchConfig, DATA_NOW, DAY_MS, ensureBaseDb, freshCopy, median, removeDir, sqliteTableBytes, type BaseDb } from './archiveData.js';
-import { percentile, RESULTS_DIR, round, writeResult } from './lib.js';
+import { percentile, previousResult, round, writeResult } from './lib.js';
 import { hotFileBytes, SEED_SCENARIO_ENV, SEED_SCENARIO_FULL, writeSeedScenario } from './seedScenario.js';
 
 const execFileP = promisify(execFile);
@@ -222,7 +222,7 @@ async function speedAndSize(base: BaseDb, duck: DuckTable, rounds: number): Prom
   const level = DEFAULT_LEVEL;
   const sqliteBytes = sqliteTableBytes(base.file, 'messages');
   const archive: ArchiveRun[] = [];
-  const raw: { read: number; copy: number; total: number; bytes: number; layoutCopy: number; layoutFiles: number }[] = [];
+  const raw: { read: number; copy: number; total: number; bytes: number; layoutCopy: number; layoutTotal: number; layoutFiles: number }[] = [];
   for (let r = 0; r < rounds; r++) {
     const doRaw = async () => {
       const dir = freshCopy(base, `speed-raw-${r}`);
@@ -230,7 +230,7 @@ async function speedAndSize(base: BaseDb, duck: DuckTable, rounds: number): Prom
       if (read.rows !== base.rows) throw new Error(`raw read ${read.rows} rows, expected ${base.rows}`);
       const copy = await duckCopy(duck, path.join(dir, 'single.parquet'), level);
       const layout = await duckCopyPartitioned(duck, path.join(dir, 'layout'), level);
-      raw.push({ read: read.seconds, copy: copy.seconds, total: read.seconds + copy.seconds, bytes: copy.bytes, layoutCopy: layout.seconds, layoutFiles: layout.files });
+      raw.push({ read: read.seconds, copy: copy.seconds, total: read.seconds + copy.seconds, bytes: copy.bytes, layoutCopy: layout.seconds, layoutTotal: read.seconds + layout.seconds, layoutFiles: layout.files });
       removeDir(dir);
     };
     const doArchive = async () => {
@@ -252,7 +252,7 @@ async function speedAndSize(base: BaseDb, duck: DuckTable, rounds: number): Prom
   }
   const archiveS = median(archive.map((a) => a.seconds));
   const rawS = median(raw.map((x) => x.total));
-  const rawLayoutS = median(raw.map((x) => x.read + x.layoutCopy));
+  const rawLayoutS = median(raw.map((x) => x.layoutTotal));
   const a0 = archive[0]!;
   const singleBytes = raw[0]!.bytes;
   return {
@@ -276,7 +276,7 @@ async function speedAndSize(base: BaseDb, duck: DuckTable, rounds: number): Prom
       rowsPerFileMax: a0.maxFileRows,
       rowsMoved: a0.rows,
       msPerFile: round((archiveS * 1000) / a0.files, 1),
-      samples: { archive: archive.map((a) => round(a.seconds, 2)), raw: raw.map((x) => round(x.total, 2)), rawSameLayout: raw.map((x) => round(x.read + x.layoutCopy, 2)) },
+      samples: { archive: archive.map((a) => round(a.seconds, 2)), raw: raw.map((x) => round(x.total, 2)), rawSameLayout: raw.map((x) => round(x.layoutTotal, 2)) },
       note: 'archive = store.archiver.run (read, Parquet per chunk, verify, fsync, rename, commit+delete, reclaim); raw = .raw().iterate() over a copy + DuckDB COPY of an in-memory table to one file (goal <= 2); rawSameLayout = the same read + one COPY … PARTITION_BY (year, month, day) into Hive folders (goal <= 1.5)',
     },
     size: {
@@ -613,9 +613,7 @@ const SECTION_KEYS: Record<string, readonly string[]> = {
 
 /** The last results file's figures of the sections not run now (so BENCH_ARCHIVE_SECTIONS updates only what it runs). */
 function previousSections(running: ReadonlySet<string>): Record<string, unknown> {
-  const file = path.join(RESULTS_DIR, 'archive.json');
-  if (!existsSync(file)) return {};
-  const previous = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const previous = previousResult('archive');
   const kept: Record<string, unknown> = {};
   for (const [section, keys] of Object.entries(SECTION_KEYS)) {
     if (running.has(section)) continue;

@@ -3,7 +3,7 @@
  * bench/results/<name>.json. Figures are ratios against the raw engines
  * measured in the same run, because this machine is shared and noisy.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -34,6 +34,14 @@ export function round(n: number, digits = 3): number {
 }
 
 /** Writes the result JSON and prints it. */
+/** The figures of bench/results/<name>.json without its header (benchmark, at, machine), or none: what a run of some sections keeps. */
+export function previousResult(name: string): Record<string, unknown> {
+  const file = path.join(RESULTS_DIR, `${name}.json`);
+  if (!existsSync(file)) return {};
+  const { benchmark: _b, at: _a, machine: _m, ...rest } = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  return rest;
+}
+
 export function writeResult(name: string, result: Record<string, unknown>): string {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = path.join(RESULTS_DIR, `${name}.json`);

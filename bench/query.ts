@@ -57,7 +57,7 @@ import { coldRelation } from '../src/query/coldRelation.js';
 import { readColumns } from '../src/registry/resolveRegistry.js';
 import { openTierStore, type TierStore } from '../src/store/openTierStore.js';
 import { benchConfig, DATA_NOW } from './archiveData.js';
-import { BENCH_DATA_DIR, percentile, RESULTS_DIR, round, writeResult } from './lib.js';
+import { BENCH_DATA_DIR, percentile, previousResult, round, writeResult } from './lib.js';
 import { MESSAGE_COLUMNS } from '../src/presets/wechat/messageRow.js';
 
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
@@ -108,14 +108,6 @@ export interface QueryData {
 }
 
 const ENV = { ARCHIVE_QUERY_CACHE_ENABLED: 'false' };
-
-/** bench/results/query.json's figures (without its header), or none. */
-function previousResults(): Record<string, unknown> {
-  const file = path.join(RESULTS_DIR, 'query.json');
-  if (!existsSync(file)) return {};
-  const { benchmark: _b, at: _a, machine: _m, sectionsRun: _s, ...rest } = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  return rest;
-}
 
 /** bench/data/query/demo-<rows>-<days>-<fp>/{hot.db, cold/, oracle.db, ready.json}. */
 export async function ensureQueryData(rows: number, days: number): Promise<QueryData> {
@@ -505,8 +497,9 @@ export async function run(): Promise<void> {
   results.sameAnswers = mismatches.length === 0;
   if (mismatches.length > 0) results.mismatches = mismatches;
   // Some sections named: the last results file keeps the figures of the others (each under its own key).
-  const previous = sections.size < SECTIONS.length ? previousResults() : {};
-  writeResult('query', { ...previous, ...results, ...(sections.size < SECTIONS.length && { sectionsRun: [...sections] }) });
+  const partial = sections.size < SECTIONS.length;
+  const { sectionsRun: _s, ...previous } = partial ? previousResult('query') : {};
+  writeResult('query', { ...previous, ...results, ...(partial && { sectionsRun: [...sections] }) });
 }
 
 // ---------------------------------------------------------------------------
