@@ -181,11 +181,12 @@ for (const tier of TIERS) it(`answers exactly, without errors, while another pro
     const changed = { hot: 0, cold: 0, files: 0 };
     let roundsMoving = 0;
     let compacted = 0;
+    let retiredUnlinked = 0;
     let writerError: string | undefined;
     let done: Record<string, number> | undefined;
     const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()));
     const ready = new Promise<void>((resolve, reject) => {
-      proc.on('message', (m: { ready?: boolean; round?: number; rowsMoved?: number; compacted?: number; change?: number; hot?: number; cold?: number; files?: number; error?: string; done?: Record<string, number> }) => {
+      proc.on('message', (m: { ready?: boolean; round?: number; rowsMoved?: number; compacted?: number; retiredUnlinked?: number; change?: number; hot?: number; cold?: number; files?: number; error?: string; done?: Record<string, number> }) => {
         if (m.ready) resolve();
         if (m.change !== undefined) {
           changesCommitted = m.change;
@@ -197,6 +198,7 @@ for (const tier of TIERS) it(`answers exactly, without errors, while another pro
           committedBackfill = m.round * BACKFILL_PER_ROUND;
           if ((m.rowsMoved ?? 0) > 0) roundsMoving++;
           compacted += m.compacted ?? 0;
+          retiredUnlinked += m.retiredUnlinked ?? 0;
         }
         if (m.error) {
           writerError = m.error;
@@ -233,8 +235,9 @@ for (const tier of TIERS) it(`answers exactly, without errors, while another pro
     };
     const started = performance.now();
     let n = 0;
-    // At least QUERIES queries, and until the writer has archived in several rounds meanwhile.
-    while ((n < QUERIES || roundsMoving < 10 || changesCommitted < VICTIM_STEPS.length) && performance.now() - started < 100_000 && !writerError) {
+    // At least QUERIES queries, and until the writer has archived in several rounds, made every victim step and
+    // unlinked a retired file (RETIRE_UNLINK_MS after a compaction) meanwhile: a fast machine finishes the queries first.
+    while ((n < QUERIES || roundsMoving < 10 || changesCommitted < VICTIM_STEPS.length || retiredUnlinked === 0) && performance.now() - started < 100_000 && !writerError) {
       n++;
       const kind = r();
       try {
