@@ -33,7 +33,6 @@ export function round(n: number, digits = 3): number {
   return Math.round(n * f) / f;
 }
 
-/** Writes the result JSON and prints it. */
 /** The figures of bench/results/<name>.json without its header (benchmark, at, machine), or none: what a run of some sections keeps. */
 export function previousResult(name: string): Record<string, unknown> {
   const file = path.join(RESULTS_DIR, `${name}.json`);
@@ -42,6 +41,7 @@ export function previousResult(name: string): Record<string, unknown> {
   return rest;
 }
 
+/** Writes the result JSON and prints it. */
 export function writeResult(name: string, result: Record<string, unknown>): string {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = path.join(RESULTS_DIR, `${name}.json`);

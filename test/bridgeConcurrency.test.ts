@@ -198,7 +198,7 @@ for (const tier of TIERS) it(`answers exactly, without errors, while another pro
           committedBackfill = m.round * BACKFILL_PER_ROUND;
           if ((m.rowsMoved ?? 0) > 0) roundsMoving++;
           compacted += m.compacted ?? 0;
-          retiredUnlinked += m.retiredUnlinked ?? 0;
+          retiredUnlinked = m.retiredUnlinked ?? retiredUnlinked;
         }
         if (m.error) {
           writerError = m.error;

@@ -25,7 +25,7 @@
  * Backfill row k: msg_id = k, priority = k % 7, payload = `b<k>`,
  * created_at = backfillTime(k) — the test checks every backfill row it sees.
  *
- * Messages to the parent: { ready }, { round, rowsMoved, files, compacted, retiredUnlinked }
+ * Messages to the parent: { ready }, { round, rowsMoved, files, compacted, retiredUnlinked (so far) }
  * after each round, { change: <steps committed>, hot, cold, files } once a
  * victim step has committed (sent after the call returns: a lower bound),
  * { error } (then exit 1); on { stop } it finishes the round, closes the
@@ -123,7 +123,7 @@ async function main(): Promise<void> {
     }
     stats.compacted += compacted;
     stats.rounds++;
-    send({ round: stats.rounds, rowsMoved: t.rowsMoved, files: t.files, compacted, retiredUnlinked: report.recovery?.retiredUnlinked ?? 0, now });
+    send({ round: stats.rounds, rowsMoved: t.rowsMoved, files: t.files, compacted, retiredUnlinked: stats.retiredUnlinked, now });
     if (stats.rounds >= CHANGE_FROM_ROUND && stats.rounds % 2 === 1 && stats.changes < VICTIM_STEPS.length) {
       const step = VICTIM_STEPS[stats.changes]!;
       const where = { task_type: 'victim', attempts: step.group };
