@@ -8,6 +8,9 @@
  *     copy of the same file) + a plain DuckDB COPY of those rows, already in an
  *     in-memory DuckDB table, to one zstd Parquet file at the same level.
  *     Median of BENCH_ARCHIVE_ROUNDS (3), alternating which goes first.
+ *     Also: one COPY … PARTITION_BY into the archiver's Hive layout (the
+ *     issue's second raw), and the hot deletes the job needs, by plain
+ *     better-sqlite3 (rawDelete): the raw engines doing the whole job.
  *  2. size: manifest bytes vs SQLite bytes (dbstat, table + indexes) and vs
  *     DuckDB's own single-file COPY; zstd levels 3/6/9/19 (plain COPY), and
  *     archiver runs at BENCH_ARCHIVE_LEVEL_RUNS levels (default "3,19");
@@ -82,6 +85,51 @@ function rawRead(file: string): { seconds: number; rows: number } {
     let rows = 0;
     for (const row of stmt.iterate()) if (row) rows++;
     return { seconds: (performance.now() - t0) / 1000, rows };
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * The hot deletes an archive run must make, done by plain better-sqlite3 on a copy of the same
+ * file (the store's pragmas: WAL, synchronous NORMAL, SQLite's automatic checkpoints): every row
+ * before the cutoff, in the drain's order (create_time, then key). `bounded`: by key (`IN` lists
+ * of 512, then one key per statement), each transaction sized from the last one's measured time to
+ * hold the write lock about ARCHIVE_LOCK_TARGET_MS, as the issue's writer goal demands of every
+ * archiver transaction. `oneStatement`: one `DELETE … WHERE create_time < ?`, one transaction — the
+ * floor with no bound on the write lock. The key list is read untimed (the raw read above already
+ * pays for reading every row).
+ */
+function rawDelete(file: string, mode: 'bounded' | 'oneStatement', beforeTime: number): { seconds: number; rows: number; transactions: number } {
+  const db = new Database(file);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    if (mode === 'oneStatement') {
+      const t0 = performance.now();
+      const rows = db.prepare('DELETE FROM messages WHERE create_time < ?').run(beforeTime).changes;
+      return { seconds: (performance.now() - t0) / 1000, rows, transactions: 1 };
+    }
+    const keys = db.prepare('SELECT msg_id FROM messages WHERE create_time < ? ORDER BY create_time, msg_id').pluck().safeIntegers(true).all(beforeTime);
+    const list = db.prepare(`DELETE FROM messages WHERE msg_id IN (${'?,'.repeat(511)}?)`);
+    const one = db.prepare('DELETE FROM messages WHERE msg_id = ?');
+    const targetMs = Number(ENV_VARS.ARCHIVE_LOCK_TARGET_MS.default);
+    let rows = 0;
+    let transactions = 0;
+    let size = 64;
+    const t0 = performance.now();
+    for (let i = 0, end = 0; i < keys.length; i = end) {
+      end = Math.min(keys.length, i + size);
+      const s0 = performance.now();
+      db.transaction(() => {
+        let j = i;
+        for (; end - j >= 512; j += 512) rows += list.run(...keys.slice(j, j + 512)).changes;
+        for (; j < end; j++) rows += one.run(keys[j]).changes;
+      })();
+      transactions++;
+      size = Math.max(16, Math.floor(((end - i) / Math.max(performance.now() - s0, 0.05)) * targetMs));
+    }
+    return { seconds: (performance.now() - t0) / 1000, rows, transactions };
   } finally {
     db.close();
   }
@@ -222,7 +270,8 @@ async function speedAndSize(base: BaseDb, duck: DuckTable, rounds: number): Prom
   const level = DEFAULT_LEVEL;
   const sqliteBytes = sqliteTableBytes(base.file, 'messages');
   const archive: ArchiveRun[] = [];
-  const raw: { read: number; copy: number; total: number; bytes: number; layoutCopy: number; layoutTotal: number; layoutFiles: number }[] = [];
+  const raw: { read: number; copy: number; total: number; bytes: number; layoutCopy: number; layoutTotal: number; layoutFiles: number; del: number; delOne: number; delTxns: number }[] = [];
+  const beforeTime = Math.floor((ARCHIVE_NOW - 7 * DAY_MS) / 1000);
   for (let r = 0; r < rounds; r++) {
     const doRaw = async () => {
       const dir = freshCopy(base, `speed-raw-${r}`);
@@ -230,8 +279,13 @@ async function speedAndSize(base: BaseDb, duck: DuckTable, rounds: number): Prom
       if (read.rows !== base.rows) throw new Error(`raw read ${read.rows} rows, expected ${base.rows}`);
       const copy = await duckCopy(duck, path.join(dir, 'single.parquet'), level);
       const layout = await duckCopyPartitioned(duck, path.join(dir, 'layout'), level);
-      raw.push({ read: read.seconds, copy: copy.seconds, total: read.seconds + copy.seconds, bytes: copy.bytes, layoutCopy: layout.seconds, layoutTotal: read.seconds + layout.seconds, layoutFiles: layout.files });
+      const del = rawDelete(path.join(dir, 'hot.db'), 'bounded', beforeTime);
       removeDir(dir);
+      const dirOne = freshCopy(base, `speed-raw-${r}-one`);
+      const delOne = rawDelete(path.join(dirOne, 'hot.db'), 'oneStatement', beforeTime);
+      removeDir(dirOne);
+      if (del.rows !== base.rows || delOne.rows !== base.rows) throw new Error(`raw deletes removed ${del.rows} / ${delOne.rows} rows, expected ${base.rows}`);
+      raw.push({ read: read.seconds, copy: copy.seconds, total: read.seconds + copy.seconds, bytes: copy.bytes, layoutCopy: layout.seconds, layoutTotal: read.seconds + layout.seconds, layoutFiles: layout.files, del: del.seconds, delOne: delOne.seconds, delTxns: del.transactions });
     };
     const doArchive = async () => {
       const dir = freshCopy(base, `speed-archive-${r}`);
@@ -248,11 +302,14 @@ async function speedAndSize(base: BaseDb, duck: DuckTable, rounds: number): Prom
       await doArchive();
       await doRaw();
     }
-    log(`speed round ${r + 1}/${rounds}: archive ${archive.at(-1)!.seconds.toFixed(1)} s (${archive.at(-1)!.files} files), raw ${raw.at(-1)!.total.toFixed(1)} s (read ${raw.at(-1)!.read.toFixed(1)} + copy ${raw.at(-1)!.copy.toFixed(1)}; same layout: copy ${raw.at(-1)!.layoutCopy.toFixed(1)}, ${raw.at(-1)!.layoutFiles} files)`);
+    log(`speed round ${r + 1}/${rounds}: archive ${archive.at(-1)!.seconds.toFixed(1)} s (${archive.at(-1)!.files} files), raw ${raw.at(-1)!.total.toFixed(1)} s (read ${raw.at(-1)!.read.toFixed(1)} + copy ${raw.at(-1)!.copy.toFixed(1)}; same layout: copy ${raw.at(-1)!.layoutCopy.toFixed(1)}, ${raw.at(-1)!.layoutFiles} files; deletes: ${raw.at(-1)!.del.toFixed(1)} s bounded (${raw.at(-1)!.delTxns} transactions), ${raw.at(-1)!.delOne.toFixed(1)} s one statement)`);
   }
   const archiveS = median(archive.map((a) => a.seconds));
   const rawS = median(raw.map((x) => x.total));
   const rawLayoutS = median(raw.map((x) => x.layoutTotal));
+  const rawDeleteS = median(raw.map((x) => x.del));
+  const rawDeleteOneS = median(raw.map((x) => x.delOne));
+  const withDeleteS = median(raw.map((x) => x.layoutTotal + x.del));
   const a0 = archive[0]!;
   const singleBytes = raw[0]!.bytes;
   return {
@@ -270,14 +327,19 @@ async function speedAndSize(base: BaseDb, duck: DuckTable, rounds: number): Prom
       rawSameLayoutFiles: raw[0]!.layoutFiles,
       ratioSameLayout: round(archiveS / rawLayoutS, 2),
       goalSameLayout: 1.5,
+      rawDeleteSeconds: round(rawDeleteS, 2),
+      rawDeleteTransactions: raw[0]!.delTxns,
+      rawDeleteOneStatementSeconds: round(rawDeleteOneS, 2),
+      rawSameLayoutWithDeleteSeconds: round(withDeleteS, 2),
+      ratioSameLayoutWithDelete: round(archiveS / withDeleteS, 2),
       archiveRowsPerSec: Math.round(base.rows / archiveS),
       files: a0.files,
       rowsPerFileAvg: Math.round(base.rows / a0.files),
       rowsPerFileMax: a0.maxFileRows,
       rowsMoved: a0.rows,
       msPerFile: round((archiveS * 1000) / a0.files, 1),
-      samples: { archive: archive.map((a) => round(a.seconds, 2)), raw: raw.map((x) => round(x.total, 2)), rawSameLayout: raw.map((x) => round(x.layoutTotal, 2)) },
-      note: 'archive = store.archiver.run (read, Parquet per chunk, verify, fsync, rename, commit+delete, reclaim); raw = .raw().iterate() over a copy + DuckDB COPY of an in-memory table to one file (goal <= 2); rawSameLayout = the same read + one COPY … PARTITION_BY (year, month, day) into Hive folders (goal <= 1.5)',
+      samples: { archive: archive.map((a) => round(a.seconds, 2)), raw: raw.map((x) => round(x.total, 2)), rawSameLayout: raw.map((x) => round(x.layoutTotal, 2)), rawDelete: raw.map((x) => round(x.del, 2)), rawDeleteOneStatement: raw.map((x) => round(x.delOne, 2)) },
+      note: 'archive = store.archiver.run (read, Parquet per chunk, verify, fsync, rename, commit+delete, reclaim); raw = .raw().iterate() over a copy + DuckDB COPY of an in-memory table to one file (goal <= 2); rawSameLayout = the same read + one COPY … PARTITION_BY (year, month, day) into Hive folders (goal <= 1.5); rawDelete = plain better-sqlite3 deleting the same rows by key in the drain order, in transactions sized to hold the write lock ~ARCHIVE_LOCK_TARGET_MS (4 ms) each, as the drain does (rawDeleteOneStatement: one DELETE, one transaction, no bound on the write lock); ratioSameLayoutWithDelete = archive / (rawSameLayout + rawDelete), the raw engines doing the whole job',
     },
     size: {
       zstdLevel: level,
