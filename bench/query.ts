@@ -496,6 +496,11 @@ export async function run(): Promise<void> {
   }
   results.sameAnswers = mismatches.length === 0;
   if (mismatches.length > 0) results.mismatches = mismatches;
+  // Each figure says when it was measured: a run of some sections keeps the others' older ones.
+  const at = new Date().toISOString();
+  for (const [key, value] of Object.entries(results)) {
+    if (key !== 'data' && value !== null && typeof value === 'object' && !Array.isArray(value)) (value as Record<string, unknown>).at = at;
+  }
   // Some sections named: the last results file keeps the figures of the others (each under its own key).
   const partial = sections.size < SECTIONS.length;
   const { sectionsRun: _s, ...previous } = partial ? previousResult('query') : {};

@@ -29,6 +29,8 @@ async function reopen(dir: string, env: Record<string, string> = ENV): Promise<v
  * (the random rounds and the lease test below run the CLI itself); the table's error, if any.
  */
 async function archiveAgain(dir: string, env: Record<string, string>): Promise<string | undefined> {
+  // Failpoints read this process's environment here (a CLI child's came from cliEnv): none may be set.
+  expect(process.env.TIERDB_FAILPOINT, 'TIERDB_FAILPOINT in the test runner would kill it').toBeUndefined();
   const store = await openTierStore({ config: testConfig(dir, env) });
   try {
     const report = await store.archiver.run({ tables: ['task_queue'], now: NOW_MS });

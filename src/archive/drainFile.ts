@@ -164,7 +164,7 @@ class NotAsRead extends Error {}
  * costs ~0.8 of one per key (1M demo messages: 2.9 vs 3.5-3.7 s in plain better-sqlite3), the
  * rest of a step goes in smaller lists. Four statements, prepared once.
  */
-const DELETE_LISTS = [512, 64, 8, 1];
+export const DELETE_LISTS = [512, 64, 8, 1];
 
 /**
  * Deletes the hot rows of `keys[from, to)` (distinct: a file's keys), or throws NotAsRead when any
