@@ -14,7 +14,7 @@
  * `manifestVersion` is unchanged (changeRows.ts, eraseRows.ts).
  */
 import type Database from 'better-sqlite3';
-import { DuckDBBlobValue } from '@duckdb/node-api';
+import { DuckDBBlobValue } from '../cold/duckdbApi.js';
 import type { ColdStore } from '../cold/ColdStore.js';
 import { coldKeyCandidates, type ColdKey } from '../cold/coldKeyCandidates.js';
 import { sqlIdent, type DuckDbEngine } from '../cold/DuckDbEngine.js';

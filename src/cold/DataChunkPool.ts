@@ -6,7 +6,8 @@
  * 430 MB through the run, and stay at 280–300 MB with a full GC every 500 ms.
  * A chunk comes back here (reset) once the appender has copied it.
  */
-import { DuckDBDataChunk, type DuckDBType } from '@duckdb/node-api';
+import type { DuckDBType } from '@duckdb/node-api';
+import { DuckDBDataChunk } from './duckdbApi.js';
 
 /** Free chunks kept per type list; more are left to the GC. */
 const KEEP = 32;

@@ -3,7 +3,8 @@
  * ARCHIVE_MAX_WORKERS threads. Only the built-in extensions (parquet, json)
  * are used: nothing is downloaded at run time.
  */
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance } from './duckdbApi.js';
 
 export interface DuckDbEngineOptions {
   memoryLimit: string;

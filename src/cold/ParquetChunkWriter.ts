@@ -2,7 +2,8 @@
  * Writes one chunk of SQLite rows to a zstd Parquet file through DuckDB (data
  * chunks into a scratch table, then COPY), and reads a file back to verify it.
  */
-import { DuckDBBlobValue, DuckDBDataChunk, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
+import { DuckDBBlobValue, DuckDBDataChunk } from './duckdbApi.js';
 import { createHash } from 'node:crypto';
 import { ColdFileError } from '../errors.js';
 import { DUCKDB_TYPES, type ColdType } from './columnTypes.js';

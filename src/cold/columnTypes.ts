@@ -2,7 +2,8 @@
  * Maps SQLite columns to Parquet (DuckDB) types that keep every value exactly,
  * and refuses values whose storage class does not match their column.
  */
-import { BIGINT, BLOB, DOUBLE, VARCHAR, type DuckDBType } from '@duckdb/node-api';
+import type { DuckDBType } from '@duckdb/node-api';
+import { BIGINT, BLOB, DOUBLE, VARCHAR } from './duckdbApi.js';
 import { sqliteAffinity, type SqliteAffinity } from '../hot/sqliteAffinity.js';
 import type { ColumnInfo } from '../registry/resolveRegistry.js';
 

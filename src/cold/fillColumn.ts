@@ -12,7 +12,8 @@
  * package.json.
  */
 import bindings from '@duckdb/node-bindings';
-import { DuckDBBlobValue, DuckDBTypeId, type DuckDBDataChunk, type DuckDBType } from '@duckdb/node-api';
+import type { DuckDBDataChunk, DuckDBType } from '@duckdb/node-api';
+import { DuckDBBlobValue, DuckDBTypeId } from './duckdbApi.js';
 
 function badValue(column: number, type: DuckDBType, row: number, value: unknown): Error {
   const shown = typeof value === 'bigint' ? `${value}n` : typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : String(value);

@@ -6,7 +6,7 @@
  * that is hot already keeps its hot row (the bridge showed that one) and is
  * reported; any other failed insert rolls the whole restore back.
  */
-import { DuckDBBlobValue } from '@duckdb/node-api';
+import { DuckDBBlobValue } from '../cold/duckdbApi.js';
 import { fileId } from '../cold/coldLayout.js';
 import { sqlIdent, sqlString } from '../cold/DuckDbEngine.js';
 import { SchemaDriftError } from '../errors.js';

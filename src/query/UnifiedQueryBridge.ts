@@ -14,7 +14,8 @@
  */
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { JSDuckDBValueConverter, type DuckDBConnection, type DuckDBInstance, type DuckDBPreparedStatement } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance, DuckDBPreparedStatement } from '@duckdb/node-api';
+import { JSDuckDBValueConverter } from '../cold/duckdbApi.js';
 import type { TierConfig } from '../config.js';
 import type { ColdStore } from '../cold/ColdStore.js';
 import { sqlIdent } from '../cold/DuckDbEngine.js';

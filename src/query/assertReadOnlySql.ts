@@ -4,7 +4,7 @@
  * then the prepared statement's type (`WITH … INSERT` and the like).
  * Everything else is a ReadOnlyError naming the statement.
  */
-import { StatementType } from '@duckdb/node-api';
+import { StatementType } from '../cold/duckdbApi.js';
 import { ArgumentError, ReadOnlyError } from '../errors.js';
 
 /** Verbs of statements that only read. DESCRIBE/SHOW/SUMMARIZE prepare as SELECT in DuckDB. */

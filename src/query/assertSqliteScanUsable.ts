@@ -6,7 +6,7 @@
  * cannot be had on a machine without internet. This check runs before such a
  * process touches the hot file, and fails naming the variable.
  */
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance } from '../cold/duckdbApi.js';
 import { ConfigError, NotBuiltError } from '../errors.js';
 
 export async function assertSqliteScanUsable(): Promise<never> {

@@ -6,7 +6,7 @@
  * TimeZone is UTC; Parquet footers are cached between queries.
  */
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance } from '../cold/duckdbApi.js';
 import { sqlString } from '../cold/DuckDbEngine.js';
 
 export interface BridgeDuckDbOptions {

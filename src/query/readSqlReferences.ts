@@ -11,7 +11,8 @@
  * a table by name (`query_table('messages')`), every registered name in the
  * text counts as a table, with every column. When in doubt: all columns.
  */
-import { VARCHAR, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { VARCHAR } from '../cold/duckdbApi.js';
 import { referencedTables } from './referencedTables.js';
 
 export interface SqlReferences {

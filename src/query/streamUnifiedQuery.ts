@@ -8,7 +8,8 @@
  * The cold result cache is neither read nor filled.
  */
 import type { ColdFilesForRead } from './openColdFiles.js';
-import { JSDuckDBValueConverter, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { JSDuckDBValueConverter } from '../cold/duckdbApi.js';
 import type { ColdType } from '../cold/columnTypes.js';
 import { sqlIdent } from '../cold/DuckDbEngine.js';
 import { ArgumentError } from '../errors.js';

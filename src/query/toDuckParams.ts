@@ -2,7 +2,8 @@
  * Binds JS values to DuckDB parameters with explicit types, so a bigint stays a
  * 64-bit integer and a Buffer a BLOB: values are bound, never spliced into SQL.
  */
-import { BIGINT, BLOB, BOOLEAN, DOUBLE, DuckDBBlobValue, HUGEINT, SQLNULL, VARCHAR, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBType, DuckDBValue } from '@duckdb/node-api';
+import { BIGINT, BLOB, BOOLEAN, DOUBLE, DuckDBBlobValue, HUGEINT, SQLNULL, VARCHAR } from '../cold/duckdbApi.js';
 import { ArgumentError } from '../errors.js';
 import { INT64_MAX, INT64_MIN } from '../hot/int64.js';
 
