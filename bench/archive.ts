@@ -110,8 +110,6 @@ async function rawDelete(file: string, mode: 'bounded' | 'oneStatement', beforeT
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     const keys = mode === 'bounded' ? db.prepare('SELECT msg_id FROM messages WHERE create_time < ? ORDER BY create_time, msg_id').pluck().safeIntegers(true).all(beforeTime) : [];
-    const lists = DELETE_LISTS.map((size) => ({ size, stmt: db.prepare(`DELETE FROM messages WHERE msg_id IN (${'?,'.repeat(size - 1)}?)`) }));
-    const pacer = new DrainPacer(lockTargetMs);
     const checkpointer = WalCheckpointer.start(db);
     let rows = 0;
     let transactions = 0;
@@ -120,6 +118,8 @@ async function rawDelete(file: string, mode: 'bounded' | 'oneStatement', beforeT
       rows = db.prepare('DELETE FROM messages WHERE create_time < ?').run(beforeTime).changes;
       transactions = 1;
     } else {
+      const lists = DELETE_LISTS.map((size) => ({ size, stmt: db.prepare(`DELETE FROM messages WHERE msg_id IN (${'?,'.repeat(size - 1)}?)`) }));
+      const pacer = new DrainPacer(lockTargetMs);
       for (let i = 0, end = 0; i < keys.length; i = end) {
         end = Math.min(keys.length, i + pacer.nextRows());
         const s0 = performance.now();

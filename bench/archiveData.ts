@@ -39,10 +39,10 @@ function generatorFingerprint(): string {
   return hash.digest('hex').slice(0, 12);
 }
 
-/** The config of a store in `dataDir` for the benchmark (env given, nothing read from the machine). */
 /** HOT_DAYS_MESSAGES of every bench store (benchConfig). */
 export const BENCH_HOT_DAYS = 7;
 
+/** The config of a store in `dataDir` for the benchmark (env given, nothing read from the machine). */
 export function benchConfig(dataDir: string, env: Record<string, string> = {}): TierConfig {
   return loadConfig({ env: { LOG_LEVEL: 'silent', HOT_DAYS_MESSAGES: String(BENCH_HOT_DAYS), ...env }, envFile: false, dataDir });
 }

@@ -17,7 +17,7 @@ import { DuckDbEngine, sqlString } from '../src/cold/DuckDbEngine.js';
 import { wechatPreset } from '../src/presets/wechat/wechatPreset.js';
 import { openTierStore, type TierStore } from '../src/store/openTierStore.js';
 import { NOW_MS, readTierState, runCli, seedTaskQueue } from './archiveFixtures.js';
-import { tempDir, testConfig } from './helpers.js';
+import { rerunInProcess, tempDir, testConfig } from './helpers.js';
 
 const ENV = { HOT_DAYS_TASK: '7', LOG_LEVEL: 'silent', TIERDB_ERASE_GRACE_SECONDS: '0', ARCHIVE_BACKUP_ENABLED: 'true' };
 const ROWS = 1000;
@@ -135,16 +135,9 @@ describe('crash safety of delete, update and erase', () => {
         expect(first.distinct).toBe(first.rows);
         c.check(first);
 
-        // The rerun recovers first (its run's recovery removes the crashed run's leftovers), then completes. It runs
-        // in this process (what the CLI command runs, thin over the same call; the crash above is the CLI's): no
-        // failpoint may be set here, where failpoints read this process's environment.
-        expect(process.env.TIERDB_FAILPOINT, 'TIERDB_FAILPOINT in the test runner would kill it').toBeUndefined();
-        const store = await openTierStore({ config: testConfig(dir, ENV), preset: wechatPreset });
-        try {
-          await c.again(store);
-        } finally {
-          await store.close();
-        }
+        // The rerun recovers first (its run's recovery removes the crashed run's leftovers), then completes; in this
+        // process, the same call the CLI command is thin over.
+        await rerunInProcess({ config: testConfig(dir, ENV), preset: wechatPreset }, (store): Promise<unknown> => c.again(store));
         const final = await visible(dir);
         expect(final.distinct).toBe(final.rows);
         c.done(final);

@@ -12,7 +12,7 @@ import { FAILPOINTS } from '../src/archive/failpoint.js';
 import { openTierStore } from '../src/store/openTierStore.js';
 import { DAY_S, NOW_MS, NOW_S, expectExactlyOnce, readTierState, runCli, seedTaskQueue, type TierState } from './archiveFixtures.js';
 import { TemplateFolders } from './templateFolders.js';
-import { tempDir, testConfig } from './helpers.js';
+import { rerunInProcess, tempDir, testConfig } from './helpers.js';
 import { startS3Server } from './s3Server.js';
 
 const ENV = { ARCHIVE_BATCH_SIZE: '400', HOT_DAYS_TASK: '7', LOG_LEVEL: 'silent' };
@@ -28,16 +28,8 @@ async function reopen(dir: string, env: Record<string, string> = ENV): Promise<v
  * The run after a crash, in this process: what `tierdb archive --table task_queue --now NOW_ISO` runs
  * (the random rounds and the lease test below run the CLI itself); the table's error, if any.
  */
-async function archiveAgain(dir: string, env: Record<string, string>): Promise<string | undefined> {
-  // Failpoints read this process's environment here (a CLI child's came from cliEnv): none may be set.
-  expect(process.env.TIERDB_FAILPOINT, 'TIERDB_FAILPOINT in the test runner would kill it').toBeUndefined();
-  const store = await openTierStore({ config: testConfig(dir, env) });
-  try {
-    const report = await store.archiver.run({ tables: ['task_queue'], now: NOW_MS });
-    return report.tables[0]?.error;
-  } finally {
-    await store.close();
-  }
+function archiveAgain(dir: string, env: Record<string, string>): Promise<string | undefined> {
+  return rerunInProcess({ config: testConfig(dir, env) }, async (store) => (await store.archiver.run({ tables: ['task_queue'], now: NOW_MS })).tables[0]?.error);
 }
 
 /**

@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import { onTestFinished } from 'vitest';
+import { expect, onTestFinished } from 'vitest';
 import { loadConfig, type TierConfig } from '../src/config.js';
+import { openTierStore, type TierStore } from '../src/store/openTierStore.js';
 
 /** A fresh folder for one test, removed when the test finishes. */
 export function tempDir(prefix = 'tierdb-test-'): string {
@@ -46,4 +47,19 @@ export async function waitPastRetiredGrace(raw: Database.Database, graceMs: numb
   const last = raw.prepare(`SELECT max(retired_at_ms) FROM _tierdb_files WHERE state = 'retired'`).pluck().get() as number | null;
   const wait = last === null ? 0 : last + graceMs + marginMs - Date.now();
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+}
+
+/**
+ * The run after a crash, in this process instead of a CLI child (the crash itself is the CLI's):
+ * opens the store (its recovery runs), runs `work`, closes it. Failpoints read this process's
+ * environment here (a CLI child's came from cliEnv), so none may be set.
+ */
+export async function rerunInProcess<T>(options: Parameters<typeof openTierStore>[0], work: (store: TierStore) => Promise<T>): Promise<T> {
+  expect(process.env.TIERDB_FAILPOINT, 'TIERDB_FAILPOINT in the test runner would kill it').toBeUndefined();
+  const store = await openTierStore(options);
+  try {
+    return await work(store);
+  } finally {
+    await store.close();
+  }
 }
